@@ -1,0 +1,38 @@
+import type { ResolvedMeter } from './options.js';
+import type { UsageEvent } from './types.js';
+
+/** An accepted event as held in the queue: compact, with its retry state as plain data. */
+export interface QueuedEvent {
+  meter: ResolvedMeter;
+  customerId: string;
+  quantity: number;
+  /** Epoch ms of the usage. */
+  timestamp: number;
+  idempotencyKey: string;
+  /** Metadata snapshot taken at `track()`, serialized once (so later mutation by the caller cannot change it). */
+  metadataJson: string | undefined;
+  /** Attempts made so far. */
+  attempts: number;
+  /** Epoch ms of the first attempt (0 before). */
+  firstAttemptAt: number;
+  /** Epoch ms before which no retry is sent. */
+  notBefore: number;
+  /** Flush generation the event belongs to. */
+  generation: number;
+  /** Request body, built on the first attempt and reused verbatim on every retry. */
+  body: string | undefined;
+}
+
+/** The public view of an event for emitted payloads and reports. */
+export function toUsageEvent(event: QueuedEvent): UsageEvent {
+  const out: UsageEvent = {
+    meter: event.meter.name,
+    meterToken: event.meter.token,
+    customerId: event.customerId,
+    quantity: event.quantity,
+    timestamp: new Date(event.timestamp).toISOString(),
+    idempotencyKey: event.idempotencyKey,
+  };
+  if (event.metadataJson !== undefined) out.metadata = JSON.parse(event.metadataJson);
+  return out;
+}

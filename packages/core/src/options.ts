@@ -1,0 +1,220 @@
+import { FluxrateConfigError } from './errors.js';
+import type { Aggregation, Logger, TrackerOptions } from './types.js';
+
+const AGGREGATIONS: readonly Aggregation[] = ['SUM', 'MAX', 'UNIQUE_COUNT', 'LAST'];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const METER_NAME_HINT = 'a meter token, or { token, aggregation?, id? }';
+
+export interface ResolvedMeter {
+  name: string;
+  token: string;
+  aggregation: Aggregation;
+  /** Fluxrate's internal meter id, for the REST transport. */
+  id: string | undefined;
+}
+
+export interface ResolvedOptions {
+  apiKey: string | undefined;
+  accessToken: string | undefined;
+  origin: string;
+  pathPrefix: string;
+  transport: 'sdk' | 'rest';
+  meters: Map<string, ResolvedMeter>;
+  maxQueueSize: number;
+  concurrency: number;
+  timeoutMs: number;
+  retries: number;
+  minTimeout: number;
+  maxTimeout: number;
+  maxRetryTime: number;
+  maxRetryAfter: number;
+  logger: Logger;
+  disabled: boolean;
+  allowCustomer: ((customerId: string) => boolean) | undefined;
+}
+
+export const isUuid = (value: string): boolean => UUID.test(value);
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+
+function positiveInt(options: Record<string, unknown>, name: string, fallback: number, path = name): number {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new FluxrateConfigError(path, `must be a positive integer, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function nonNegative(options: Record<string, unknown>, name: string, fallback: number, path: string): number {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw new FluxrateConfigError(path, `must be a number >= 0, got ${describe(value)}`);
+  }
+  return value;
+}
+
+export function describe(value: unknown): string {
+  if (typeof value === 'string')
+    return value.length > 40 ? `a string of ${value.length} characters` : `'${value}'`;
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+function parseBaseUrl(raw: string, allowInsecureHttp: boolean): { origin: string; pathPrefix: string } {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new FluxrateConfigError('baseUrl', `not a valid URL: ${describe(raw)}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new FluxrateConfigError(
+      'baseUrl',
+      `must use https:// (or http:// on loopback), got ${url.protocol}`,
+    );
+  }
+  if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname) && !allowInsecureHttp) {
+    throw new FluxrateConfigError(
+      'baseUrl',
+      `plain http:// is refused for non-loopback host ${url.hostname} (API keys would travel in clear); use https:// or set allowInsecureHttp: true`,
+    );
+  }
+  if (url.username || url.password) throw new FluxrateConfigError('baseUrl', 'must not contain credentials');
+  return { origin: url.origin, pathPrefix: url.pathname.replace(/\/+$/, '') };
+}
+
+function parseMeters(raw: unknown): Map<string, ResolvedMeter> {
+  const meters = new Map<string, ResolvedMeter>();
+  if (raw === undefined) return meters;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new FluxrateConfigError('meters', `must be an object of name -> ${METER_NAME_HINT}`);
+  }
+  for (const [name, config] of Object.entries(raw)) {
+    const path = `meters.${name}`;
+    const spec = typeof config === 'string' ? { token: config } : config;
+    if (typeof spec !== 'object' || spec === null)
+      throw new FluxrateConfigError(path, `must be ${METER_NAME_HINT}`);
+    const {
+      token,
+      aggregation = 'SUM',
+      id,
+    } = spec as { token?: unknown; aggregation?: unknown; id?: unknown };
+    if (typeof token !== 'string' || token.length === 0 || token.length > 255) {
+      throw new FluxrateConfigError(`${path}.token`, `must be a non-empty string, got ${describe(token)}`);
+    }
+    if (!AGGREGATIONS.includes(aggregation as Aggregation)) {
+      throw new FluxrateConfigError(`${path}.aggregation`, `must be one of ${AGGREGATIONS.join(', ')}`);
+    }
+    if (id !== undefined && (typeof id !== 'string' || id.length === 0)) {
+      throw new FluxrateConfigError(`${path}.id`, 'must be a non-empty string');
+    }
+    meters.set(name, { name, token, aggregation: aggregation as Aggregation, id: id as string | undefined });
+  }
+  return meters;
+}
+
+function parseAllowList(raw: unknown): ((customerId: string) => boolean) | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw === 'function') return raw as (customerId: string) => boolean;
+  if (raw !== null && typeof raw === 'object' && Symbol.iterator in raw && typeof raw !== 'string') {
+    const allowed = new Set<string>(raw as Iterable<string>);
+    return (customerId) => allowed.has(customerId);
+  }
+  throw new FluxrateConfigError(
+    'customerAllowList',
+    'must be an array or Set of customer ids, or a function',
+  );
+}
+
+const KNOWN = new Set([
+  'apiKey',
+  'baseUrl',
+  'meters',
+  'transport',
+  'accessToken',
+  'maxQueueSize',
+  'concurrency',
+  'timeoutMs',
+  'retry',
+  'logger',
+  'disabled',
+  'customerAllowList',
+  'allowInsecureHttp',
+]);
+
+/** Validates tracker options once, at construction, naming the option at fault. */
+export function resolveOptions(input: TrackerOptions<string> | undefined): ResolvedOptions {
+  const options = (input ?? {}) as Record<string, unknown>;
+  if (typeof options !== 'object' || options === null) {
+    throw new FluxrateConfigError('options', 'createTracker() expects an options object');
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key))
+      throw new FluxrateConfigError(key, `unknown option (known: ${[...KNOWN].join(', ')})`);
+  }
+  const transport = options.transport ?? 'sdk';
+  if (transport !== 'sdk' && transport !== 'rest') {
+    throw new FluxrateConfigError('transport', `must be 'sdk' or 'rest', got ${describe(transport)}`);
+  }
+  const disabled = options.disabled ?? false;
+  if (typeof disabled !== 'boolean') throw new FluxrateConfigError('disabled', 'must be a boolean');
+  const allowInsecureHttp = options.allowInsecureHttp ?? false;
+  if (typeof allowInsecureHttp !== 'boolean')
+    throw new FluxrateConfigError('allowInsecureHttp', 'must be a boolean');
+
+  const apiKey = (options.apiKey as string | undefined) ?? process.env.FLUXRATE_API_KEY;
+  const accessToken = (options.accessToken as string | undefined) ?? process.env.FLUXRATE_ACCESS_TOKEN;
+  // Never echo a secret back in the error: describe its type and length only.
+  if (apiKey !== undefined && (typeof apiKey !== 'string' || apiKey.trim() === '')) {
+    throw new FluxrateConfigError('apiKey', 'must be a non-empty string');
+  }
+  if (accessToken !== undefined && (typeof accessToken !== 'string' || accessToken.trim() === '')) {
+    throw new FluxrateConfigError('accessToken', 'must be a non-empty string');
+  }
+  if (!disabled && transport === 'sdk' && !apiKey) {
+    throw new FluxrateConfigError('apiKey', 'missing: pass apiKey or set FLUXRATE_API_KEY');
+  }
+  if (!disabled && transport === 'rest' && !accessToken) {
+    throw new FluxrateConfigError('accessToken', "missing: the 'rest' transport needs accessToken (JWT)");
+  }
+
+  const baseUrl =
+    (options.baseUrl as string | undefined) ?? process.env.FLUXRATE_BASE_URL ?? 'https://api.fluxrate.co';
+  if (typeof baseUrl !== 'string') throw new FluxrateConfigError('baseUrl', 'must be a string');
+  const { origin, pathPrefix } = parseBaseUrl(baseUrl, allowInsecureHttp);
+
+  const retry = (options.retry ?? {}) as Record<string, unknown>;
+  if (typeof retry !== 'object' || retry === null)
+    throw new FluxrateConfigError('retry', 'must be an object');
+  const minTimeout = nonNegative(retry, 'minTimeout', 200, 'retry.minTimeout');
+  const maxTimeout = nonNegative(retry, 'maxTimeout', 30_000, 'retry.maxTimeout');
+  if (maxTimeout < minTimeout)
+    throw new FluxrateConfigError('retry.maxTimeout', 'must be >= retry.minTimeout');
+
+  const logger = (options.logger ?? {}) as Logger;
+  if (typeof logger !== 'object' || logger === null)
+    throw new FluxrateConfigError('logger', 'must be a logger object');
+
+  return {
+    apiKey,
+    accessToken,
+    origin,
+    pathPrefix,
+    transport,
+    meters: parseMeters(options.meters),
+    maxQueueSize: positiveInt(options, 'maxQueueSize', 100_000),
+    concurrency: positiveInt(options, 'concurrency', 8),
+    timeoutMs: positiveInt(options, 'timeoutMs', 10_000),
+    retries: nonNegative(retry, 'retries', Number.POSITIVE_INFINITY, 'retry.retries'),
+    minTimeout,
+    maxTimeout,
+    maxRetryTime: nonNegative(retry, 'maxRetryTime', 3_600_000, 'retry.maxRetryTime'),
+    maxRetryAfter: nonNegative(retry, 'maxRetryAfter', 60_000, 'retry.maxRetryAfter'),
+    logger,
+    disabled,
+    allowCustomer: parseAllowList(options.customerAllowList),
+  };
+}

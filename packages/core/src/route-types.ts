@@ -1,0 +1,84 @@
+import type { MeterRef, Tracker, TrackerOptions } from './types.js';
+
+/** The framework-neutral record of a finished request that adapters hand to the route meter. */
+export interface RequestOutcome {
+  requestId: string;
+  method: string;
+  /** The route pattern, e.g. `/v1/items/:id`; undefined when no route matched. */
+  route: string | undefined;
+  status: number;
+  /** The client went away before the response was fully sent. */
+  aborted: boolean;
+  /** The response was fully handed to the OS. */
+  finished: boolean;
+  durationMs: number;
+}
+
+/** A value, or a function of the adapter's arguments plus the request outcome. */
+export type Resolver<Args extends unknown[], T> = T | ((...args: [...Args, RequestOutcome]) => T);
+
+/** One meter billed by a route. Functions run once the response has finished, guarded. */
+export interface RouteSpec<Args extends unknown[] = unknown[], M extends string = string> {
+  /** A configured meter name or a raw meter token. */
+  meter: MeterRef<M>;
+  /** Default: 1, or what the handler set through `setQuantity` / `addUsage`. */
+  quantity?: Resolver<Args, number | null | undefined>;
+  /** Default: the adapter's global `customer`. */
+  customer?: Resolver<Args, string | null | undefined>;
+  metadata?: Resolver<Args, Record<string, unknown> | null | undefined>;
+  /** Bill this request? Default: finished, not aborted, status < 400. */
+  when?: (...args: [...Args, RequestOutcome]) => boolean;
+  /** App-chosen key (e.g. an order id). Always scoped to the customer and meter. */
+  idempotencyKey?: Resolver<Args, string | null | undefined>;
+}
+
+export type BillableSpec<Args extends unknown[] = unknown[], M extends string = string> =
+  | RouteSpec<Args, M>
+  | readonly RouteSpec<Args, M>[];
+
+/** `'GET /v1/search': 'api_calls'`, `'/v1/chat': { meter: 'tokens' }`, or `false` to never bill a route. */
+export type RoutesTable<Args extends unknown[] = unknown[], M extends string = string> = Record<
+  string,
+  MeterRef<M> | BillableSpec<Args, M> | false
+>;
+
+/** Options every adapter accepts (besides `tracker` or tracker options). */
+export interface RouteMeterOptions<Args extends unknown[] = unknown[], M extends string = string> {
+  /** The customer billed for a request. Required unless every spec names its own. */
+  customer?: (...args: [...Args, RequestOutcome]) => string | null | undefined;
+  /** Global billing condition. Default: finished, not aborted, status < 400. */
+  when?: (...args: [...Args, RequestOutcome]) => boolean;
+  /**
+   * The request id used in keys. Default: a server-generated UUID per request. An app-supplied id is
+   * scoped to the customer and meter, so a client-chosen value can never make two customers share a key.
+   */
+  requestId?: (...args: Args) => string;
+  /** Central billing table matched on `METHOD /route/pattern` (or `/pattern` for any method). */
+  routes?: RoutesTable<Args, M>;
+  /** A billable request without a customer: `skip` (counted and emitted) or `reject` (403 before the handler). Default: `skip`. */
+  onMissingCustomer?: 'skip' | 'reject';
+  /**
+   * `request` (default): one event per request, keyed by the server's request id; client headers are ignored.
+   * `client-key`: honour the client's `Idempotency-Key` header (IETF draft), scoped to customer and meter.
+   */
+  idempotency?: 'request' | 'client-key';
+}
+
+/** Adapter options: a tracker, or tracker options from which the adapter creates (and owns) one. */
+export type AdapterOptions<Args extends unknown[] = unknown[], M extends string = string> = RouteMeterOptions<
+  Args,
+  M
+> &
+  ({ tracker: Tracker<M> } | (TrackerOptions<M> & { tracker?: undefined }));
+
+/** Per-request billing state, exposed by adapters as `req.fluxrate` / `request.fluxrate`. */
+export interface RequestBilling {
+  /** Server-generated UUID (or the app's `requestId`). */
+  readonly requestId: string;
+  /** Sets the quantity billed to `meter` for this request (overrides the route's `quantity`). */
+  setQuantity(meter: string, quantity: number): void;
+  /** Adds to the quantity billed to `meter` for this request. A meter not on the route is billed too. */
+  addUsage(meter: string, quantity: number): void;
+  /** Do not bill this request. */
+  skip(): void;
+}

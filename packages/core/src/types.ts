@@ -1,0 +1,169 @@
+/** How a Fluxrate meter combines events. */
+export type Aggregation = 'SUM' | 'MAX' | 'UNIQUE_COUNT' | 'LAST';
+
+/** A meter token is a UUID; typing it this way lets raw tokens through while misspelt names fail to compile. */
+export type MeterToken = `${string}-${string}-${string}-${string}-${string}`;
+
+/** A configured meter: its token, or the token with its aggregation (and Fluxrate's internal id for REST). */
+export type MeterConfig = string | { token: string; aggregation?: Aggregation; id?: string };
+
+/** A meter reference in `track()` and route specs: a configured name, or a raw meter token. */
+export type MeterRef<M extends string = string> = string extends M ? string : M | MeterToken;
+
+/** Anything pino-like. All methods optional; missing ones are silent. */
+export interface Logger {
+  debug?(obj: unknown, msg?: string): void;
+  info?(obj: unknown, msg?: string): void;
+  warn?(obj: unknown, msg?: string): void;
+  error?(obj: unknown, msg?: string): void;
+}
+
+export interface RetryOptions {
+  /** Maximum retries per event after the first attempt. Default: Infinity (bounded by `maxRetryTime`). */
+  retries?: number;
+  /** First backoff delay in ms. Default: 200. */
+  minTimeout?: number;
+  /** Largest backoff delay in ms. Default: 30 000. */
+  maxTimeout?: number;
+  /** Give up on an event this many ms after its first attempt (reason `retries-exhausted`). Default: 3 600 000 (1 h). */
+  maxRetryTime?: number;
+  /** Largest `Retry-After` honoured, in ms. Default: 60 000. */
+  maxRetryAfter?: number;
+}
+
+export interface TrackerOptions<M extends string = string> {
+  /** Fluxrate API key (`org_live_…`, scope `usage.write`). Default: env `FLUXRATE_API_KEY`. */
+  apiKey?: string;
+  /** Fluxrate base URL. Default: env `FLUXRATE_BASE_URL`, else `https://api.fluxrate.co`. */
+  baseUrl?: string;
+  /** Meter name -> meter token, or `{ token, aggregation, id }`. Default: none (raw tokens only). */
+  meters?: Record<M, MeterConfig>;
+  /** `sdk` (POST /api/v1/sdk/track with X-API-Key) or `rest` (POST /api/v1/usage with a JWT cookie). Default: `sdk`. */
+  transport?: 'sdk' | 'rest';
+  /** JWT sent as the `access_token` cookie by the REST transport. Default: env `FLUXRATE_ACCESS_TOKEN`. */
+  accessToken?: string;
+  /** Events held in memory (queued, in flight and waiting to retry). Overflow drops the newest. Default: 100 000. */
+  maxQueueSize?: number;
+  /** Requests in flight at once (also the undici pool's connections). Default: 8. */
+  concurrency?: number;
+  /** Per-attempt timeout in ms. Default: 10 000. */
+  timeoutMs?: number;
+  /** Retry policy. Defaults listed on each field. */
+  retry?: RetryOptions;
+  /** A pino-compatible logger. Default: silent. Secrets are never logged. */
+  logger?: Logger;
+  /** Validate and count events but send nothing. Default: false. */
+  disabled?: boolean;
+  /** Only these customers are tracked; others are skipped (counted, reason `not-allowed`). Default: all. */
+  customerAllowList?: Iterable<string> | ((customerId: string) => boolean);
+  /** Allow plain `http://` to a non-loopback host. Default: false. */
+  allowInsecureHttp?: boolean;
+}
+
+/** What `track()` accepts. */
+export interface TrackEvent<M extends string = string> {
+  /** A configured meter name, or a raw meter token (UUID). */
+  meter: MeterRef<M>;
+  /** Your customer id (Fluxrate's `customer_external_id`); for the REST transport, Fluxrate's internal customer id. */
+  customerId: string;
+  /** Finite number > 0. Default: 1. */
+  quantity?: number;
+  /** When the usage happened. Default: the moment `track()` was called. */
+  timestamp?: Date | string;
+  /** Up to 255 characters. Default: `evt_{uuid}`, generated at `track()`. */
+  idempotencyKey?: string;
+  /** Plain JSON object; `user_id` is required for `UNIQUE_COUNT` meters. */
+  metadata?: Record<string, unknown>;
+}
+
+/** An accepted event as reported in emitted events (never carries secrets). */
+export interface UsageEvent {
+  meter: string;
+  meterToken: string;
+  customerId: string;
+  quantity: number;
+  timestamp: string;
+  idempotencyKey: string;
+  metadata?: Record<string, unknown>;
+}
+
+export type DropReason = 'overflow' | 'shutdown-deadline' | 'after-shutdown';
+export type FailReason = 'rejected' | 'retries-exhausted';
+export type SkipReason = 'not-allowed' | 'disabled' | 'missing-customer' | 'zero-quantity' | 'opted-out';
+
+export interface TrackerEvents {
+  delivered: { event: UsageEvent; status: number; attempts: number; latencyMs: number };
+  retry: { event: UsageEvent; attempt: number; delayMs: number; status?: number; error?: string };
+  failed: { event: UsageEvent; reason: FailReason; status?: number; detail?: string; attempts: number };
+  dropped: { event: UsageEvent; reason: DropReason };
+  skipped: { reason: SkipReason; meter?: string; customerId?: string; route?: string };
+  /** A route-meter problem: a user function threw or returned garbage, an event was invalid. Never thrown into a request. */
+  error: { route?: string; meter?: string; reason: string; error?: unknown };
+  /** Everything that was outstanding has settled. */
+  drained: TrackerStats;
+}
+
+export type TrackerEventName = keyof TrackerEvents;
+
+export interface TrackerStats {
+  /** Accepted by `track()`. */
+  tracked: number;
+  /** Waiting to be sent (including events waiting for a retry). */
+  queued: number;
+  inFlight: number;
+  delivered: number;
+  /** Retry attempts scheduled. */
+  retried: number;
+  failed: number;
+  dropped: number;
+  skipped: number;
+  /** Route-meter errors reported (user functions, invalid events). */
+  errors: number;
+}
+
+export interface FlushOptions {
+  /** Stop waiting after this many ms (events keep being delivered). Default: no limit. */
+  timeoutMs?: number;
+}
+
+export interface FlushResult {
+  /** True when everything tracked before the call settled. */
+  settled: boolean;
+  /** Events tracked before the call still outstanding. */
+  pending: number;
+}
+
+export interface ShutdownOptions {
+  /** Deadline for draining, in ms. Default: 10 000. */
+  timeoutMs?: number;
+}
+
+export interface ShutdownReport {
+  delivered: number;
+  failed: number;
+  dropped: number;
+  /** Events that did not make it by the deadline (also emitted as `dropped`, reason `shutdown-deadline`). */
+  pending: UsageEvent[];
+}
+
+export type Listener<E extends TrackerEventName> = (payload: TrackerEvents[E]) => void;
+
+export interface Tracker<M extends string = string> {
+  /** Validates and enqueues one event. Synchronous, no I/O; throws only `FluxrateValidationError`. */
+  track(event: TrackEvent<M>): void;
+  /** Resolves when everything tracked before the call has settled. Concurrent calls share one promise. */
+  flush(options?: FlushOptions): Promise<FlushResult>;
+  /** Stops accepting, drains until the deadline, then reports what was left. Idempotent. */
+  shutdown(options?: ShutdownOptions): Promise<ShutdownReport>;
+  stats(): TrackerStats;
+  on<E extends TrackerEventName>(event: E, listener: Listener<E>): this;
+  off<E extends TrackerEventName>(event: E, listener: Listener<E>): this;
+  once<E extends TrackerEventName>(event: E, listener: Listener<E>): this;
+  /** True when `ref` is a configured meter name or a raw token. */
+  hasMeter(ref: string): boolean;
+  /** Reports a problem through the `error` event (used by adapters). Never throws. */
+  reportError(problem: TrackerEvents['error']): void;
+  /** Reports a skipped billing through the `skipped` event (used by adapters). */
+  reportSkip(skip: TrackerEvents['skipped']): void;
+  readonly closed: boolean;
+}
