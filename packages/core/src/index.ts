@@ -4,7 +4,7 @@ export { requestKey, scopedKey } from './idempotency-key.js';
 export { RequestBillingState } from './request-billing.js';
 export { backoffDelay, parseRetryAfter, RETRYABLE_STATUS } from './retry-policy.js';
 export { createRouteMeter, RouteMeter } from './route-meter.js';
-export type { CompiledSpec } from './route-spec.js';
+export { type CompiledSpec, compileBillable } from './route-spec.js';
 export type * from './route-types.js';
 export { normalizePattern } from './routes-table.js';
 export { createTracker, FluxrateTracker } from './tracker.js';

@@ -1,4 +1,4 @@
-import type { MeterRef, Tracker, TrackerOptions } from './types.js';
+import type { MeterName, MeterRef, Tracker, TrackerOptions } from './types.js';
 
 /** The framework-neutral record of a finished request that adapters hand to the route meter. */
 export interface RequestOutcome {
@@ -18,7 +18,7 @@ export interface RequestOutcome {
 export type Resolver<Args extends unknown[], T> = T | ((...args: [...Args, RequestOutcome]) => T);
 
 /** One meter billed by a route. Functions run once the response has finished, guarded. */
-export interface RouteSpec<Args extends unknown[] = unknown[], M extends string = string> {
+export interface RouteSpec<Args extends unknown[] = unknown[], M extends string = MeterName> {
   /** A configured meter name or a raw meter token. */
   meter: MeterRef<M>;
   /** Default: 1, or what the handler set through `setQuantity` / `addUsage`. */
@@ -32,18 +32,18 @@ export interface RouteSpec<Args extends unknown[] = unknown[], M extends string 
   idempotencyKey?: Resolver<Args, string | null | undefined>;
 }
 
-export type BillableSpec<Args extends unknown[] = unknown[], M extends string = string> =
+export type BillableSpec<Args extends unknown[] = unknown[], M extends string = MeterName> =
   | RouteSpec<Args, M>
   | readonly RouteSpec<Args, M>[];
 
 /** `'GET /v1/search': 'api_calls'`, `'/v1/chat': { meter: 'tokens' }`, or `false` to never bill a route. */
-export type RoutesTable<Args extends unknown[] = unknown[], M extends string = string> = Record<
+export type RoutesTable<Args extends unknown[] = unknown[], M extends string = MeterName> = Record<
   string,
   MeterRef<M> | BillableSpec<Args, M> | false
 >;
 
 /** Options every adapter accepts (besides `tracker` or tracker options). */
-export interface RouteMeterOptions<Args extends unknown[] = unknown[], M extends string = string> {
+export interface RouteMeterOptions<Args extends unknown[] = unknown[], M extends string = MeterName> {
   /** The customer billed for a request. Required unless every spec names its own. */
   customer?: (...args: [...Args, RequestOutcome]) => string | null | undefined;
   /** Global billing condition. Default: finished, not aborted, status < 400. */
@@ -65,11 +65,10 @@ export interface RouteMeterOptions<Args extends unknown[] = unknown[], M extends
 }
 
 /** Adapter options: a tracker, or tracker options from which the adapter creates (and owns) one. */
-export type AdapterOptions<Args extends unknown[] = unknown[], M extends string = string> = RouteMeterOptions<
-  Args,
-  M
-> &
-  ({ tracker: Tracker<M> } | (TrackerOptions<M> & { tracker?: undefined }));
+export type AdapterOptions<
+  Args extends unknown[] = unknown[],
+  M extends string = MeterName,
+> = RouteMeterOptions<Args, M> & ({ tracker: Tracker<M> } | (TrackerOptions<M> & { tracker?: undefined }));
 
 /** Per-request billing state, exposed by adapters as `req.fluxrate` / `request.fluxrate`. */
 export interface RequestBilling {

@@ -7,6 +7,16 @@ export type MeterToken = `${string}-${string}-${string}-${string}-${string}`;
 /** A configured meter: its token, or the token with its aggregation (and Fluxrate's internal id for REST). */
 export type MeterConfig = string | { token: string; aggregation?: Aggregation; id?: string };
 
+/**
+ * Register your meter names once to type every standalone `billable()` / `@Billable()` call:
+ * `declare module '@fluxrate/core' { interface Register { meters: 'api_calls' | 'tokens' } }`.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled in by declaration merging
+export interface Register {}
+
+/** Registered meter names (see `Register`), else any string. */
+export type MeterName = Register extends { meters: infer M extends string } ? M : string;
+
 /** A meter reference in `track()` and route specs: a configured name, or a raw meter token. */
 export type MeterRef<M extends string = string> = string extends M ? string : M | MeterToken;
 
