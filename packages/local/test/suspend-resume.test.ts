@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { event, start, track } from './helpers.js';
+
+function causeCode(error: unknown): string | undefined {
+  return (error as { cause?: { code?: string } }).cause?.code;
+}
+
+describe('outage switch', () => {
+  it('suspend refuses connections and resume serves again on the same port, keeping the data', async () => {
+    const s = await start();
+    expect((await track(s, event(s, { idempotency_key: 'a' }))).status).toBe(201);
+    await s.suspend();
+    expect(s.stats().suspended).toBe(true);
+    const error = await track(s, event(s)).catch((e: unknown) => e);
+    expect(causeCode(error)).toBe('ECONNREFUSED');
+
+    await s.resume();
+    expect(s.stats().suspended).toBe(false);
+    const again = await track(s, event(s, { idempotency_key: 'a' }));
+    expect(again.status).toBe(201);
+    expect(s.events()).toHaveLength(1);
+    expect(s.stats().deduplicated).toBe(1);
+  });
+
+  it('suspend drops connections that are in flight', async () => {
+    const s = await start({ faults: { slow: { rate: 1, ms: 500 } } });
+    const pending = track(s, event(s)).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    await s.suspend();
+    expect(await pending).toBeInstanceOf(Error);
+    await s.resume();
+  });
+
+  it('suspend and resume are idempotent, and close works while suspended', async () => {
+    const s = await start();
+    await s.suspend();
+    await s.suspend();
+    await s.close();
+  });
+});
