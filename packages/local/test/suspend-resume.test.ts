@@ -37,4 +37,14 @@ describe('outage switch', () => {
     await s.suspend();
     await s.close();
   });
+
+  it('close does not wait for a slow fault to finish', async () => {
+    const s = await start({ faults: { slow: { rate: 1, ms: 60_000 } } });
+    const pending = track(s, event(s)).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    await s.close();
+    expect(Date.now() - t0).toBeLessThan(2000);
+    await pending;
+  });
 });
