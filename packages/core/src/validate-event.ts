@@ -139,4 +139,10 @@ export function resolveMeter(meters: Map<string, ResolvedMeter>, ref: unknown): 
   );
 }
 
-export const newEventKey = (): string => `evt_${randomUUID()}`;
+/**
+ * Default event keys: `evt_{uuid}`. The UUID's random part is drawn once per process and the tail is a
+ * counter, which keeps keys unique across instances and restarts at a fraction of randomUUID()'s cost.
+ */
+const KEY_PREFIX = `evt_${randomUUID().slice(0, 24)}`;
+let keyCounter = 0;
+export const newEventKey = (): string => `${KEY_PREFIX}${(keyCounter++).toString(16).padStart(12, '0')}`;
