@@ -1,0 +1,40 @@
+import { compileBillable, type MeterName } from '@fluxrate/core';
+import { Inject, SetMetadata } from '@nestjs/common';
+import { BILLABLE_METADATA } from './fluxrate.constants.js';
+import { FluxrateTracker } from './fluxrate.tracker.js';
+import type { NestBillableSpec } from './fluxrate.types.js';
+
+/** A decorator usable on a controller class or a handler method. */
+export type ClassOrMethodDecorator = ClassDecorator & MethodDecorator;
+
+function label(target: object, key: string | symbol | undefined): string {
+  if (key === undefined) return (target as { name?: string }).name ?? 'controller';
+  return `${(target as { constructor: { name: string } }).constructor.name}.${String(key)}`;
+}
+
+/**
+ * Bills the handler (or every handler of the controller; a handler's own `@Billable` wins).
+ * Functions get `({ request, response, result, context }, outcome)` once the response has finished.
+ * The spec's shape is checked here (throws `FluxrateRouteError` naming `Controller.handler`);
+ * meter names are checked against the tracker at bootstrap.
+ */
+export function Billable<Result = any, M extends string = MeterName>(
+  spec: NestBillableSpec<Result, M>,
+): ClassOrMethodDecorator {
+  return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    compileBillable(spec, label(target, key));
+    const set = SetMetadata(BILLABLE_METADATA, spec);
+    if (key === undefined) set(target as () => void);
+    else set(target, key, descriptor as PropertyDescriptor);
+  }) as ClassOrMethodDecorator;
+}
+
+/** Never bills this handler (or controller), even if the controller or the `routes` table says so. */
+export function SkipBilling(): ClassOrMethodDecorator {
+  return SetMetadata(BILLABLE_METADATA, false) as ClassOrMethodDecorator;
+}
+
+/** Injects the module's tracker: `constructor(@InjectTracker() private readonly tracker: Tracker)`. */
+export function InjectTracker(): PropertyDecorator & ParameterDecorator {
+  return Inject(FluxrateTracker);
+}

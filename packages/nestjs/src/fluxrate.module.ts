@@ -1,0 +1,104 @@
+import { FluxrateConfigError, type MeterName } from '@fluxrate/core';
+import {
+  type DynamicModule,
+  Inject,
+  Logger,
+  Module,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+  type Provider,
+} from '@nestjs/common';
+import { APP_INTERCEPTOR, DiscoveryModule, DiscoveryService, Reflector } from '@nestjs/core';
+import { createFluxrateBilling, FluxrateBilling } from './fluxrate.billing.js';
+import { FLUXRATE_MODULE_OPTIONS } from './fluxrate.constants.js';
+import { compileControllers } from './fluxrate.discovery.js';
+import { FluxrateInterceptor } from './fluxrate.interceptor.js';
+import { FluxrateTracker } from './fluxrate.tracker.js';
+import type {
+  FluxrateModuleAsyncOptions,
+  FluxrateModuleOptions,
+  FluxrateOptions,
+  FluxrateOptionsFactory,
+} from './fluxrate.types.js';
+
+function billingProviders(global: boolean, fromFactory: boolean): Provider[] {
+  return [
+    {
+      provide: FluxrateBilling,
+      useFactory: (options: unknown) => createFluxrateBilling(options, fromFactory),
+      inject: [FLUXRATE_MODULE_OPTIONS],
+    },
+    { provide: FluxrateTracker, useFactory: (billing: FluxrateBilling) => billing.tracker, inject: [FluxrateBilling] },
+    ...(global ? [{ provide: APP_INTERCEPTOR, useClass: FluxrateInterceptor }] : []),
+  ];
+}
+
+function asyncOptionsProviders<M extends string>(options: FluxrateModuleAsyncOptions<M>): Provider[] {
+  if (options.useFactory) {
+    return [{ provide: FLUXRATE_MODULE_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }];
+  }
+  const factory = options.useClass ?? options.useExisting;
+  if (!factory) {
+    throw new FluxrateConfigError('useFactory', 'FluxrateModule.forRootAsync() needs useFactory, useClass or useExisting');
+  }
+  const fromFactory: Provider = {
+    provide: FLUXRATE_MODULE_OPTIONS,
+    useFactory: (f: FluxrateOptionsFactory<M>): Promise<FluxrateOptions<M>> | FluxrateOptions<M> =>
+      f.createFluxrateOptions(),
+    inject: [factory],
+  };
+  return options.useClass ? [fromFactory, { provide: factory, useClass: factory }] : [fromFactory];
+}
+
+const EXPORTS = [FluxrateBilling, FluxrateTracker, FLUXRATE_MODULE_OPTIONS];
+
+/**
+ * Bills routes marked `@Billable()` (or listed in `routes`) to Fluxrate. Global by default, with
+ * `FluxrateInterceptor` registered as an `APP_INTERCEPTOR`. On `app.close()` it delivers outstanding
+ * events within `shutdownTimeoutMs`.
+ */
+@Module({})
+export class FluxrateModule implements OnModuleInit, OnApplicationShutdown {
+  readonly #logger = new Logger('FluxrateModule');
+
+  constructor(
+    @Inject(FluxrateBilling) private readonly billing: FluxrateBilling,
+    @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
+    @Inject(Reflector) private readonly reflector: Reflector,
+  ) {}
+
+  static forRoot<const M extends string = MeterName>(options: FluxrateModuleOptions<M>): DynamicModule {
+    const global = (options as { global?: unknown } | null)?.global !== false;
+    return {
+      module: FluxrateModule,
+      global,
+      imports: [DiscoveryModule],
+      providers: [{ provide: FLUXRATE_MODULE_OPTIONS, useValue: options }, ...billingProviders(global, false)],
+      exports: EXPORTS,
+    };
+  }
+
+  static forRootAsync<M extends string = MeterName>(options: FluxrateModuleAsyncOptions<M>): DynamicModule {
+    const global = options.global !== false;
+    return {
+      module: FluxrateModule,
+      global,
+      imports: [DiscoveryModule, ...(options.imports ?? [])],
+      providers: [...asyncOptionsProviders(options), ...billingProviders(global, true)],
+      exports: EXPORTS,
+    };
+  }
+
+  onModuleInit(): void {
+    compileControllers(this.billing, this.discovery, this.reflector);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const report = await this.billing.close();
+    if (report && report.pending.length > 0) {
+      this.#logger.warn(
+        `${report.pending.length} usage event(s) not delivered within ${this.billing.shutdownTimeoutMs} ms of shutdown`,
+      );
+    }
+  }
+}
