@@ -1,0 +1,49 @@
+import type {
+  AdapterOptions,
+  BillableSpec,
+  MeterName,
+  MeterRef,
+  RequestBilling,
+  ShutdownOptions,
+  Tracker,
+} from '@fluxrate/core';
+import type { Request, RequestHandler, Response } from 'express';
+
+declare global {
+  namespace Express {
+    interface Request {
+      /**
+       * This request's billing state, set by `fluxrateMiddleware()`: the server-generated `requestId`,
+       * `setQuantity` / `addUsage` to report usage from the handler, and `skip()` to not bill it.
+       */
+      fluxrate: RequestBilling;
+    }
+  }
+}
+
+/** What Express passes to every billing function: `(req, res, outcome)`. */
+export type ExpressArgs = [req: Request, res: Response];
+
+/** A route spec (or array of them), a meter name, or `false` to opt a route out of billing. */
+export type BillableInput<M extends string = MeterName> = BillableSpec<ExpressArgs, M> | MeterRef<M> | false;
+
+/**
+ * Options of `fluxrateMiddleware()`: `tracker` (or tracker options, from which the middleware creates
+ * and owns a tracker) plus `customer`, `when`, `requestId`, `routes`, `onMissingCustomer`, `idempotency`.
+ */
+export type FluxrateMiddlewareOptions<M extends string = MeterName> = AdapterOptions<ExpressArgs, M>;
+
+/** The middleware returned by `fluxrateMiddleware()`: a plain request handler with the tracker attached. */
+export type FluxrateMiddleware<M extends string = MeterName> = RequestHandler & {
+  /** The tracker events are sent through (the one passed in, or the one created from tracker options). */
+  readonly tracker: Tracker<M>;
+  /** True when the middleware created the tracker and so must shut it down (`close()`). */
+  readonly ownsTracker: boolean;
+  /** `billable()` checked against this tracker's meter names, at compile time and when called. */
+  billable(spec: BillableInput<M>): RequestHandler;
+  /**
+   * Shuts the tracker down (draining queued events) when the middleware owns it; otherwise flushes it
+   * and leaves it running for its owner to shut down. Call it after `server.close()`.
+   */
+  close(options?: ShutdownOptions): Promise<void>;
+};
