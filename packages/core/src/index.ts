@@ -1,6 +1,8 @@
+export type { DeadLetterRecord } from './dead-letter.js';
 export type { FluxrateErrorCode } from './errors.js';
 export { FluxrateConfigError, FluxrateError, FluxrateRouteError, FluxrateValidationError } from './errors.js';
 export { requestKey, scopedKey } from './idempotency-key.js';
+export { type ReplayOptions, type ReplayResult, readDeadLetters, replayDeadLetters } from './replay.js';
 export { RequestBillingState } from './request-billing.js';
 export { backoffDelay, parseRetryAfter, RETRYABLE_STATUS } from './retry-policy.js';
 export { createRouteMeter, RouteMeter } from './route-meter.js';

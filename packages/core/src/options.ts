@@ -31,6 +31,35 @@ export interface ResolvedOptions {
   logger: Logger;
   disabled: boolean;
   allowCustomer: ((customerId: string) => boolean) | undefined;
+  spoolDir: string | undefined;
+  deadLetterFile: string | undefined;
+  aggregate: { windowMs: number; meters: Set<string> | undefined } | undefined;
+}
+
+function parseAggregate(raw: unknown): ResolvedOptions['aggregate'] {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'object' || raw === null)
+    throw new FluxrateConfigError('aggregate', 'must be { windowMs, meters? }');
+  const { windowMs, meters } = raw as { windowMs?: unknown; meters?: unknown };
+  if (typeof windowMs !== 'number' || !Number.isInteger(windowMs) || windowMs < 100) {
+    throw new FluxrateConfigError(
+      'aggregate.windowMs',
+      `must be an integer >= 100 (ms), got ${describe(windowMs)}`,
+    );
+  }
+  if (meters !== undefined && (!Array.isArray(meters) || meters.some((m) => typeof m !== 'string'))) {
+    throw new FluxrateConfigError('aggregate.meters', 'must be an array of meter names');
+  }
+  return { windowMs, meters: meters === undefined ? undefined : new Set(meters as string[]) };
+}
+
+function pathOption(raw: unknown, option: string, field: string): string | undefined {
+  if (raw === undefined) return undefined;
+  const value = (raw as Record<string, unknown> | null)?.[field];
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new FluxrateConfigError(`${option}.${field}`, 'must be a non-empty path');
+  }
+  return value;
 }
 
 export const isUuid = (value: string): boolean => UUID.test(value);
@@ -143,6 +172,9 @@ const KNOWN = new Set([
   'disabled',
   'customerAllowList',
   'allowInsecureHttp',
+  'spool',
+  'deadLetter',
+  'aggregate',
 ]);
 
 /** Validates tracker options once, at construction, naming the option at fault. */
@@ -216,5 +248,8 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
     logger,
     disabled,
     allowCustomer: parseAllowList(options.customerAllowList),
+    spoolDir: pathOption(options.spool, 'spool', 'dir'),
+    deadLetterFile: pathOption(options.deadLetter, 'deadLetter', 'file'),
+    aggregate: parseAggregate(options.aggregate),
   };
 }

@@ -1,3 +1,5 @@
+import { Aggregator } from './aggregator.js';
+import { DeadLetterSink } from './dead-letter.js';
 import { TypedEmitter } from './emitter.js';
 import { FluxrateValidationError } from './errors.js';
 import { type QueuedEvent, toUsageEvent } from './event.js';
@@ -6,6 +8,7 @@ import { MinHeap } from './min-heap.js';
 import { type ResolvedOptions, resolveOptions } from './options.js';
 import { redactor } from './redact.js';
 import { backoffDelay } from './retry-policy.js';
+import { Spool, type SpooledEvent } from './spool.js';
 import { type AttemptOutcome, Transport } from './transport.js';
 import type {
   DropReason,
@@ -69,13 +72,64 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
   #shutdown: Promise<ShutdownReport> | undefined;
   #authWarned = false;
   #lastOverflowLog = 0;
-  readonly #counts = { tracked: 0, delivered: 0, retried: 0, failed: 0, dropped: 0, skipped: 0, errors: 0 };
+  readonly #counts = {
+    tracked: 0,
+    delivered: 0,
+    retried: 0,
+    failed: 0,
+    dropped: 0,
+    skipped: 0,
+    errors: 0,
+    replayed: 0,
+  };
+  readonly #spool: Spool | undefined;
+  readonly #deadLetter: DeadLetterSink | undefined;
+  readonly #aggregator: Aggregator | undefined;
 
   constructor(options?: TrackerOptions<M>) {
     this.#options = resolveOptions(options as TrackerOptions<string>);
     this.#emitter = new TypedEmitter(this.#options.logger);
     this.#redact = redactor([this.#options.apiKey, this.#options.accessToken]);
     this.#transport = this.#options.disabled ? undefined : new Transport(this.#options);
+    const { deadLetterFile, spoolDir, aggregate } = this.#options;
+    if (deadLetterFile) this.#deadLetter = new DeadLetterSink(deadLetterFile);
+    if (aggregate) {
+      this.#aggregator = new Aggregator(aggregate.windowMs, this.#options.maxQueueSize, (event) =>
+        this.#enqueue(event),
+      );
+    }
+    if (spoolDir) {
+      this.#spool = new Spool(spoolDir);
+      for (const row of this.#spool.load()) this.#replay(row);
+    }
+  }
+
+  /** Re-enqueues an event a previous process left in the spool, with its original key. */
+  #replay(row: SpooledEvent): void {
+    const configured = this.#options.meters.get(row.meter);
+    const meter = configured ?? {
+      name: row.meter,
+      token: row.token,
+      aggregation: 'SUM' as const,
+      id: undefined,
+    };
+    this.#counts.replayed++;
+    this.#enqueue(
+      {
+        meter,
+        customerId: row.customerId,
+        quantity: row.quantity,
+        timestamp: row.timestamp,
+        idempotencyKey: row.idempotencyKey,
+        metadataJson: row.metadataJson,
+        attempts: 0,
+        firstAttemptAt: 0,
+        notBefore: 0,
+        generation: this.#generation,
+        body: undefined,
+      },
+      false,
+    );
   }
 
   get closed(): boolean {
@@ -120,8 +174,19 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
     if (this.#outstanding() >= this.#options.maxQueueSize) return this.#drop(event, 'overflow', false);
 
     this.#counts.tracked++;
+    const aggregator = this.#aggregator;
+    if (aggregator && (!this.#options.aggregate?.meters || this.#options.aggregate.meters.has(meter.name))) {
+      return aggregator.add(event);
+    }
+    this.#enqueue(event);
+  }
+
+  /** Puts an accepted event in the send queue (and the spool), and schedules the dispatcher. */
+  #enqueue(event: QueuedEvent, spool = true): void {
+    event.generation = this.#generation;
     this.#generations.set(event.generation, (this.#generations.get(event.generation) ?? 0) + 1);
     this.#queue.push(event);
+    if (spool) this.#spool?.add(event);
     if (!this.#pumpScheduled) {
       // Sending starts on a later turn of the event loop, never on the caller's stack.
       this.#pumpScheduled = true;
@@ -130,6 +195,7 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
   }
 
   flush(options: FlushOptions = {}): Promise<FlushResult> {
+    this.#aggregator?.closeAll();
     if (this.#outstanding() === 0) return Promise.resolve({ settled: true, pending: 0 });
     const last = this.#flushWaiters.at(-1);
     // Nothing tracked since the running flush began: share its promise.
@@ -163,6 +229,7 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
     if (this.#shutdown) return this.#shutdown;
     const timeoutMs = options.timeoutMs ?? 10_000;
     this.#state = 'closing';
+    this.#aggregator?.closeAll();
     this.#shortenRetries();
     this.#shutdown = this.#drainThenClose(timeoutMs);
     return this.#shutdown;
@@ -171,7 +238,8 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
   stats(): TrackerStats {
     return {
       ...this.#counts,
-      queued: this.#queue.size + this.#waiting.size,
+      aggregated: this.#aggregator?.merged ?? 0,
+      queued: this.#queue.size + this.#waiting.size + (this.#aggregator?.openGroups ?? 0),
       inFlight: this.#inFlight,
     };
   }
@@ -301,6 +369,7 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
           latencyMs: now - event.timestamp,
         });
       }
+      this.#spool?.remove(event.idempotencyKey);
       return this.#settle(event);
     }
     if (outcome.kind === 'failed') {
@@ -357,13 +426,11 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
       { reason, status, detail, meter: event.meter.name, idempotencyKey: event.idempotencyKey },
       'fluxrate: usage event failed',
     );
-    this.#emitter.emit('failed', {
-      event: toUsageEvent(event),
-      reason,
-      ...(status === undefined ? {} : { status }),
-      detail,
-      attempts: event.attempts,
-    });
+    const usage = toUsageEvent(event);
+    const statusField = status === undefined ? {} : { status };
+    this.#emitter.emit('failed', { event: usage, reason, ...statusField, detail, attempts: event.attempts });
+    this.#deadLetter?.write({ reason, ...statusField, detail, attempts: event.attempts, event: usage });
+    this.#spool?.remove(event.idempotencyKey);
     this.#settle(event);
   }
 
@@ -378,6 +445,8 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
       this.#options.logger.warn?.({ reason, meter: usage.meter }, 'fluxrate: usage event dropped');
     }
     this.#emitter.emit('dropped', { event: usage, reason });
+    this.#deadLetter?.write({ reason, attempts: event.attempts, event: usage });
+    // A spooled event dropped at the shutdown deadline stays in the spool for the next start.
     if (counted) this.#settle(event);
   }
 
@@ -445,7 +514,10 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
     }
     this.#state = 'closed';
     if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
+    this.#aggregator?.stop();
     await this.#transport?.close(this.#forced);
+    this.#spool?.close();
+    await this.#deadLetter?.close();
     const report: ShutdownReport = {
       delivered: this.#counts.delivered,
       failed: this.#counts.failed,

@@ -18,7 +18,7 @@ export interface Register {}
 export type MeterName = Register extends { meters: infer M extends string } ? M : string;
 
 /** A meter reference in `track()` and route specs: a configured name, or a raw meter token. */
-export type MeterRef<M extends string = string> = string extends M ? string : M | MeterToken;
+export type MeterRef<M extends string = string> = M | MeterToken;
 
 /** Anything pino-like. All methods optional; missing ones are silent. */
 export interface Logger {
@@ -68,6 +68,23 @@ export interface TrackerOptions<M extends string = string> {
   customerAllowList?: Iterable<string> | ((customerId: string) => boolean);
   /** Allow plain `http://` to a non-loopback host. Default: false. */
   allowInsecureHttp?: boolean;
+  /**
+   * Durable spool: accepted events are written to SQLite (`{dir}/fluxrate-spool.db`, needs the optional
+   * peer `better-sqlite3`) and deleted once delivered or failed; a new tracker on the same dir replays
+   * what is left with the same idempotency keys. Default: off (in-memory only).
+   */
+  spool?: { dir: string };
+  /**
+   * Dead letters: every failed or dropped event is appended to this NDJSON file (exact event, key,
+   * reason, status, `detail`; never the API key) for reconciliation and `fluxrate-replay`. Default: off.
+   */
+  deadLetter?: { file: string };
+  /**
+   * Exact pre-aggregation: combine events per wall-clock window of `windowMs` and group (meter,
+   * customer, metadata) into one event each, preserving SUM/MAX/LAST/UNIQUE_COUNT. `meters` limits it
+   * to some meters. Default: off (one event per `track()`).
+   */
+  aggregate?: { windowMs: number; meters?: string[] };
 }
 
 /** What `track()` accepts. */
@@ -129,6 +146,10 @@ export interface TrackerStats {
   skipped: number;
   /** Route-meter errors reported (user functions, invalid events). */
   errors: number;
+  /** Tracked events merged into another event by pre-aggregation. */
+  aggregated: number;
+  /** Events replayed from the spool at start. */
+  replayed: number;
 }
 
 export interface FlushOptions {
