@@ -1,11 +1,12 @@
 import type {
-  AdapterOptions,
   BillableSpec,
   MeterName,
   MeterRef,
   RequestBilling,
+  RouteMeterOptions,
   ShutdownOptions,
   Tracker,
+  TrackerOptions,
 } from '@fluxrate/core';
 import type { Request, RequestHandler, Response } from 'express';
 
@@ -31,7 +32,12 @@ export type BillableInput<M extends string = MeterName> = BillableSpec<ExpressAr
  * Options of `fluxrateMiddleware()`: `tracker` (or tracker options, from which the middleware creates
  * and owns a tracker) plus `customer`, `when`, `requestId`, `routes`, `onMissingCustomer`, `idempotency`.
  */
-export type FluxrateMiddlewareOptions<M extends string = MeterName> = AdapterOptions<ExpressArgs, M>;
+export type FluxrateMiddlewareOptions<M extends string = MeterName> = RouteMeterOptions<
+  ExpressArgs,
+  NoInfer<M>
+> &
+  // Meter names are inferred from the tracker (or `meters`) only, so a misspelt name in `routes` fails to compile.
+  ({ tracker: Tracker<M> } | (TrackerOptions<M> & { tracker?: undefined }));
 
 /** The middleware returned by `fluxrateMiddleware()`: a plain request handler with the tracker attached. */
 export type FluxrateMiddleware<M extends string = MeterName> = RequestHandler & {
