@@ -19,7 +19,13 @@ type Fn = (...args: unknown[]) => unknown;
 type Annotation = CompiledSpec[] | false | null;
 
 const describe = (v: unknown): string =>
-  typeof v === 'string' ? `'${v.slice(0, 40)}'` : v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
+  typeof v === 'string'
+    ? `'${v.slice(0, 40)}'`
+    : v === null
+      ? 'null'
+      : Array.isArray(v)
+        ? 'an array'
+        : typeof v;
 
 /**
  * The module's billing state: the route meter, the tracker it reports to, and the specs compiled once
@@ -58,7 +64,10 @@ export class FluxrateBilling {
     const annotation: Annotation =
       spec === false ? false : spec === undefined || spec === null ? null : this.meter.compile(spec, route);
     let byController = this.#annotations.get(handler);
-    if (!byController) this.#annotations.set(handler, (byController = new Map()));
+    if (!byController) {
+      byController = new Map();
+      this.#annotations.set(handler, byController);
+    }
     byController.set(controller, annotation);
     return annotation;
   }
@@ -84,7 +93,10 @@ export function createFluxrateBilling(options: unknown, fromFactory = false): Fl
   }
   const { global, shutdownTimeoutMs, ...rest } = options as Record<string, unknown>;
   if (fromFactory && global !== undefined) {
-    throw new FluxrateConfigError('global', 'set it on forRootAsync({ global }), not in the options the factory returns');
+    throw new FluxrateConfigError(
+      'global',
+      'set it on forRootAsync({ global }), not in the options the factory returns',
+    );
   }
   if (!fromFactory && global !== undefined && typeof global !== 'boolean') {
     throw new FluxrateConfigError('global', `must be a boolean, got ${describe(global)}`);
@@ -103,7 +115,8 @@ export function createFluxrateBilling(options: unknown, fromFactory = false): Fl
   for (const name of ['customer', 'requestId'] as const) {
     const fn = meterOptions[name];
     if (typeof fn === 'function') {
-      meterOptions[name] = (ctx: NestBillingContext, ...more: unknown[]) => (fn as Fn)(ctx.request, ctx, ...more);
+      meterOptions[name] = (ctx: NestBillingContext, ...more: unknown[]) =>
+        (fn as Fn)(ctx.request, ctx, ...more);
     }
   }
 

@@ -18,7 +18,7 @@ function label(target: object, key: string | symbol | undefined): string {
  * The spec's shape is checked here (throws `FluxrateRouteError` naming `Controller.handler`);
  * meter names are checked against the tracker at bootstrap.
  */
-export function Billable<Result = any, M extends string = MeterName>(
+export function Billable<Result = any, M extends MeterName = MeterName>(
   spec: NestBillableSpec<Result, M>,
 ): ClassOrMethodDecorator {
   return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {

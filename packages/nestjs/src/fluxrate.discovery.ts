@@ -28,7 +28,11 @@ const join = (...parts: unknown[]): string =>
  * Compiles every route handler's `@Billable` at bootstrap, so a bad spec or an unknown meter fails the
  * app's start with a `FluxrateRouteError` naming the route, never a request.
  */
-export function compileControllers(billing: FluxrateBilling, discovery: DiscoveryService, reflector: Reflector): void {
+export function compileControllers(
+  billing: FluxrateBilling,
+  discovery: DiscoveryService,
+  reflector: Reflector,
+): void {
   for (const wrapper of discovery.getControllers()) {
     const controller = wrapper.metatype as Handler | null | undefined;
     if (typeof controller !== 'function' || !controller.prototype) continue;
@@ -37,7 +41,10 @@ export function compileControllers(billing: FluxrateBilling, discovery: Discover
       if (Reflect.getMetadata(NEST_PATH_METADATA, handler) === undefined) continue; // not a route handler
       const spec = reflector.getAllAndOverride(BILLABLE_METADATA, [handler, controller]);
       const method = RequestMethod[Reflect.getMetadata(NEST_METHOD_METADATA, handler) as number] ?? 'GET';
-      const path = join(Reflect.getMetadata(NEST_PATH_METADATA, controller), Reflect.getMetadata(NEST_PATH_METADATA, handler));
+      const path = join(
+        Reflect.getMetadata(NEST_PATH_METADATA, controller),
+        Reflect.getMetadata(NEST_PATH_METADATA, handler),
+      );
       billing.compile(handler, controller, spec, `${method} ${path} (${controller.name}.${name})`);
     }
   }

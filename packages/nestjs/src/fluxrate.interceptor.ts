@@ -61,7 +61,9 @@ export class FluxrateInterceptor implements NestInterceptor {
 
     if (
       meter.onMissingCustomer === 'reject' &&
-      this.billing.labelled(label, () => meter.shouldReject(specs, args, { ...outcome(false), aborted: false }))
+      this.billing.labelled(label, () =>
+        meter.shouldReject(specs, args, { ...outcome(false), aborted: false }),
+      )
     ) {
       return throwError(() => new ForbiddenException('No customer to bill this request to'));
     }

@@ -28,18 +28,27 @@ function billingProviders(global: boolean, fromFactory: boolean): Provider[] {
       useFactory: (options: unknown) => createFluxrateBilling(options, fromFactory),
       inject: [FLUXRATE_MODULE_OPTIONS],
     },
-    { provide: FluxrateTracker, useFactory: (billing: FluxrateBilling) => billing.tracker, inject: [FluxrateBilling] },
+    {
+      provide: FluxrateTracker,
+      useFactory: (billing: FluxrateBilling) => billing.tracker,
+      inject: [FluxrateBilling],
+    },
     ...(global ? [{ provide: APP_INTERCEPTOR, useClass: FluxrateInterceptor }] : []),
   ];
 }
 
 function asyncOptionsProviders<M extends string>(options: FluxrateModuleAsyncOptions<M>): Provider[] {
   if (options.useFactory) {
-    return [{ provide: FLUXRATE_MODULE_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }];
+    return [
+      { provide: FLUXRATE_MODULE_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] },
+    ];
   }
   const factory = options.useClass ?? options.useExisting;
   if (!factory) {
-    throw new FluxrateConfigError('useFactory', 'FluxrateModule.forRootAsync() needs useFactory, useClass or useExisting');
+    throw new FluxrateConfigError(
+      'useFactory',
+      'FluxrateModule.forRootAsync() needs useFactory, useClass or useExisting',
+    );
   }
   const fromFactory: Provider = {
     provide: FLUXRATE_MODULE_OPTIONS,
@@ -73,7 +82,10 @@ export class FluxrateModule implements OnModuleInit, OnApplicationShutdown {
       module: FluxrateModule,
       global,
       imports: [DiscoveryModule],
-      providers: [{ provide: FLUXRATE_MODULE_OPTIONS, useValue: options }, ...billingProviders(global, false)],
+      providers: [
+        { provide: FLUXRATE_MODULE_OPTIONS, useValue: options },
+        ...billingProviders(global, false),
+      ],
       exports: EXPORTS,
     };
   }

@@ -40,7 +40,9 @@ export function scopedTracker(tracker: unknown, scope: HandlerScope): unknown {
     hasMeter: (ref) => t.hasMeter(ref),
     reportError: (problem: TrackerEvents['error']) =>
       t.reportError(
-        scope.current === undefined ? problem : { ...problem, reason: `${problem.reason} (in ${scope.current})` },
+        scope.current === undefined
+          ? problem
+          : { ...problem, reason: `${problem.reason} (in ${scope.current})` },
       ),
     reportSkip: (skip) => t.reportSkip(skip),
     get closed() {

@@ -1,4 +1,3 @@
-import type { ExecutionContext, InjectionToken, ModuleMetadata, OptionalFactoryDependency, Type } from '@nestjs/common';
 import type {
   BillableSpec,
   MeterName,
@@ -8,6 +7,13 @@ import type {
   Tracker,
   TrackerOptions,
 } from '@fluxrate/core';
+import type {
+  ExecutionContext,
+  InjectionToken,
+  ModuleMetadata,
+  OptionalFactoryDependency,
+  Type,
+} from '@nestjs/common';
 
 /**
  * What every route-level billing function receives (first argument; the `RequestOutcome` comes second).
@@ -54,7 +60,7 @@ export interface FluxrateBillingOptions<M extends string = MeterName, Request = 
    */
   requestId?: (request: Request, ctx: NestBillingContext<any, Request>) => string;
   /** Central table matched on `METHOD /route/pattern`: `{ 'GET /v1/search': 'api_calls' }`. Default: none. */
-  routes?: RoutesTable<NestBillingArgs, M>;
+  routes?: RoutesTable<NestBillingArgs, NoInfer<M>>;
   /** A billable request without a customer: `skip` (counted, emitted) or `reject` (403 before the handler). Default: `skip`. */
   onMissingCustomer?: 'skip' | 'reject';
   /** `request` (default): keys from the server's request id. `client-key`: honour `Idempotency-Key`, scoped to the customer. */
@@ -69,11 +75,17 @@ export type FluxrateTrackerSource<M extends string = MeterName> =
   | (TrackerOptions<M> & { tracker?: undefined });
 
 /** What the `forRootAsync` factory returns. */
-export type FluxrateOptions<M extends string = MeterName, Request = any> = FluxrateBillingOptions<M, Request> &
+export type FluxrateOptions<M extends string = MeterName, Request = any> = FluxrateBillingOptions<
+  M,
+  Request
+> &
   FluxrateTrackerSource<M>;
 
 /** `FluxrateModule.forRoot()` options. */
-export type FluxrateModuleOptions<M extends string = MeterName, Request = any> = FluxrateOptions<M, Request> & {
+export type FluxrateModuleOptions<M extends string = MeterName, Request = any> = FluxrateOptions<
+  M,
+  Request
+> & {
   /** Register the module globally and `FluxrateInterceptor` as an `APP_INTERCEPTOR`. Default: true. */
   global?: boolean;
 };
@@ -84,7 +96,8 @@ export interface FluxrateOptionsFactory<M extends string = MeterName> {
 }
 
 /** `FluxrateModule.forRootAsync()` options: exactly one of `useFactory`, `useClass`, `useExisting`. */
-export interface FluxrateModuleAsyncOptions<M extends string = MeterName> extends Pick<ModuleMetadata, 'imports'> {
+export interface FluxrateModuleAsyncOptions<M extends string = MeterName>
+  extends Pick<ModuleMetadata, 'imports'> {
   useFactory?: (...args: any[]) => FluxrateOptions<M> | Promise<FluxrateOptions<M>>;
   /** Providers passed to `useFactory`. Default: none. */
   inject?: Array<InjectionToken | OptionalFactoryDependency>;

@@ -1,9 +1,9 @@
 import { request as httpRequest } from 'node:http';
 import type { Tracker } from '@fluxrate/core';
-import type { LocalServer } from '@fluxrate/local';
 import type { INestApplication } from '@nestjs/common';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalServer } from '../../local/src/index.js';
 import { FluxrateModule, FluxrateTracker } from '../src/index.js';
 import {
   ADAPTERS,
@@ -25,7 +25,8 @@ describe.each(ADAPTERS)('FluxrateModule on %s', (adapter) => {
   let fx: LocalServer;
   let app: INestApplication;
   let tracker: Tracker;
-  const get = (path: string, customer: string) => supertest(app.getHttpServer()).get(path).set('x-customer', customer);
+  const get = (path: string, customer: string) =>
+    supertest(app.getHttpServer()).get(path).set('x-customer', customer);
   const events = (customer: string) => fx.events({ customer });
 
   beforeAll(async () => {
@@ -69,7 +70,7 @@ describe.each(ADAPTERS)('FluxrateModule on %s', (adapter) => {
     expect(events(customer)).toMatchObject([{ meterToken: fx.meters.tokens!.token, quantity: 42 }]);
   });
 
-  it("bills the last value of an Observable handler and a StreamableFile once it is streamed", async () => {
+  it('bills the last value of an Observable handler and a StreamableFile once it is streamed', async () => {
     const customer = uniqueCustomer(adapter);
     await get('/v1/observable', customer).expect(200);
     const file = await get('/v1/file', customer).buffer(true).expect(200);
@@ -143,7 +144,10 @@ describe.each(ADAPTERS)('FluxrateModule on %s', (adapter) => {
   it('ignores forged X-Request-Id and Idempotency-Key headers: two requests, two events', async () => {
     const customer = uniqueCustomer(adapter);
     for (let i = 0; i < 2; i++) {
-      await get('/v1/search', customer).set('x-request-id', 'forged').set('idempotency-key', 'forged').expect(200);
+      await get('/v1/search', customer)
+        .set('x-request-id', 'forged')
+        .set('idempotency-key', 'forged')
+        .expect(200);
     }
     await settle(tracker);
     const keys = events(customer).map((e) => e.idempotencyKey);
@@ -172,6 +176,8 @@ describe.each(ADAPTERS)('FluxrateModule on %s', (adapter) => {
     const skipped = collect(tracker, 'skipped');
     await supertest(app.getHttpServer()).get('/v1/search').expect(200);
     await sleep(25);
-    expect(skipped).toContainEqual(expect.objectContaining({ reason: 'missing-customer', route: 'GET /v1/search' }));
+    expect(skipped).toContainEqual(
+      expect.objectContaining({ reason: 'missing-customer', route: 'GET /v1/search' }),
+    );
   });
 });

@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import type { Tracker, TrackerEvents } from '@fluxrate/core';
-import { type LocalServer, startLocalServer } from '@fluxrate/local';
 import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+import { type LocalServer, startLocalServer } from '../../../local/src/index.js';
 
 export type AdapterName = 'express' | 'fastify';
 export const ADAPTERS: AdapterName[] = ['express', 'fastify'];
@@ -12,9 +12,12 @@ export const ADAPTERS: AdapterName[] = ['express', 'fastify'];
 /** Starts the app on 127.0.0.1 on a free port (Fastify: and waits for `ready()`). */
 export async function startApp(adapter: AdapterName, metadata: ModuleMetadata): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule(metadata).compile();
-  const app = moduleRef.createNestApplication(adapter === 'express' ? new ExpressAdapter() : new FastifyAdapter(), {
-    logger: false,
-  });
+  const app = moduleRef.createNestApplication(
+    adapter === 'express' ? new ExpressAdapter() : new FastifyAdapter(),
+    {
+      logger: false,
+    },
+  );
   await app.listen(0, '127.0.0.1');
   if (adapter === 'fastify') await app.getHttpAdapter().getInstance().ready();
   return app;
