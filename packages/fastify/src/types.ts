@@ -1,0 +1,38 @@
+import type { AdapterOptions, BillableSpec, MeterName, RequestBilling, Tracker } from '@fluxrate/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/** The arguments every user function receives (followed by the request outcome). */
+export type FastifyArgs = [request: FastifyRequest, reply: FastifyReply];
+
+/** A route's `config.billable`: one spec, several, or `false` to opt out of the `routes` table. */
+export type FastifyBillable<M extends string = MeterName> = BillableSpec<FastifyArgs, M> | false;
+
+/** Plugin options: core's adapter options (a `tracker`, or tracker options) plus Fastify specifics. */
+export type FluxrateFastifyOptions<M extends string = MeterName> = AdapterOptions<FastifyArgs, M> & {
+  /**
+   * Deadline in ms for flushing a tracker the plugin created, run from Fastify's `onClose`.
+   * Not allowed next to `tracker`: an app that passes its own tracker shuts it down itself. Default: 10 000.
+   */
+  shutdownTimeoutMs?: number;
+};
+
+/** What `fastify.fluxrate` holds. */
+export interface FluxrateDecoration {
+  /** The tracker in use (the app's own, or the one the plugin created from options). */
+  readonly tracker: Tracker<MeterName>;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Bills this route: `{ meter: 'api_calls' }`, an array of specs, or `false` to opt out of the `routes` table. */
+    billable?: FastifyBillable;
+  }
+  interface FastifyRequest {
+    /** Per-request billing: `requestId`, `setQuantity`, `addUsage`, `skip`. Set in `onRequest`; absent outside the plugin's context. */
+    fluxrate: RequestBilling;
+  }
+  interface FastifyInstance {
+    /** `{ tracker }`, decorated by `@fluxrate/fastify`. */
+    fluxrate: FluxrateDecoration;
+  }
+}
