@@ -1,0 +1,68 @@
+// Shared by the benchmark apps: the sink's address, the tracker, the billed-request count and the
+// SIGTERM protocol (close the server, drain the tracker, print one JSON report line, exit).
+import { createTracker } from '@fluxrate/core';
+
+/** `{ url, apiKey, token, segmentUrl }` of the sink process. */
+export const sink = JSON.parse(process.env.BENCH_SINK ?? '{}');
+
+export const CUSTOMER = 'cus_bench';
+export const SEARCH_RESULT = {
+  query: 'espresso',
+  results: [
+    { id: 1, title: 'Ristretto' },
+    { id: 2, title: 'Lungo' },
+  ],
+};
+
+let billed = 0;
+/**
+ * Counts a request that should bill: its response finished with a 2xx. Attached in every variant,
+ * bare included, so they all pay the same for it.
+ */
+export function countBilled(res) {
+  res.once('finish', () => {
+    if (res.statusCode >= 200 && res.statusCode < 300) billed++;
+  });
+}
+
+export function benchTracker(extra = {}) {
+  return createTracker({
+    apiKey: sink.apiKey,
+    baseUrl: sink.url,
+    meters: { api_calls: sink.token },
+    ...extra,
+  });
+}
+
+/**
+ * Prints `{ ready, port }`, then on SIGTERM: `closeServer()`, `drain()` (its result goes into the
+ * report), and prints `{ billed, maxRssKb, drained, shutdownMs }` before exiting.
+ */
+export function serve(port, { closeServer, drain = async () => null }) {
+  process.stdout.write(`${JSON.stringify({ ready: true, port, pid: process.pid })}\n`);
+  process.once('SIGTERM', async () => {
+    const started = Date.now();
+    let drained;
+    try {
+      await closeServer();
+      drained = await drain();
+    } catch (error) {
+      drained = { error: String(error?.stack ?? error) };
+    }
+    const report = {
+      billed,
+      maxRssKb: process.resourceUsage().maxRSS,
+      drained,
+      shutdownMs: Date.now() - started,
+    };
+    process.stdout.write(`${JSON.stringify(report)}\n`, () => process.exit(0));
+  });
+}
+
+/** Closes a node:http server, dropping idle keep-alive sockets (the load generator has stopped). */
+export function closeHttp(server) {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections?.();
+  });
+}
