@@ -7,7 +7,8 @@ function digest(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('base64url').slice(0, 22);
 }
 
-const suffix = (meter: string, ordinal: number): string => (ordinal > 0 ? `${meter}_${ordinal}` : meter);
+// `~` cannot occur in meter names (options.ts restricts them), so `tokens~1` never collides with a meter.
+const suffix = (meter: string, ordinal: number): string => (ordinal > 0 ? `${meter}~${ordinal}` : meter);
 
 function fit(key: string, meter: string, ordinal: number, ...parts: string[]): string {
   // Meter names are the app's own and usually short; a very long one falls back to a digest.

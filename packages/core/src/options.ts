@@ -3,6 +3,8 @@ import type { Aggregation, Logger, TrackerOptions } from './types.js';
 
 const AGGREGATIONS: readonly Aggregation[] = ['SUM', 'MAX', 'UNIQUE_COUNT', 'LAST'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const RETRY_KEYS = ['retries', 'minTimeout', 'maxTimeout', 'maxRetryTime', 'maxRetryAfter'];
+const METER_NAME = /^[\w.:-]{1,100}$/;
 const METER_NAME_HINT = 'a meter token, or { token, aggregation?, id? }';
 
 export interface ResolvedMeter {
@@ -123,6 +125,12 @@ function parseMeters(raw: unknown): Map<string, ResolvedMeter> {
   }
   for (const [name, config] of Object.entries(raw)) {
     const path = `meters.${name}`;
+    if (!METER_NAME.test(name)) {
+      throw new FluxrateConfigError(
+        path,
+        'meter names use letters, digits, _ . : - (at most 100 characters)',
+      );
+    }
     const spec = typeof config === 'string' ? { token: config } : config;
     if (typeof spec !== 'object' || spec === null)
       throw new FluxrateConfigError(path, `must be ${METER_NAME_HINT}`);
@@ -158,7 +166,8 @@ function parseAllowList(raw: unknown): ((customerId: string) => boolean) | undef
   );
 }
 
-const KNOWN = new Set([
+/** Option names `createTracker()` accepts. */
+export const TRACKER_KEYS: ReadonlySet<string> = new Set([
   'apiKey',
   'baseUrl',
   'meters',
@@ -184,8 +193,8 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
     throw new FluxrateConfigError('options', 'createTracker() expects an options object');
   }
   for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key))
-      throw new FluxrateConfigError(key, `unknown option (known: ${[...KNOWN].join(', ')})`);
+    if (!TRACKER_KEYS.has(key))
+      throw new FluxrateConfigError(key, `unknown option (known: ${[...TRACKER_KEYS].join(', ')})`);
   }
   const transport = options.transport ?? 'sdk';
   if (transport !== 'sdk' && transport !== 'rest') {
@@ -221,6 +230,20 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
   const retry = (options.retry ?? {}) as Record<string, unknown>;
   if (typeof retry !== 'object' || retry === null)
     throw new FluxrateConfigError('retry', 'must be an object');
+  for (const key of Object.keys(retry)) {
+    if (!RETRY_KEYS.includes(key)) {
+      throw new FluxrateConfigError(`retry.${key}`, `unknown retry option (known: ${RETRY_KEYS.join(', ')})`);
+    }
+  }
+  const retries = retry.retries;
+  if (retries !== undefined && retries !== Number.POSITIVE_INFINITY) {
+    if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0) {
+      throw new FluxrateConfigError(
+        'retry.retries',
+        `must be an integer >= 0 or Infinity, got ${describe(retries)}`,
+      );
+    }
+  }
   const minTimeout = nonNegative(retry, 'minTimeout', 200, 'retry.minTimeout');
   const maxTimeout = nonNegative(retry, 'maxTimeout', 30_000, 'retry.maxTimeout');
   if (maxTimeout < minTimeout)

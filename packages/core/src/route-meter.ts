@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { FluxrateConfigError, FluxrateValidationError } from './errors.js';
 import { requestKey, scopedKey } from './idempotency-key.js';
-import { describe } from './options.js';
+import { describe, TRACKER_KEYS } from './options.js';
 import { RequestBillingState } from './request-billing.js';
 import { type CompiledSpec, compileBillable } from './route-spec.js';
 import type { RequestOutcome } from './route-types.js';
@@ -72,11 +72,13 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
           `must be a tracker from createTracker(), got ${describe(t)}`,
         );
       }
-      const extra = Object.keys(trackerOptions);
-      if (extra.length > 0) {
+      const extra = Object.keys(trackerOptions)[0];
+      if (extra !== undefined) {
         throw new FluxrateConfigError(
-          extra[0]!,
-          'is a tracker option: pass it to createTracker(), not next to `tracker`',
+          extra,
+          TRACKER_KEYS.has(extra)
+            ? 'is a tracker option: pass it to createTracker(), not next to `tracker`'
+            : `unknown option (known: tracker, ${METER_KEYS.join(', ')})`,
         );
       }
       this.tracker = t;
@@ -211,7 +213,10 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
     if (when) {
       const result = guard(when, callArgs);
       if (!result.ok) return fail('when', result.reason, result.error);
-      if (result.value !== true) return;
+      if (typeof result.value !== 'boolean') {
+        return fail('when', `returned ${describe(result.value)}, expected a boolean`);
+      }
+      if (!result.value) return;
     } else if (!defaultWhen(outcome)) return;
 
     const customerResult = guard(spec.customer ?? this.#customer, callArgs);
@@ -224,13 +229,15 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
       return fail('customer', `returned ${describe(customer)}, expected a string`);
 
     let quantity: unknown;
-    const usage = state.usage?.get(meter);
+    // Handler usage belongs to the meter's first spec only, so a meter listed twice is not billed twice.
+    const usage = spec.ordinal === 0 ? state.usage?.get(meter) : undefined;
     if (usage) quantity = usage.set === undefined ? usage.added : usage.set + usage.added;
-    else {
+    else if (typeof spec.quantity === 'function') {
+      // A function that returns nothing is a bug (e.g. res.locals.tokens never set): report, don't bill 1.
       const result = guard(spec.quantity, callArgs);
       if (!result.ok) return fail('quantity', result.reason, result.error);
-      quantity = result.value ?? 1;
-    }
+      quantity = result.value;
+    } else quantity = spec.quantity ?? 1;
     if (quantity === 0)
       return this.tracker.reportSkip({ reason: 'zero-quantity', meter, customerId: customer, route });
     if (typeof quantity !== 'number' || !Number.isFinite(quantity) || quantity < 0) {

@@ -17,13 +17,17 @@ const SPEC_KEYS = new Set(['meter', 'quantity', 'customer', 'metadata', 'when', 
 
 function checkResolver(
   route: string,
+  at: string,
   name: string,
   value: unknown,
   ok: (v: unknown) => boolean,
   want: string,
 ): void {
   if (value === undefined || typeof value === 'function' || ok(value)) return;
-  throw new FluxrateRouteError(route, `\`${name}\` must be ${want} or a function, got ${describe(value)}`);
+  throw new FluxrateRouteError(
+    route,
+    `${at}\`${name}\` must be ${want} or a function, got ${describe(value)}`,
+  );
 }
 
 /**
@@ -61,16 +65,17 @@ export function compileBillable(
     if (hasMeter && !hasMeter(s.meter))
       throw new FluxrateRouteError(route, `${at}unknown meter '${s.meter}'`);
     const positive = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
-    checkResolver(route, 'quantity', s.quantity, positive, 'a finite number > 0');
+    checkResolver(route, at, 'quantity', s.quantity, positive, 'a finite number > 0');
     checkResolver(
       route,
+      at,
       'customer',
       s.customer,
       (v) => typeof v === 'string' && v.length > 0,
       'a non-empty string',
     );
-    checkResolver(route, 'metadata', s.metadata, (v) => typeof v === 'object' && v !== null, 'an object');
-    checkResolver(route, 'idempotencyKey', s.idempotencyKey, (v) => typeof v === 'string', 'a string');
+    checkResolver(route, at, 'metadata', s.metadata, (v) => typeof v === 'object' && v !== null, 'an object');
+    checkResolver(route, at, 'idempotencyKey', s.idempotencyKey, (v) => typeof v === 'string', 'a string');
     if (s.when !== undefined && typeof s.when !== 'function') {
       throw new FluxrateRouteError(route, `${at}\`when\` must be a function`);
     }

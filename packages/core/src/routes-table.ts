@@ -24,11 +24,12 @@ export class RoutesTable {
       if (!pattern.startsWith('/')) {
         throw new FluxrateConfigError(`routes['${key}']`, "must be 'METHOD /pattern' or '/pattern'");
       }
+      const routeKey = `${method} ${normalizePattern(pattern)}`;
+      if (this.#byKey.has(routeKey)) {
+        throw new FluxrateConfigError(`routes['${key}']`, `duplicates an earlier entry for ${routeKey}`);
+      }
       try {
-        this.#byKey.set(
-          `${method} ${normalizePattern(pattern)}`,
-          spec === false ? false : compileBillable(spec, key, hasMeter),
-        );
+        this.#byKey.set(routeKey, spec === false ? false : compileBillable(spec, key, hasMeter));
       } catch (error) {
         if (error instanceof FluxrateRouteError)
           throw new FluxrateConfigError(`routes['${key}']`, error.message);

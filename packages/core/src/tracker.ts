@@ -90,7 +90,7 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
     this.#options = resolveOptions(options as TrackerOptions<string>);
     this.#emitter = new TypedEmitter(this.#options.logger);
     this.#redact = redactor([this.#options.apiKey, this.#options.accessToken]);
-    this.#transport = this.#options.disabled ? undefined : new Transport(this.#options);
+    this.#transport = this.#options.disabled ? undefined : new Transport(this.#options, this.#redact);
     const { deadLetterFile, spoolDir, aggregate } = this.#options;
     if (deadLetterFile) this.#deadLetter = new DeadLetterSink(deadLetterFile);
     if (aggregate) {

@@ -23,7 +23,9 @@ export function buildBody(event: QueuedEvent, transport: 'sdk' | 'rest'): string
   return `{"meter_token":${JSON.stringify(event.meter.token)},"customer_external_id":${JSON.stringify(event.customerId)},"quantity":${event.quantity},"timestamp":${timestamp},"idempotency_key":${key}${metadata}}`;
 }
 
-function readDetail(text: string): string {
+function readDetail(raw: string, redact: (text: string) => string): string {
+  // Redact before truncating, so a cut can never leave part of a secret behind.
+  const text = redact(raw);
   try {
     const parsed = JSON.parse(text) as { detail?: unknown };
     if (parsed && parsed.detail !== undefined) {
@@ -43,7 +45,10 @@ export class Transport {
   readonly #headers: Record<string, string>;
   readonly #transport: 'sdk' | 'rest';
 
-  constructor(options: ResolvedOptions) {
+  readonly #redact: (text: string) => string;
+
+  constructor(options: ResolvedOptions, redact: (text: string) => string) {
+    this.#redact = redact;
     this.#pool = new Pool(options.origin, {
       connections: options.concurrency,
       pipelining: 1,
@@ -85,9 +90,14 @@ export class Transport {
       const retryAfterMs = RETRY_AFTER_STATUS.has(status)
         ? parseRetryAfter(response.headers['retry-after'], Date.now())
         : undefined;
-      return { kind: 'retry', status, error: readDetail(text) || `HTTP ${status}`, retryAfterMs };
+      return {
+        kind: 'retry',
+        status,
+        error: readDetail(text, this.#redact) || `HTTP ${status}`,
+        retryAfterMs,
+      };
     }
-    return { kind: 'failed', status, detail: readDetail(text) || `HTTP ${status}` };
+    return { kind: 'failed', status, detail: readDetail(text, this.#redact) || `HTTP ${status}` };
   }
 
   async close(force: boolean): Promise<void> {

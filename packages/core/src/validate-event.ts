@@ -34,6 +34,14 @@ export function checkQuantity(value: unknown, field = 'quantity'): number {
   return value;
 }
 
+/** Date.parse rolls 2025-02-30 over to March; refuse days the month does not have. */
+function isRealDay(iso: string): boolean {
+  const year = Number(iso.slice(0, 4));
+  const month = Number(iso.slice(5, 7));
+  const day = Number(iso.slice(8, 10));
+  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
 export function checkTimestamp(value: unknown, now: number): number {
   if (value === undefined) return now;
   if (value instanceof Date) {
@@ -43,7 +51,7 @@ export function checkTimestamp(value: unknown, now: number): number {
   }
   if (typeof value === 'string' && ISO_8601.test(value)) {
     const ms = Date.parse(value);
-    if (!Number.isNaN(ms)) return ms;
+    if (!Number.isNaN(ms) && isRealDay(value)) return ms;
   }
   throw new FluxrateValidationError(
     'timestamp',

@@ -91,9 +91,9 @@ describe('secrets never leak', () => {
     expect(stringify()).not.toContain(API_KEY);
   });
 
-  // BUG src/transport.ts:31,36 cut the detail to 1 000 chars before src/tracker.ts:308,323 redact it, so a
+  // Regression (fixed in src): src/transport.ts:31,36 cut the detail to 1 000 chars before src/tracker.ts:308,323 redact it, so a
   // key straddling the cut survives as a prefix (here 30 of its 35 characters) in logs and events.
-  it.fails('does not leak most of the key when the echo sits at the detail truncation boundary', async () => {
+  it('does not leak most of the key when the echo sits at the detail truncation boundary', async () => {
     // The detail is cut to 1 000 characters; redaction must happen before the cut, or a key straddling
     // the boundary survives as a long prefix that no longer matches the full secret.
     const server = await scripted((req) => ({

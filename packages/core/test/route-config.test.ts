@@ -100,9 +100,9 @@ describe('routes table', () => {
     expect(error.option).toBe(`routes['${key}']`);
   });
 
-  // BUG src/routes-table.ts:28: keys that normalise to the same route ('GET /x', 'get /x/') overwrite each
+  // Regression (fixed in src): src/routes-table.ts:28: keys that normalise to the same route ('GET /x', 'get /x/') overwrite each
   // other silently; the first spec is lost without a word.
-  it.fails('refuses two table keys for the same route instead of silently keeping the last', () => {
+  it('refuses two table keys for the same route instead of silently keeping the last', () => {
     const error = thrown(() =>
       meterWith({ routes: { 'GET /x': 'api_calls', 'get /x/': { meter: 'api_calls', quantity: 2 } } }),
     );
@@ -136,9 +136,9 @@ describe('billable spec compilation', () => {
     expect(error.message).toContain(route);
   });
 
-  // BUG src/route-spec.ts:26: checkResolver() does not get the `[i] ` prefix, so errors about quantity,
+  // Regression (fixed in src): src/route-spec.ts:26: checkResolver() does not get the `[i] ` prefix, so errors about quantity,
   // customer, metadata or idempotencyKey in an array spec do not say which element is wrong.
-  it.fails('names the index of the bad spec in an array', async () => {
+  it('names the index of the bad spec in an array', async () => {
     const { meter } = await routeHarness();
     const error = thrown(() => meter.compile(['api_calls', { meter: 'tokens', quantity: -1 }], route));
     expect(error.message).toContain('[1]');

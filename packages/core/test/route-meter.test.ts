@@ -347,12 +347,12 @@ describe('route meter: idempotency keys', () => {
       { meter: 'tokens', quantity: 3, customer: 'partner' },
     ]);
     const keys = (await h.sent()).map((b) => b.idempotency_key).sort();
-    expect(keys).toEqual([`req_${state.requestId}_tokens`, `req_${state.requestId}_tokens_1`]);
+    expect(keys).toEqual([`req_${state.requestId}_tokens`, `req_${state.requestId}_tokens~1`]);
   });
 
-  // BUG src/idempotency-key.ts:10: the ordinal suffix `${meter}_${n}` collides with a meter literally named
+  // Regression (fixed in src): src/idempotency-key.ts:10: the ordinal suffix `${meter}_${n}` collides with a meter literally named
   // `${meter}_${n}`: 'tokens' (ordinal 1) and 'tokens_1' (ordinal 0) both get req_{id}_tokens_1.
-  it.fails('keeps keys distinct when a meter name looks like another meter plus an ordinal', async () => {
+  it('keeps keys distinct when a meter name looks like another meter plus an ordinal', async () => {
     // 'tokens' billed twice (ordinal 1 -> suffix _1) and a meter named 'tokens_1' must not share a key,
     // or Fluxrate dedupes one of the three events away.
     const h = await routeHarness();
@@ -419,12 +419,14 @@ describe('route meter: idempotency keys', () => {
     expect(a).toMatch(/^key_/);
   });
 
-  // BUG src/route-meter.ts:227-228: every spec for a meter reads the same handler usage, so a route listing
+  // Regression (fixed in src): src/route-meter.ts:227-228: every spec for a meter reads the same handler usage, so a route listing
   // 'tokens' twice bills addUsage('tokens', 100) twice (200).
-  it.fails('bills handler usage once when the same meter is listed twice', async () => {
+  it('bills handler usage once when the same meter is listed twice (the first spec takes it)', async () => {
     const h = await routeHarness();
-    h.run([{ meter: 'tokens' }, { meter: 'tokens' }], { handler: (s) => s.addUsage('tokens', 100) });
-    const total = (await h.sent()).reduce((sum, b) => sum + b.quantity, 0);
-    expect(total).toBe(100);
+    h.run([{ meter: 'tokens' }, { meter: 'tokens', quantity: 5 }], {
+      handler: (s) => s.addUsage('tokens', 100),
+    });
+    const quantities = (await h.sent()).map((b) => b.quantity).sort((a, b) => a - b);
+    expect(quantities).toEqual([5, 100]);
   });
 });

@@ -98,8 +98,8 @@ describe('track() validation', () => {
     expect(rejected({ timestamp }).field).toBe('timestamp');
   });
 
-  // BUG src/validate-event.ts:44-46: the ISO regex passes and Date.parse rolls 2025-02-30 over to 2025-03-02.
-  it.fails('refuses an impossible calendar day instead of rolling it into the next month', () => {
+  // Regression (fixed in src): src/validate-event.ts:44-46: the ISO regex passes and Date.parse rolls 2025-02-30 over to 2025-03-02.
+  it('refuses an impossible calendar day instead of rolling it into the next month', () => {
     // Date.parse('2025-02-30T00:00:00Z') is 2025-03-02 in V8: the event would be billed on another day.
     expect(rejected({ timestamp: '2025-02-30T00:00:00Z' }).field).toBe('timestamp');
   });
