@@ -57,7 +57,9 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
   readonly #queue = new Fifo<QueuedEvent>();
   readonly #waiting = new MinHeap<QueuedEvent>((event) => event.notBefore);
   readonly #controllers = new Set<AbortController>();
+  /** Outstanding events per closed flush generation; the open generation is counted in #current. */
   readonly #generations = new Map<number, number>();
+  #current = 0;
   #flushWaiters: FlushWaiter[] = [];
   #idleWaiters: (() => void)[] = [];
   #generation = 0;
@@ -184,7 +186,7 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
   /** Puts an accepted event in the send queue (and the spool), and schedules the dispatcher. */
   #enqueue(event: QueuedEvent, spool = true): void {
     event.generation = this.#generation;
-    this.#generations.set(event.generation, (this.#generations.get(event.generation) ?? 0) + 1);
+    this.#current++;
     this.#queue.push(event);
     if (spool) this.#spool?.add(event);
     if (!this.#pumpScheduled) {
@@ -200,9 +202,11 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
     const last = this.#flushWaiters.at(-1);
     // Nothing tracked since the running flush began: share its promise.
     let waiter: FlushWaiter;
-    if (last && last.target === this.#generation - 1 && !this.#generations.has(this.#generation)) {
+    if (last && last.target === this.#generation - 1 && this.#current === 0) {
       waiter = last;
     } else {
+      if (this.#current > 0) this.#generations.set(this.#generation, this.#current);
+      this.#current = 0;
       const target = this.#generation++;
       let resolve!: (result: FlushResult) => void;
       const promise = new Promise<FlushResult>((r) => {
@@ -451,6 +455,10 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
   }
 
   #settle(event: QueuedEvent): void {
+    if (event.generation === this.#generation) {
+      this.#current--;
+      return;
+    }
     const left = (this.#generations.get(event.generation) ?? 1) - 1;
     if (left > 0) this.#generations.set(event.generation, left);
     else this.#generations.delete(event.generation);
