@@ -181,10 +181,11 @@ if (traffic.indeterminate.length > 0)
 await Promise.all(Object.values(servers).map((s) => s.close()));
 console.log();
 if (options.remote) {
+  console.log('Expected in your Fluxrate (all three apps billed the same meters and customers):');
+  console.log(report.table(['meter', 'customer', 'value', 'events'], report.combinedRows(ledger.rows())));
   console.log(
-    'Against a real Fluxrate the recorded totals cannot be read back here (no inspection API),\n' +
-      'so the comparison was skipped: check the expected column in your Fluxrate dashboard\n' +
-      '(all three apps billed the same customers and meters, so add the frameworks up).',
+    '\nThe recorded totals cannot be read back from a real Fluxrate here (no inspection API),\n' +
+      'so the comparison was skipped: compare the table above with your Fluxrate dashboard.\n',
   );
 }
 if (problems.length > 0) {
@@ -196,8 +197,7 @@ if (problems.length > 0) {
   process.exit(1);
 }
 console.log(
-  `OK: ${billing.rows.length} rows, ${billing.mismatches} mismatches` +
-    (options.remote
-      ? ' (comparison skipped)'
-      : ': every successful request billed exactly once, nothing else billed'),
+  options.remote
+    ? `OK: ${billing.rows.length} rows, comparison skipped (real Fluxrate); every event delivered`
+    : `OK: ${billing.rows.length} rows, ${billing.mismatches} mismatches: every successful request billed exactly once, nothing else billed`,
 );

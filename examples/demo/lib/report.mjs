@@ -31,13 +31,38 @@ export function billingRows(expected, recordedFor) {
       row.meter,
       row.customer,
       row.value,
-      recorded?.total ?? 0,
+      recorded?.total,
       row.events,
-      recorded?.eventCount ?? 0,
+      recorded?.eventCount,
       recorded === undefined ? 'n/a' : ok ? 'ok' : 'MISMATCH',
     ];
   });
   return { rows, mismatches };
+}
+
+/** Against a real Fluxrate all apps bill the same meters and customers: the totals to look for there. */
+export function combinedRows(expected) {
+  const combined = new Map();
+  for (const row of expected) {
+    const key = `${row.meter}\0${row.customer}`;
+    const entry = combined.get(key) ?? {
+      meter: row.meter,
+      customer: row.customer,
+      sum: 0,
+      events: 0,
+      users: new Set(),
+    };
+    entry.sum += row.value;
+    entry.events += row.events;
+    for (const user of row.users) entry.users.add(user);
+    combined.set(key, entry);
+  }
+  return [...combined.values()].map((e) => [
+    e.meter,
+    e.customer,
+    e.meter === 'active_users' ? e.users.size : e.sum,
+    e.events,
+  ]);
 }
 
 export const BILLING_HEADERS = [
