@@ -43,6 +43,7 @@ describe.skipIf(skipReason)('crash with a durable spool (SIGKILL, restart on the
     await Promise.all(workers);
     // Requests still in flight when the process dies: never completed, so never billed.
     const cut = Array.from({ length: 3 }, () => get(port, '/v1/work?ms=60000', { 'x-customer': 'crash' }));
+    await sleep(300); // a stats line printed after the load stopped (they come every 100 ms)
     const beforeKill = await first.until(
       'stats',
       (l) => l.inFlight >= 3 && l.stats.queued + l.stats.inFlight > 0,
@@ -70,7 +71,9 @@ describe.skipIf(skipReason)('crash with a durable spool (SIGKILL, restart on the
     );
 
     expect(cutAnswers.every((a) => a.error !== undefined)).toBe(true);
+    // The restarted tracker replays exactly what the killed one still held (Fluxrate was down: nothing settled).
     expect(restarted.stats.replayed).toBeGreaterThan(0);
+    expect(restarted.stats.replayed).toBe(beforeKill.stats.queued + beforeKill.stats.inFlight);
     expect(storedBeforeRestart).toBeLessThan(ok.length);
     expect(shutdown.report).toMatchObject({ failed: 0, dropped: 0, pending: [] });
     // Exact: every completed billable response stored once; the killed in-flight requests not at all.
