@@ -23,6 +23,7 @@ export default defineConfig({
     ],
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    typecheck: { enabled: true, include: ['packages/*/test/**/*.test-d.ts'] },
+    // Type tests (*.test-d.ts) are checked by `pnpm typecheck` (tsc -p per package, which includes test/),
+    // so each package's `Register` augmentation lives in its own program.
   },
 });

@@ -97,13 +97,6 @@ function plausible(e: Record<string, unknown>): boolean {
 }
 
 /** Inputs track() accepts but the server refuses (see the KNOWN GAP tests): excluded from the round trip. */
-function knownGap(event: Record<string, unknown>): boolean {
-  const blank = (v: unknown) => typeof v === 'string' && v !== '' && v.trim() === '';
-  const t = event.timestamp;
-  const expandedYear = t instanceof Date && !Number.isNaN(t.getTime()) && !/^\d{4}-/.test(t.toISOString());
-  return blank(event.customerId) || expandedYear;
-}
-
 describe('property: track() validation', () => {
   it('throws only FluxrateValidationError, and accepts only events that satisfy the documented rules', () => {
     let accepted = 0;
@@ -151,8 +144,6 @@ describe('property: track() validation', () => {
         fc.asyncProperty(
           fc.array(fc.oneof(validEvent(meter), eventArb(meter)), { maxLength: 15 }),
           async (events) => {
-            // Known disagreements, each pinned by its own test below.
-            fc.pre(events.every((e) => !knownGap(e)));
             fx.reset();
             const tracker: Tracker<any> = trackerFor(fx, {
               retry: { minTimeout: 5, maxTimeout: 20, retries: 3 },
@@ -180,10 +171,9 @@ describe('property: track() validation', () => {
       expect(accepted).toBeGreaterThan(50);
     });
 
-    // Found by the property above (reported to core): track() accepts a whitespace-only customerId that
-    // Fluxrate's validation (as read by @fluxrate/local) answers with 422, so the event fails at delivery
-    // instead of at track(). `it.fails` flips to a failure once core rejects it, so it cannot go stale.
-    it.fails('KNOWN GAP: a whitespace-only customerId passes track() but the server rejects it', async () => {
+    // Found by the property above: track() used to accept a whitespace-only customerId that Fluxrate's
+    // validation (as read by @fluxrate/local) answers with 422; it now fails at track().
+    it('refuses a whitespace-only customerId at track(), before the server sees it', async () => {
       fx.reset();
       const tracker = trackerFor(fx);
       let error: unknown;
@@ -197,10 +187,9 @@ describe('property: track() validation', () => {
       expect(error).toBeInstanceOf(FluxrateValidationError);
     });
 
-    // Also found by the round trip: a Date outside years 0-9999 passes track() (only strings are
-    // checked against ISO 8601) and is sent as an expanded-year string ('+010000-01-01T…') that the server
-    // refuses with 422.
-    it.fails('KNOWN GAP: a Date timestamp in year 10000 passes track() but the server rejects it', async () => {
+    // Also found by the round trip: a Date outside years 0-9999 used to pass track() and be sent as an
+    // expanded-year string ('+010000-01-01T…') that the server refuses with 422; it now fails at track().
+    it('refuses a Date timestamp in year 10000 at track(), before the server sees it', async () => {
       fx.reset();
       const tracker = trackerFor(fx);
       let error: unknown;

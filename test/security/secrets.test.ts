@@ -168,10 +168,9 @@ describe('secrets never leak: API key and access token', () => {
     }
   });
 
-  // Known gap (reported to core): track() echoes a rejected field value verbatim, so a key passed by
-  // mistake as the meter or customer shows up in the FluxrateValidationError. `it.fails` flips to a
-  // failure once core redacts validation messages, so this cannot go stale silently.
-  it.fails('KNOWN GAP: a key passed by mistake as a track() field is echoed in the validation error', () => {
+  // Regression: track() used to echo a rejected field value verbatim, so a key passed by mistake as
+  // the meter or customer showed up in the FluxrateValidationError; validation messages are now redacted.
+  it('does not echo a key passed by mistake as a track() field in the validation error', () => {
     const tracker = createTracker({ apiKey: KEY, meters: { api_calls: METER }, disabled: true });
     let error: unknown;
     try {

@@ -70,8 +70,16 @@ async function startExpress({ tracker, idempotency }: AppOptions): Promise<Runni
     res.json({ requestId: req.fluxrate.requestId });
   };
   app.get('/v1/search', fx.billable({ meter: 'api_calls' }), ok);
-  app.post('/v1/chat', fx.billable({ meter: 'tokens', quantity: (req) => tokens(req.headers) }), ok);
-  app.get('/v1/seen', fx.billable({ meter: 'active_users', metadata: (req) => user(req.headers) }), ok);
+  app.post(
+    '/v1/chat',
+    fx.billable({ meter: 'tokens', quantity: (req: express.Request) => tokens(req.headers) }),
+    ok,
+  );
+  app.get(
+    '/v1/seen',
+    fx.billable({ meter: 'active_users', metadata: (req: express.Request) => user(req.headers) }),
+    ok,
+  );
   app.get('/v1/free', ok);
   app.get('/v1/fail', fx.billable({ meter: 'api_calls' }), (_req, res) => {
     res.status(400).json({ error: 'bad input' });

@@ -1,7 +1,7 @@
 import type { MeterName, Tracker } from '@fluxrate/core';
 import { billable, fluxrateMiddleware } from '@fluxrate/express';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { type Account, authenticate, chat, search } from './domain.js';
+import { type Account, authenticate, chat, search } from '../../shared/src/domain.js';
 
 /** The example API. Billing: `billable()` on each route, customer from the caller's API key. */
 export function createApp(tracker: Tracker<MeterName>) {

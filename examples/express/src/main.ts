@@ -1,6 +1,6 @@
 import { once } from 'node:events';
+import { connectFluxrate, onShutdownSignal, shutdownFluxrate } from '../../shared/src/fluxrate.js';
 import { createApp } from './app.js';
-import { connectFluxrate, onShutdownSignal, shutdownFluxrate } from './fluxrate.js';
 
 const fluxrate = await connectFluxrate();
 const server = createApp(fluxrate.tracker).listen(

@@ -1,7 +1,7 @@
 import type { MeterName, Tracker } from '@fluxrate/core';
 import { fluxrate } from '@fluxrate/fastify';
 import Fastify from 'fastify';
-import { type Account, authenticate, chat, search } from './domain.js';
+import { type Account, authenticate, chat, search } from '../../shared/src/domain.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,5 +1,5 @@
 import { type CanActivate, type ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
-import { type Account, authenticate } from './domain.js';
+import { type Account, authenticate } from '../../shared/src/domain.js';
 
 export type AuthenticatedRequest = { headers: Record<string, string | undefined>; account: Account };
 

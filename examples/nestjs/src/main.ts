@@ -1,5 +1,5 @@
+import { connectFluxrate, onShutdownSignal, shutdownFluxrate } from '../../shared/src/fluxrate.js';
 import { createApp } from './app.js';
-import { connectFluxrate, onShutdownSignal, shutdownFluxrate } from './fluxrate.js';
 
 const fluxrate = await connectFluxrate();
 const app = await createApp(fluxrate.tracker);

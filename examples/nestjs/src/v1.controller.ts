@@ -10,8 +10,8 @@ import {
   UnprocessableEntityException,
   UseGuards,
 } from '@nestjs/common';
+import { type ChatResult, chat, search } from '../../shared/src/domain.js';
 import { ApiKeyGuard, type AuthenticatedRequest } from './api-key.guard.js';
-import { type ChatResult, chat, search } from './domain.js';
 
 @Controller('v1')
 @UseGuards(ApiKeyGuard)

@@ -148,6 +148,16 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
   }
 
   track(input: TrackEvent<M>): void {
+    try {
+      this.#track(input);
+    } catch (error) {
+      // A secret passed by mistake as a field must not be echoed in the error message.
+      if (error instanceof FluxrateValidationError) error.message = this.#redact(error.message);
+      throw error;
+    }
+  }
+
+  #track(input: TrackEvent<M>): void {
     if (typeof input !== 'object' || input === null) {
       throw new FluxrateValidationError('event', 'track() expects an event object');
     }

@@ -6,6 +6,9 @@ import { describe, isUuid, type ResolvedMeter } from './options.js';
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 // ISO 8601 date-time with a time zone, e.g. 2025-01-15T10:30:00Z or 2025-01-15T10:30:00.123+02:00.
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+// ISO 8601 as Fluxrate reads it has four-digit years: 0000-01-01 to 9999-12-31.
+const MIN_TIME = Date.parse('0000-01-01T00:00:00Z');
+const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 const MAX_METADATA_DEPTH = 6;
 const MAX_METADATA_NODES = 500;
 const MAX_METADATA_BYTES = 16_384;
@@ -13,7 +16,7 @@ const MAX_METADATA_BYTES = 16_384;
 export function checkId(field: string, value: unknown, max = 255): string {
   if (typeof value !== 'string')
     throw new FluxrateValidationError(field, `must be a string, got ${describe(value)}`);
-  if (value.length === 0) throw new FluxrateValidationError(field, 'must not be empty');
+  if (value.trim().length === 0) throw new FluxrateValidationError(field, 'must not be empty or blank');
   if (value.length > max)
     throw new FluxrateValidationError(field, `must be at most ${max} characters, got ${value.length}`);
   if (CONTROL_CHARS.test(value))
@@ -47,6 +50,8 @@ export function checkTimestamp(value: unknown, now: number): number {
   if (value instanceof Date) {
     const ms = value.getTime();
     if (Number.isNaN(ms)) throw new FluxrateValidationError('timestamp', 'is an invalid Date');
+    if (ms < MIN_TIME || ms > MAX_TIME)
+      throw new FluxrateValidationError('timestamp', 'must be within years 0000-9999');
     return ms;
   }
   if (typeof value === 'string' && ISO_8601.test(value)) {
