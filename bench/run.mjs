@@ -44,7 +44,11 @@ try {
     for (const framework of opts.only.filter((f) => f !== 'nestjs')) {
       for (const variant of ['bare', 'metered']) {
         log(`${framework} ${variant}: fixed ${opts.rate} req/s, ${opts.duration} s`);
-        fixed.push(await runVariant(framework, variant, sinkInfo, opts, { rate: opts.rate }));
+        // Enough connections that a latency spike on a busy machine does not cap the offered rate.
+        const connections = Math.max(opts.connections, 100);
+        fixed.push(
+          await runVariant(framework, variant, sinkInfo, { ...opts, connections }, { rate: opts.rate }),
+        );
       }
     }
   }
@@ -78,6 +82,23 @@ function stored(r) {
   return `${fmt.int(r.stored.total)}${events}`;
 }
 
+/** What the sender itself reports losing: our tracker's dropped/failed counts, an anchor's failures. */
+function senderNotes(drained) {
+  if (!drained) return [];
+  if (drained.error) return [`shutdown error: ${drained.error.split('\n')[0]}`];
+  const out = [];
+  const stats = drained.stats;
+  if (stats) {
+    if (stats.dropped > 0) out.push(`tracker dropped ${fmt.int(stats.dropped)} (queue full at maxQueueSize)`);
+    if (stats.failed > 0) out.push(`tracker failed ${fmt.int(stats.failed)}`);
+    if (stats.retried > 0) out.push(`${fmt.int(stats.retried)} retries`);
+  }
+  if (drained.failed > 0) out.push(`${fmt.int(drained.failed)} sends failed`);
+  if (drained.errors > 0) out.push(`${fmt.int(drained.errors)} delivery errors`);
+  if (drained.pending > 0) out.push(`${fmt.int(drained.pending)} still pending`);
+  return out;
+}
+
 let bareSeen = {};
 const satRows = saturation.map((r) => {
   let name = LABELS[r.variant];
@@ -86,6 +107,10 @@ const satRows = saturation.map((r) => {
     bareSeen[r.framework] = true;
   }
   const loadErrors = r.errors + r.timeouts + r.non2xx;
+  const notes = [];
+  if (loadErrors > 0) notes.push(`${loadErrors} load errors`);
+  notes.push(...senderNotes(r.app.drained));
+  notes.push(`shutdown ${fmt.int(r.app.shutdownMs)} ms`);
   return [
     r.framework,
     name,
@@ -96,7 +121,7 @@ const satRows = saturation.map((r) => {
     r.variant === 'bare' ? '-' : fmt.int(r.app.billed),
     stored(r),
     fmt.mb(r.app.maxRssKb),
-    `${loadErrors > 0 ? `${loadErrors} load errors; ` : ''}shutdown ${fmt.int(r.app.shutdownMs)} ms`,
+    notes.join('; '),
   ];
 });
 bareSeen = {};
@@ -155,6 +180,10 @@ const microTable = micro
         ['`tracker.track()` per call (default key)', `${fmt.int(micro.trackNs)} ns`],
         ['`tracker.track()` per call (caller key, quantity)', `${fmt.int(micro.trackWithKeyNs)} ns`],
         ['route meter `begin` + `finish` per request', `${fmt.int(micro.meterNs)} ns`],
+        [
+          'calibration: `crypto.randomUUID()` per call, same machine and moment',
+          `${fmt.int(micro.randomUuidNs)} ns`,
+        ],
         [
           `RSS growth, ${fmt.int(memory.events)} events queued while Fluxrate is down`,
           `${memory.rssGrowthMb.toFixed(1)} MB (heap ${memory.heapGrowthMb.toFixed(1)} MB; ${fmt.int(memory.queued)} held, ${fmt.int(memory.dropped)} dropped)`,
@@ -219,7 +248,7 @@ const bareNotes = opts.only.map((f) => {
 });
 const report = `# Fluxrate benchmark results
 
-${new Date().toISOString()} - ${opts.duration} s per variant, ${opts.connections} connections, warm-up ${opts.warmup} s${opts.quick ? ' (quick run)' : ''}; ${((Date.now() - started) / 1000).toFixed(0)} s in all.
+${new Date().toISOString()} - ${opts.duration} s per variant, ${opts.connections} connections, ${opts.warmup > 0 ? `warm-up ${opts.warmup} s` : 'no warm-up'}${opts.quick ? ' (quick run)' : ''}; ${((Date.now() - started) / 1000).toFixed(0)} s in all.
 
 Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${m.platform}; load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')} at start, ${os
   .loadavg()
@@ -240,7 +269,7 @@ ${bareNotes.join('\n')}
 local Fluxrate held after the app's graceful shutdown (SIGTERM, server closed, \`tracker.shutdown({ timeoutMs: 30000 })\`).
 Segment's client cannot speak Fluxrate's API: it posts batches to a counting \`/v1/batch\` endpoint in the sink process.
 
-${fixed.length > 0 ? `## Fixed rate (${opts.rate} req/s)\n\n${fixedTable}\n` : ''}
+${fixed.length > 0 ? `## Fixed rate (${opts.rate} req/s, ${Math.max(opts.connections, 100)} connections)\n\n${fixedTable}\n` : ''}
 ${micro ? `## Micro-benchmarks\n\n${microTable}\n` : ''}
 ## Targets
 
@@ -249,5 +278,10 @@ ${targetTable}
 
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, report);
+// Raw numbers (autocannon summaries, app reports, sink usage) next to the report, for digging.
+writeFileSync(
+  out.replace(/\.md$/, '.json'),
+  `${JSON.stringify({ machine: m, opts, saturation, fixed, micro, memory }, null, 2)}\n`,
+);
 process.stdout.write(report);
 log(`written to ${out}`);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import { join } from 'node:path';
 
 const root = new URL('../../', import.meta.url);
 // Bench dependencies first, then the root's (autocannon, tinybench).
@@ -11,10 +12,13 @@ const requires = [
 
 function version(name) {
   for (const require of requires) {
-    try {
-      return JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')).version;
-    } catch {
-      // not resolvable from here (or no package.json export): try the next place
+    for (const path of require.resolve.paths(name) ?? []) {
+      try {
+        // Read from the folder: some packages (tinybench) do not export their package.json.
+        return JSON.parse(readFileSync(join(path, name, 'package.json'), 'utf8')).version;
+      } catch {
+        // not in this node_modules: try the next one
+      }
     }
   }
   return 'n/a';

@@ -54,7 +54,7 @@ export async function runVariant(framework, variant, sink, opts, { rate } = {}) 
   try {
     const { port } = await app.ready();
     const url = `http://127.0.0.1:${port}/v1/search`;
-    await load(url, { duration: opts.warmup, connections: opts.connections, rate });
+    if (opts.warmup > 0) await load(url, { duration: opts.warmup, connections: opts.connections, rate });
     const result = await load(url, { duration: opts.duration, connections: opts.connections, rate });
     const report = await app.stop();
     const stored = await sinkUsage(sink);
