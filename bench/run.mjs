@@ -21,7 +21,7 @@ const started = Date.now();
 const loadBefore = os.loadavg();
 
 function variantsFor(framework) {
-  const ours = ['metered', ...(aggregate ? ['aggregate'] : [])];
+  const ours = ['metered', 'worker', ...(aggregate ? ['aggregate'] : [])];
   const anchors = framework === 'fastify' ? ['fetch', 'pool', 'segment'] : [];
   return ['bare', ...ours, ...anchors, 'bare'];
 }

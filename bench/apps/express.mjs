@@ -1,6 +1,14 @@
 // Express app, one variant per process: `node apps/express.mjs <bare|metered|aggregate>`.
 import express from 'express';
-import { benchTracker, CUSTOMER, closeHttp, countBilled, SEARCH_RESULT, serve } from './common.mjs';
+import {
+  benchTracker,
+  CUSTOMER,
+  closeHttp,
+  countBilled,
+  SEARCH_RESULT,
+  serve,
+  variantOptions,
+} from './common.mjs';
 
 const variant = process.argv[2] ?? 'bare';
 const app = express();
@@ -11,9 +19,9 @@ app.use((_req, res, next) => {
 });
 
 let tracker;
-if (variant === 'metered' || variant === 'aggregate') {
+if (variant === 'metered' || variant === 'aggregate' || variant === 'worker') {
   const { fluxrateMiddleware, billable } = await import('@fluxrate/express');
-  tracker = benchTracker(variant === 'aggregate' ? { aggregate: { windowMs: 1000 } } : {});
+  tracker = benchTracker(variantOptions(variant));
   app.use(fluxrateMiddleware({ tracker, customer: () => CUSTOMER }));
   app.get('/v1/search', billable({ meter: 'api_calls' }), (_req, res) => res.json(SEARCH_RESULT));
 } else {

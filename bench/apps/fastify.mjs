@@ -1,7 +1,7 @@
 // Fastify app, one variant per process: `node apps/fastify.mjs <bare|metered|aggregate|fetch|pool|segment>`.
 import Fastify from 'fastify';
 import { createAnchor } from './anchors.mjs';
-import { benchTracker, CUSTOMER, countBilled, SEARCH_RESULT, serve } from './common.mjs';
+import { benchTracker, CUSTOMER, countBilled, SEARCH_RESULT, serve, variantOptions } from './common.mjs';
 
 const variant = process.argv[2] ?? 'bare';
 const app = Fastify({ logger: false });
@@ -12,9 +12,9 @@ app.addHook('onRequest', (_request, reply, done) => {
 
 let tracker;
 let anchor;
-if (variant === 'metered' || variant === 'aggregate') {
+if (variant === 'metered' || variant === 'aggregate' || variant === 'worker') {
   const { fluxrate } = await import('@fluxrate/fastify');
-  tracker = benchTracker(variant === 'aggregate' ? { aggregate: { windowMs: 1000 } } : {});
+  tracker = benchTracker(variantOptions(variant));
   await app.register(fluxrate, { tracker, customer: () => CUSTOMER });
 } else if (variant !== 'bare') {
   anchor = createAnchor(variant);

@@ -3,10 +3,10 @@
 import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { benchTracker, CUSTOMER, countBilled, SEARCH_RESULT, serve } from './common.mjs';
+import { benchTracker, CUSTOMER, countBilled, SEARCH_RESULT, serve, variantOptions } from './common.mjs';
 
 const variant = process.argv[2] ?? 'bare';
-const metered = variant === 'metered' || variant === 'aggregate';
+const metered = variant === 'metered' || variant === 'aggregate' || variant === 'worker';
 
 class SearchController {
   search() {
@@ -19,7 +19,7 @@ const imports = [];
 const searchDecorators = [Get('search')];
 if (metered) {
   const { FluxrateModule, Billable } = await import('@fluxrate/nestjs');
-  tracker = benchTracker(variant === 'aggregate' ? { aggregate: { windowMs: 1000 } } : {});
+  tracker = benchTracker(variantOptions(variant));
   imports.push(FluxrateModule.forRoot({ tracker, customer: () => CUSTOMER }));
   searchDecorators.push(Billable({ meter: 'api_calls' }));
 }

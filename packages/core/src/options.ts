@@ -36,6 +36,7 @@ export interface ResolvedOptions {
   spoolDir: string | undefined;
   deadLetterFile: string | undefined;
   aggregate: { windowMs: number; meters: Set<string> | undefined } | undefined;
+  delivery: 'thread' | 'worker';
 }
 
 function parseAggregate(raw: unknown): ResolvedOptions['aggregate'] {
@@ -54,6 +55,17 @@ function parseAggregate(raw: unknown): ResolvedOptions['aggregate'] {
   }
   return { windowMs, meters: meters === undefined ? undefined : new Set(meters as string[]) };
 }
+
+function parseDelivery(raw: unknown): 'thread' | 'worker' {
+  if (raw === undefined) return DEFAULT_DELIVERY;
+  if (raw !== 'thread' && raw !== 'worker') {
+    throw new FluxrateConfigError('delivery', `must be 'thread' or 'worker', got ${describe(raw)}`);
+  }
+  return raw;
+}
+
+/** Chosen by the benchmark (bench/README.md). */
+export const DEFAULT_DELIVERY: 'thread' | 'worker' = 'thread';
 
 function pathOption(raw: unknown, option: string, field: string): string | undefined {
   if (raw === undefined) return undefined;
@@ -184,6 +196,7 @@ export const TRACKER_KEYS: ReadonlySet<string> = new Set([
   'spool',
   'deadLetter',
   'aggregate',
+  'delivery',
 ]);
 
 /** Validates tracker options once, at construction, naming the option at fault. */
@@ -274,5 +287,6 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
     spoolDir: pathOption(options.spool, 'spool', 'dir'),
     deadLetterFile: pathOption(options.deadLetter, 'deadLetter', 'file'),
     aggregate: parseAggregate(options.aggregate),
+    delivery: parseDelivery(options.delivery),
   };
 }

@@ -9,7 +9,7 @@ import { type ResolvedOptions, resolveOptions } from './options.js';
 import { redactor } from './redact.js';
 import { backoffDelay } from './retry-policy.js';
 import { Spool, type SpooledEvent } from './spool.js';
-import { type AttemptOutcome, Transport } from './transport.js';
+import { type AttemptOutcome, type EventTransport, Transport } from './transport.js';
 import type {
   DropReason,
   FlushOptions,
@@ -33,6 +33,8 @@ import {
   newEventKey,
   resolveMeter,
 } from './validate-event.js';
+import { deliveryWorkerFile } from './worker-file.js';
+import { WorkerTransport } from './worker-transport.js';
 
 /** After this many consecutive retryable failures the dispatcher stops pulling fresh events and probes one at a time. */
 const OPEN_CIRCUIT_AFTER = 5;
@@ -52,7 +54,7 @@ interface FlushWaiter {
 export class FluxrateTracker<M extends string = string> implements Tracker<M> {
   readonly #options: ResolvedOptions;
   readonly #emitter: TypedEmitter;
-  readonly #transport: Transport | undefined;
+  readonly #transport: EventTransport | undefined;
   readonly #redact: (text: string) => string;
   readonly #queue = new Fifo<QueuedEvent>();
   readonly #waiting = new MinHeap<QueuedEvent>((event) => event.notBefore);
@@ -92,7 +94,7 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
     this.#options = resolveOptions(options as TrackerOptions<string>);
     this.#emitter = new TypedEmitter(this.#options.logger);
     this.#redact = redactor([this.#options.apiKey, this.#options.accessToken]);
-    this.#transport = this.#options.disabled ? undefined : new Transport(this.#options, this.#redact);
+    this.#transport = this.#options.disabled ? undefined : this.#createTransport();
     const { deadLetterFile, spoolDir, aggregate } = this.#options;
     if (deadLetterFile) this.#deadLetter = new DeadLetterSink(deadLetterFile);
     if (aggregate) {
@@ -104,6 +106,20 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
       this.#spool = new Spool(spoolDir);
       for (const row of this.#spool.load()) this.#replay(row);
     }
+  }
+
+  #createTransport(): EventTransport {
+    const { origin, pathPrefix, transport, apiKey, accessToken, concurrency, timeoutMs, delivery } =
+      this.#options;
+    const config = { origin, pathPrefix, transport, apiKey, accessToken, concurrency, timeoutMs };
+    const workerFile = delivery === 'worker' ? deliveryWorkerFile() : undefined;
+    if (delivery === 'worker' && !workerFile) {
+      this.#options.logger.warn?.(
+        {},
+        'fluxrate: delivery worker script not found (running from source?); delivering in-thread',
+      );
+    }
+    return workerFile ? new WorkerTransport(config, workerFile) : new Transport(config, this.#redact);
   }
 
   /** Re-enqueues an event a previous process left in the spool, with its original key. */
@@ -338,7 +354,7 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
     this.#wakeTimer.unref();
   }
 
-  #send(transport: Transport, event: QueuedEvent, now: number): void {
+  #send(transport: EventTransport, event: QueuedEvent, now: number): void {
     this.#inFlight++;
     event.attempts++;
     if (event.firstAttemptAt === 0) event.firstAttemptAt = now;

@@ -4,6 +4,18 @@ import type { ResolvedOptions } from './options.js';
 import { parseRetryAfter, RETRY_AFTER_STATUS, RETRYABLE_STATUS } from './retry-policy.js';
 import { USER_AGENT } from './version.js';
 
+/** What a transport needs from the options; plain data, so it can cross into a worker thread. */
+export type TransportConfig = Pick<
+  ResolvedOptions,
+  'origin' | 'pathPrefix' | 'transport' | 'apiKey' | 'accessToken' | 'concurrency' | 'timeoutMs'
+>;
+
+/** Sends one attempt of one event. Implemented in-thread (Transport) and over a worker (WorkerTransport). */
+export interface EventTransport {
+  send(event: QueuedEvent, signal: AbortSignal): Promise<AttemptOutcome>;
+  close(force: boolean): Promise<void>;
+}
+
 export type AttemptOutcome =
   | { kind: 'delivered'; status: number }
   | { kind: 'retry'; status?: number; error?: string; retryAfterMs?: number }
@@ -39,7 +51,7 @@ function readDetail(raw: string, redact: (text: string) => string): string {
 }
 
 /** One undici Pool per origin with keep-alive; sends one event per request and always consumes the body. */
-export class Transport {
+export class Transport implements EventTransport {
   readonly #pool: Pool;
   readonly #path: string;
   readonly #headers: Record<string, string>;
@@ -47,7 +59,7 @@ export class Transport {
 
   readonly #redact: (text: string) => string;
 
-  constructor(options: ResolvedOptions, redact: (text: string) => string) {
+  constructor(options: TransportConfig, redact: (text: string) => string) {
     this.#redact = redact;
     this.#pool = new Pool(options.origin, {
       connections: options.concurrency,

@@ -85,6 +85,12 @@ export interface TrackerOptions<M extends string = string> {
    * to some meters. Default: off (one event per `track()`).
    */
   aggregate?: { windowMs: number; meters?: string[] };
+  /**
+   * Where HTTP attempts run: `thread` (the main thread, over one undici Pool) or `worker` (a worker
+   * thread; the main thread only hands over prebuilt bodies). Retries, accounting and shutdown stay on
+   * the main thread either way. Default: `thread` (see bench/README.md for the measurement).
+   */
+  delivery?: 'thread' | 'worker';
 }
 
 /** What `track()` accepts. */
