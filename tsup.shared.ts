@@ -1,0 +1,13 @@
+import { defineConfig } from 'tsup';
+
+/** Every package builds ESM + CJS with types for both, for Node 20. */
+export const packageConfig = (entry: string[] = ['src/index.ts']) =>
+  defineConfig({
+    entry,
+    format: ['esm', 'cjs'],
+    dts: true,
+    clean: true,
+    sourcemap: true,
+    target: 'node20',
+    shims: true,
+  });
