@@ -172,6 +172,8 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
 
   /** Bills a finished request. Never throws; never awaits. */
   finish(state: RequestBillingState, specs: CompiledSpec[], args: Args, outcome: RequestOutcome): void {
+    // Free routes (no spec, no handler usage) cost nothing more than this check.
+    if (specs.length === 0 && state.usage === undefined) return;
     try {
       const route = `${outcome.method} ${outcome.route ?? '(no route)'}`;
       if (state.skipped) {
