@@ -19,35 +19,43 @@ interface Statement {
   run(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];
 }
+/** The part of better-sqlite3's `Database` and node:sqlite's `DatabaseSync` the spool uses. */
 interface Database {
-  pragma(sql: string): unknown;
   exec(sql: string): void;
   prepare(sql: string): Statement;
-  transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
   close(): void;
 }
 
+/**
+ * better-sqlite3 (an optional peer) when it loads; otherwise Node's built-in node:sqlite (Node >= 22.13),
+ * so apps on current Node need nothing extra. Only apps that enable the spool load either.
+ */
 function openDatabase(file: string): Database {
-  // better-sqlite3 is an optional peer: only apps that enable the spool install it.
-  const require = createRequire(join(process.cwd(), 'noop.js'));
-  let Driver: new (path: string) => Database;
-  try {
-    Driver = require('better-sqlite3');
-  } catch {
+  const requireFrom = [createRequire(join(process.cwd(), 'noop.js')), createRequire(import.meta.url)];
+  const problems: string[] = [];
+  for (const require of requireFrom) {
     try {
-      Driver = createRequire(import.meta.url)('better-sqlite3');
-    } catch {
-      throw new FluxrateConfigError(
-        'spool',
-        'needs the optional peer dependency better-sqlite3@12 (npm i better-sqlite3)',
-      );
+      const Driver = require('better-sqlite3') as new (path: string) => Database;
+      return new Driver(file);
+    } catch (error) {
+      problems.push((error as Error).message.split('\n')[0]!);
     }
   }
-  return new Driver(file);
+  try {
+    const { DatabaseSync } = requireFrom[1]!('node:sqlite') as {
+      DatabaseSync: new (path: string) => Database;
+    };
+    return new DatabaseSync(file);
+  } catch {
+    throw new FluxrateConfigError(
+      'spool',
+      `needs better-sqlite3@12 (npm i better-sqlite3) or Node >= 22.13 (node:sqlite); better-sqlite3: ${problems.at(-1)}`,
+    );
+  }
 }
 
 /**
- * A durable spool (SQLite via better-sqlite3, WAL mode): accepted events are written before they can
+ * A durable spool (SQLite via better-sqlite3 or node:sqlite, WAL mode): accepted events are written before they can
  * be lost and deleted once they settle. Writes are batched into one transaction per event-loop turn,
  * so `track()` itself does no I/O; a crash loses at most the events of the current turn.
  */
@@ -67,20 +75,34 @@ export class Spool {
     mkdirSync(dir, { recursive: true });
     this.file = join(dir, 'fluxrate-spool.db');
     this.#db = openDatabase(this.file);
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = NORMAL');
+    this.#db.exec('PRAGMA journal_mode = WAL');
+    this.#db.exec('PRAGMA synchronous = NORMAL');
     this.#db.exec(
       'CREATE TABLE IF NOT EXISTS events (key TEXT PRIMARY KEY, row TEXT NOT NULL, created INTEGER NOT NULL)',
     );
     const insert = this.#db.prepare('INSERT OR IGNORE INTO events (key, row, created) VALUES (?, ?, ?)');
     const remove = this.#db.prepare('DELETE FROM events WHERE key = ?');
-    this.#insert = this.#db.transaction((rows: SpooledEvent[]) => {
+    this.#insert = this.#transaction((rows: SpooledEvent[]) => {
       const now = Date.now();
       for (const row of rows) insert.run(row.idempotencyKey, JSON.stringify(row), now);
     });
-    this.#remove = this.#db.transaction((keys: string[]) => {
+    this.#remove = this.#transaction((keys: string[]) => {
       for (const key of keys) remove.run(key);
     });
+  }
+
+  /** One transaction per batch: a crash leaves a batch either fully written or not at all. */
+  #transaction<T>(fn: (items: T[]) => void): (items: T[]) => void {
+    return (items) => {
+      this.#db.exec('BEGIN');
+      try {
+        fn(items);
+        this.#db.exec('COMMIT');
+      } catch (error) {
+        this.#db.exec('ROLLBACK');
+        throw error;
+      }
+    };
   }
 
   /** Events left by an earlier process, oldest first. */

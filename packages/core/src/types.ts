@@ -69,8 +69,8 @@ export interface TrackerOptions<M extends string = string> {
   /** Allow plain `http://` to a non-loopback host. Default: false. */
   allowInsecureHttp?: boolean;
   /**
-   * Durable spool: accepted events are written to SQLite (`{dir}/fluxrate-spool.db`, needs the optional
-   * peer `better-sqlite3`) and deleted once delivered or failed; a new tracker on the same dir replays
+   * Durable spool: accepted events are written to SQLite (`{dir}/fluxrate-spool.db`, through the optional
+   * peer `better-sqlite3`, or Node's built-in `node:sqlite` on Node >= 22.13) and deleted once delivered or failed; a new tracker on the same dir replays
    * what is left with the same idempotency keys. Default: off (in-memory only).
    */
   spool?: { dir: string };

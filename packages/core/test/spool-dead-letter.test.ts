@@ -21,20 +21,24 @@ describe('durable spool', () => {
   it('replays events a previous tracker left behind, with the same keys, exactly once', async () => {
     local.reset();
     const dir = tmp();
-    await local.suspend();
-    const first = createTracker({
-      apiKey: local.apiKey,
-      baseUrl: local.url,
-      meters: { api_calls: local.meters.api_calls!.token },
-      spool: { dir },
-      retry: { minTimeout: 5, maxTimeout: 20 },
-    });
     const keys = Array.from({ length: 20 }, (_, i) => `req_${i}_api_calls`);
-    for (const key of keys)
-      first.track({ meter: 'api_calls', customerId: 'acme', quantity: 2, idempotencyKey: key });
-    const report = await first.shutdown({ timeoutMs: 200 });
-    expect(report.pending).toHaveLength(20);
-    await local.resume();
+    await local.suspend();
+    try {
+      const first = createTracker({
+        apiKey: local.apiKey,
+        baseUrl: local.url,
+        meters: { api_calls: local.meters.api_calls!.token },
+        spool: { dir },
+        retry: { minTimeout: 5, maxTimeout: 20 },
+      });
+      for (const key of keys)
+        first.track({ meter: 'api_calls', customerId: 'acme', quantity: 2, idempotencyKey: key });
+      const report = await first.shutdown({ timeoutMs: 200 });
+      expect(report.pending).toHaveLength(20);
+    } finally {
+      // A failing spool must not leave the shared server down for the other tests.
+      await local.resume();
+    }
 
     const second = createTracker({
       apiKey: local.apiKey,
