@@ -45,7 +45,8 @@ export class Aggregator {
     return this.#groups;
   }
 
-  add(event: QueuedEvent): void {
+  /** `uniqueKey`: the input's key cannot repeat, so it need not be remembered for deduplication. */
+  add(event: QueuedEvent, uniqueKey = false): void {
     const start = event.timestamp - (event.timestamp % this.windowMs);
     let window = this.#windows.get(start);
     if (!window) {
@@ -60,13 +61,15 @@ export class Aggregator {
         ...event,
         timestamp: event.meter.aggregation === 'LAST' ? event.timestamp : start,
       };
-      window.groups.set(groupKey, { event: copy, inputs: new Set([event.idempotencyKey]) });
+      window.groups.set(groupKey, { event: copy, inputs: new Set(uniqueKey ? [] : [event.idempotencyKey]) });
       this.#groups++;
       if (this.#groups >= this.#maxGroups) this.closeAll();
       return;
     }
-    if (group.inputs.has(event.idempotencyKey)) return;
-    group.inputs.add(event.idempotencyKey);
+    if (!uniqueKey) {
+      if (group.inputs.has(event.idempotencyKey)) return;
+      group.inputs.add(event.idempotencyKey);
+    }
     this.merged++;
     const target = group.event;
     switch (event.meter.aggregation) {

@@ -7,7 +7,8 @@ import { type CompiledSpec, compileBillable } from './route-spec.js';
 import type { RequestOutcome } from './route-types.js';
 import { RoutesTable } from './routes-table.js';
 import { createTracker } from './tracker.js';
-import type { Tracker, TrackerOptions } from './types.js';
+import type { TrackEvent, Tracker, TrackerOptions } from './types.js';
+import { kUniqueKey } from './unique-key.js';
 
 type Fn = (...args: unknown[]) => unknown;
 
@@ -266,15 +267,19 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
     else if (state.appRequestId)
       idempotencyKey = scopedKey('app', customer, state.requestId, meter, spec.ordinal);
     else idempotencyKey = requestKey(state.requestId, meter, spec.ordinal);
+    // Only the server-generated request UUID makes a key unique by construction.
+    const unique = typeof appKey !== 'string' && state.clientKey === undefined && !state.appRequestId;
 
     try {
-      this.tracker.track({
+      const input: TrackEvent & { [kUniqueKey]?: boolean } = {
         meter,
         customerId: customer,
         quantity,
         idempotencyKey,
-        ...(metadata === undefined ? {} : { metadata: metadata as Record<string, unknown> }),
-      });
+      };
+      if (metadata !== undefined) input.metadata = metadata as Record<string, unknown>;
+      if (unique) input[kUniqueKey] = true;
+      this.tracker.track(input);
     } catch (error) {
       if (error instanceof FluxrateValidationError) return fail('event', error.message, error);
       throw error;

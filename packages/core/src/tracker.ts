@@ -25,6 +25,7 @@ import type {
   TrackerStats,
   UsageEvent,
 } from './types.js';
+import { kUniqueKey } from './unique-key.js';
 import {
   checkId,
   checkMetadata,
@@ -204,7 +205,10 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
     this.#counts.tracked++;
     const aggregator = this.#aggregator;
     if (aggregator && (!this.#options.aggregate?.meters || this.#options.aggregate.meters.has(meter.name))) {
-      return aggregator.add(event);
+      // Keys generated here or by the route meter's request UUID cannot repeat: no need to remember them.
+      const unique =
+        input.idempotencyKey === undefined || (input as { [kUniqueKey]?: boolean })[kUniqueKey] === true;
+      return aggregator.add(event, unique);
     }
     this.#enqueue(event);
   }
