@@ -33,6 +33,8 @@ function guard(fn: unknown, args: unknown[]): Guarded {
   }
 }
 
+const handlerSuffix = (handler: string | undefined): string => (handler ? ` (in ${handler})` : '');
+
 const defaultWhen = (outcome: RequestOutcome): boolean =>
   outcome.finished && !outcome.aborted && outcome.status >= 100 && outcome.status < 400;
 
@@ -60,6 +62,31 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
     for (const [key, value] of Object.entries(options)) {
       if (key !== 'tracker' && !(METER_KEYS as readonly string[]).includes(key)) trackerOptions[key] = value;
     }
+    // Adapter options are checked before a tracker is created, so a bad option leaves nothing behind.
+    for (const name of ['customer', 'when', 'requestId'] as const) {
+      if (options[name] !== undefined && typeof options[name] !== 'function') {
+        throw new FluxrateConfigError(name, `must be a function, got ${describe(options[name])}`);
+      }
+    }
+    this.#customer = options.customer as Fn | undefined;
+    this.#when = options.when as Fn | undefined;
+    this.#requestId = options.requestId as Fn | undefined;
+    const onMissing = options.onMissingCustomer ?? 'skip';
+    if (onMissing !== 'skip' && onMissing !== 'reject') {
+      throw new FluxrateConfigError(
+        'onMissingCustomer',
+        `must be 'skip' or 'reject', got ${describe(onMissing)}`,
+      );
+    }
+    this.onMissingCustomer = onMissing;
+    const idempotency = options.idempotency ?? 'request';
+    if (idempotency !== 'request' && idempotency !== 'client-key') {
+      throw new FluxrateConfigError(
+        'idempotency',
+        `must be 'request' or 'client-key', got ${describe(idempotency)}`,
+      );
+    }
+    this.idempotency = idempotency;
     if (options.tracker !== undefined) {
       const t = options.tracker as Tracker<string>;
       if (
@@ -88,31 +115,12 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
       this.tracker = createTracker(trackerOptions as TrackerOptions<string>);
       this.ownsTracker = true;
     }
-    for (const name of ['customer', 'when', 'requestId'] as const) {
-      if (options[name] !== undefined && typeof options[name] !== 'function') {
-        throw new FluxrateConfigError(name, `must be a function, got ${describe(options[name])}`);
-      }
+    try {
+      this.routes = new RoutesTable(options.routes, (meter) => this.tracker.hasMeter(meter));
+    } catch (error) {
+      if (this.ownsTracker) void this.tracker.shutdown({ timeoutMs: 0 });
+      throw error;
     }
-    this.#customer = options.customer as Fn | undefined;
-    this.#when = options.when as Fn | undefined;
-    this.#requestId = options.requestId as Fn | undefined;
-    const onMissing = options.onMissingCustomer ?? 'skip';
-    if (onMissing !== 'skip' && onMissing !== 'reject') {
-      throw new FluxrateConfigError(
-        'onMissingCustomer',
-        `must be 'skip' or 'reject', got ${describe(onMissing)}`,
-      );
-    }
-    this.onMissingCustomer = onMissing;
-    const idempotency = options.idempotency ?? 'request';
-    if (idempotency !== 'request' && idempotency !== 'client-key') {
-      throw new FluxrateConfigError(
-        'idempotency',
-        `must be 'request' or 'client-key', got ${describe(idempotency)}`,
-      );
-    }
-    this.idempotency = idempotency;
-    this.routes = new RoutesTable(options.routes, (meter) => this.tracker.hasMeter(meter));
   }
 
   /** Validates a route's `billable` spec at registration; throws `FluxrateRouteError` naming the route. */
@@ -121,7 +129,7 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
   }
 
   /** Starts billing state for a request. `clientKey` is the raw `Idempotency-Key` header, if any. */
-  begin(args: Args, clientKey?: unknown): RequestBillingState {
+  begin(args: Args, clientKey?: unknown, handler?: string): RequestBillingState {
     let requestId: string | undefined;
     if (this.#requestId) {
       const result = guard(this.#requestId, args);
@@ -134,7 +142,7 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
         requestId = result.value;
       } else {
         this.tracker.reportError({
-          reason: `requestId ${result.ok ? `returned ${describe(result.value)}` : result.reason}; using a generated UUID`,
+          reason: `requestId ${result.ok ? `returned ${describe(result.value)}` : result.reason}; using a generated UUID${handlerSuffix(handler)}`,
           error: result.ok ? undefined : result.error,
         });
       }
@@ -210,7 +218,12 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
   ): void {
     const meter = spec.meter;
     const fail = (what: string, reason: string, error?: unknown) =>
-      this.tracker.reportError({ route, meter, reason: `${what} ${reason}`, error });
+      this.tracker.reportError({
+        route,
+        meter,
+        reason: `${what} ${reason}${handlerSuffix(outcome.handler)}`,
+        error,
+      });
 
     const when = spec.when ?? this.#when;
     if (when) {

@@ -12,6 +12,8 @@ export interface RequestOutcome {
   /** The response was fully handed to the OS. */
   finished: boolean;
   durationMs: number;
+  /** Where the request was handled, e.g. `SearchController.search`; named in error reasons. */
+  handler?: string;
 }
 
 /** A value, or a function of the adapter's arguments plus the request outcome. */

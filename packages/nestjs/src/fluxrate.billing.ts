@@ -1,19 +1,16 @@
 import {
   type CompiledSpec,
   createRouteMeter,
-  createTracker,
   FluxrateConfigError,
   type RouteMeter,
   type ShutdownReport,
   type Tracker,
 } from '@fluxrate/core';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from './fluxrate.constants.js';
-import { type HandlerScope, scopedTracker } from './fluxrate.scoped-tracker.js';
 import type { NestBillingArgs, NestBillingContext } from './fluxrate.types.js';
 
 const ADAPTER = 'FluxrateModule';
 /** Options the route meter takes; everything else (besides `tracker`) is a tracker option. */
-const METER_KEYS = new Set(['customer', 'when', 'requestId', 'routes', 'onMissingCustomer', 'idempotency']);
 type Fn = (...args: unknown[]) => unknown;
 /** Cached annotation per handler and controller: specs, `false` (opted out) or `null` (none). */
 type Annotation = CompiledSpec[] | false | null;
@@ -34,25 +31,15 @@ const describe = (v: unknown): string =>
 export class FluxrateBilling {
   readonly #annotations = new WeakMap<object, Map<object, Annotation>>();
 
+  readonly tracker: Tracker;
+  readonly ownsTracker: boolean;
+
   constructor(
     readonly meter: RouteMeter<NestBillingArgs>,
-    /** The tracker injected as `FluxrateTracker` (the app's own, or the one created from options). */
-    readonly tracker: Tracker,
-    readonly ownsTracker: boolean,
     readonly shutdownTimeoutMs: number,
-    /** Read by the scoped tracker the meter reports to. */
-    private readonly scope: HandlerScope,
-  ) {}
-
-  /** Runs a route-meter call with `label` appended to any `error` it reports. */
-  labelled<T>(label: string, fn: () => T): T {
-    const previous = this.scope.current;
-    this.scope.current = label;
-    try {
-      return fn();
-    } finally {
-      this.scope.current = previous;
-    }
+  ) {
+    this.tracker = meter.tracker;
+    this.ownsTracker = meter.ownsTracker;
   }
 
   annotation(handler: object, controller: object): Annotation | undefined {
@@ -106,12 +93,8 @@ export function createFluxrateBilling(options: unknown, fromFactory = false): Fl
     throw new FluxrateConfigError('shutdownTimeoutMs', `must be a number >= 0, got ${describe(deadline)}`);
   }
 
-  const meterOptions: Record<string, unknown> = {};
-  const trackerOptions: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(rest)) {
-    if (key !== 'tracker') (METER_KEYS.has(key) ? meterOptions : trackerOptions)[key] = value;
-  }
-  // Module-level `customer` and `requestId` take the request first: `(request, ctx, outcome)`.
+  // Nest passes one context object to route functions; module-level customer/requestId get the request first.
+  const meterOptions: Record<string, unknown> = { ...rest };
   for (const name of ['customer', 'requestId'] as const) {
     const fn = meterOptions[name];
     if (typeof fn === 'function') {
@@ -119,28 +102,6 @@ export function createFluxrateBilling(options: unknown, fromFactory = false): Fl
         (fn as Fn)(ctx.request, ctx, ...more);
     }
   }
-
-  const billingScope: HandlerScope = { current: undefined };
-  let tracker: Tracker;
-  let owns: boolean;
-  if (rest.tracker !== undefined) {
-    tracker = rest.tracker as Tracker;
-    owns = false;
-    // Tracker options next to `tracker` are passed on so that core names the misplaced one.
-    Object.assign(meterOptions, trackerOptions);
-  } else {
-    tracker = createTracker(trackerOptions);
-    owns = true;
-  }
-  let meter: RouteMeter<NestBillingArgs>;
-  try {
-    meter = createRouteMeter<NestBillingArgs>(
-      { ...meterOptions, tracker: scopedTracker(tracker, billingScope) },
-      ADAPTER,
-    );
-  } catch (error) {
-    if (owns) void tracker.shutdown({ timeoutMs: 0 }).catch(() => undefined);
-    throw error;
-  }
-  return new FluxrateBilling(meter, tracker, owns, deadline, billingScope);
+  // The route meter splits tracker options from its own and creates (and owns) a tracker when none is given.
+  return new FluxrateBilling(createRouteMeter<NestBillingArgs>(meterOptions, ADAPTER), deadline);
 }

@@ -43,9 +43,9 @@ export class FluxrateInterceptor implements NestInterceptor {
     const ctx: NestBillingContext = { request, response, result: undefined, context };
     const args: [NestBillingContext] = [ctx];
 
-    const state = this.billing.labelled(label, () => meter.begin(args, header(request, 'idempotency-key')));
+    const state = meter.begin(args, header(request, 'idempotency-key'), label);
     request.fluxrate = state;
-    const annotated = this.#annotation(handler, controller, `${method} ${route ?? '(no route)'}`, label);
+    const annotated = this.#annotation(handler, controller, method, route, label);
     if (annotated === false) state.skip();
     const specs = meter.specsFor(annotated ?? undefined, method, route);
 
@@ -57,13 +57,12 @@ export class FluxrateInterceptor implements NestInterceptor {
       aborted: !finished,
       finished,
       durationMs: Date.now() - state.startedAt,
+      handler: label,
     });
 
     if (
       meter.onMissingCustomer === 'reject' &&
-      this.billing.labelled(label, () =>
-        meter.shouldReject(specs, args, { ...outcome(false), aborted: false }),
-      )
+      meter.shouldReject(specs, args, { ...outcome(false), aborted: false })
     ) {
       return throwError(() => new ForbiddenException('No customer to bill this request to'));
     }
@@ -76,7 +75,7 @@ export class FluxrateInterceptor implements NestInterceptor {
       raw.off('close', settle);
       // 'close' without a completed write means the client went away: aborted.
       const finished = raw.writableFinished;
-      this.billing.labelled(label, () => meter.finish(state, specs, args, outcome(finished)));
+      meter.finish(state, specs, args, outcome(finished));
     };
     raw.once('finish', settle);
     raw.once('close', settle);
@@ -92,11 +91,13 @@ export class FluxrateInterceptor implements NestInterceptor {
   #annotation(
     handler: object,
     controller: object,
-    route: string,
+    method: string,
+    pattern: string | undefined,
     label: string,
   ): CompiledSpec[] | false | null {
     const cached = this.billing.annotation(handler, controller);
     if (cached !== undefined) return cached;
+    const route = `${method} ${pattern ?? '(no route)'}`;
     const spec = this.reflector.getAllAndOverride(BILLABLE_METADATA, [
       handler as () => void,
       controller as () => void,
