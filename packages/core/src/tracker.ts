@@ -180,15 +180,18 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
     }
     const now = Date.now();
     const meter = resolveMeter(this.#options.meters, input.meter);
-    const customerId = checkId('customerId', input.customerId);
+    const { idLength, metadataBytes } = this.#options.limits;
+    const customerId = checkId('customerId', input.customerId, idLength);
     const event: QueuedEvent = {
       meter,
       customerId,
       quantity: checkQuantity(input.quantity),
       timestamp: checkTimestamp(input.timestamp, now),
       idempotencyKey:
-        input.idempotencyKey === undefined ? newEventKey() : checkId('idempotencyKey', input.idempotencyKey),
-      metadataJson: checkMetadata(input.metadata, meter),
+        input.idempotencyKey === undefined
+          ? newEventKey()
+          : checkId('idempotencyKey', input.idempotencyKey, idLength),
+      metadataJson: checkMetadata(input.metadata, meter, metadataBytes),
       attempts: 0,
       firstAttemptAt: 0,
       notBefore: 0,

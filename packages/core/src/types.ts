@@ -91,6 +91,12 @@ export interface TrackerOptions<M extends string = string> {
    * the main thread either way. Default: `thread` (see bench/README.md for the measurement).
    */
   delivery?: 'thread' | 'worker';
+  /**
+   * Limits Fluxrate's documented API does not state, off by default so no event Fluxrate accepts is
+   * refused: `idLength` (characters of `customerId` / `idempotencyKey`), `metadataBytes` (serialised
+   * `metadata`). Default: none.
+   */
+  limits?: { idLength?: number; metadataBytes?: number };
 }
 
 /** What `track()` accepts. */
