@@ -186,7 +186,7 @@ describe('track() validation', () => {
       customerId: 'acme',
       metadata: new (class Meta {
         region = 'eu';
-      })(),
+      })() as never,
     });
     await t.flush();
     expect(server.requests.map((r) => r.json.metadata)).toEqual([
