@@ -6,10 +6,11 @@ import { type QueuedEvent, toUsageEvent } from './event.js';
 import { Fifo } from './fifo.js';
 import { MinHeap } from './min-heap.js';
 import { type ResolvedOptions, resolveOptions } from './options.js';
+import { PersistentFaults } from './persistent-faults.js';
 import { redactor } from './redact.js';
 import { backoffDelay } from './retry-policy.js';
 import { Spool, type SpooledEvent } from './spool.js';
-import { type AttemptOutcome, type EventTransport, Transport } from './transport.js';
+import { type AttemptOutcome, buildBody, type EventTransport, Transport } from './transport.js';
 import type {
   DropReason,
   FlushOptions,
@@ -59,7 +60,6 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
   readonly #redact: (text: string) => string;
   readonly #queue = new Fifo<QueuedEvent>();
   readonly #waiting = new MinHeap<QueuedEvent>((event) => event.notBefore);
-  readonly #controllers = new Set<AbortController>();
   /** Outstanding events per closed flush generation; the open generation is counted in #current. */
   readonly #generations = new Map<number, number>();
   #current = 0;
@@ -90,10 +90,12 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
   readonly #spool: Spool | undefined;
   readonly #deadLetter: DeadLetterSink | undefined;
   readonly #aggregator: Aggregator | undefined;
+  readonly #faults: PersistentFaults;
 
   constructor(options?: TrackerOptions<M>) {
     this.#options = resolveOptions(options as TrackerOptions<string>);
     this.#emitter = new TypedEmitter(this.#options.logger);
+    this.#faults = new PersistentFaults(this.#options.logger);
     this.#redact = redactor([this.#options.apiKey, this.#options.accessToken]);
     this.#transport = this.#options.disabled ? undefined : this.#createTransport();
     const { deadLetterFile, spoolDir, aggregate } = this.#options;
@@ -276,6 +278,7 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
     return {
       ...this.#counts,
       aggregated: this.#aggregator?.merged ?? 0,
+      persistentFaults: { ...this.#faults.counts },
       queued: this.#queue.size + this.#waiting.size + (this.#aggregator?.openGroups ?? 0),
       inFlight: this.#inFlight,
     };
@@ -365,25 +368,12 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
     this.#inFlight++;
     event.attempts++;
     if (event.firstAttemptAt === 0) event.firstAttemptAt = now;
-    const controller = new AbortController();
-    this.#controllers.add(controller);
-    const timeoutMs = this.#options.timeoutMs;
-    const timer = setTimeout(() => controller.abort(new Error(`timeout after ${timeoutMs} ms`)), timeoutMs);
-    timer.unref();
-    transport.send(event, controller.signal).then(
-      (outcome) => this.#settleAttempt(event, outcome, controller, timer),
-      (error) => this.#settleAttempt(event, { kind: 'retry', error: String(error) }, controller, timer),
-    );
+    if (event.body === undefined) event.body = buildBody(event, this.#options.transport);
+    // The transport owns the attempt's timeout (one shared timer) and calls back exactly once.
+    transport.send(event.body, (outcome) => this.#settleAttempt(event, outcome));
   }
 
-  #settleAttempt(
-    event: QueuedEvent,
-    outcome: AttemptOutcome,
-    controller: AbortController,
-    timer: NodeJS.Timeout,
-  ): void {
-    clearTimeout(timer);
-    this.#controllers.delete(controller);
+  #settleAttempt(event: QueuedEvent, outcome: AttemptOutcome): void {
     this.#inFlight--;
     try {
       this.#handle(event, outcome);
@@ -394,6 +384,7 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
   }
 
   #handle(event: QueuedEvent, outcome: AttemptOutcome): void {
+    this.#faults.note(outcome);
     const now = Date.now();
     if (outcome.kind === 'delivered') {
       this.#failStreak = 0;
@@ -550,7 +541,7 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
       if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
       for (const event of this.#queue.drain()) this.#drop(event, 'shutdown-deadline', true);
       for (const event of this.#waiting.drain()) this.#drop(event, 'shutdown-deadline', true);
-      for (const controller of this.#controllers) controller.abort(new Error('tracker shut down'));
+      this.#transport?.abortAll('tracker shut down');
       await this.#whenIdle();
     }
     this.#state = 'closed';

@@ -1,7 +1,8 @@
 import { Pool } from 'undici';
+import { AttemptHandler, type AttemptHost } from './attempt-handler.js';
+import { DeadlineWheel } from './deadline-wheel.js';
 import type { QueuedEvent } from './event.js';
 import type { ResolvedOptions } from './options.js';
-import { parseRetryAfter, RETRY_AFTER_STATUS, RETRYABLE_STATUS } from './retry-policy.js';
 import { USER_AGENT } from './version.js';
 
 /** What a transport needs from the options; plain data, so it can cross into a worker thread. */
@@ -10,18 +11,22 @@ export type TransportConfig = Pick<
   'origin' | 'pathPrefix' | 'transport' | 'apiKey' | 'accessToken' | 'concurrency' | 'timeoutMs'
 >;
 
-/** Sends one attempt of one event. Implemented in-thread (Transport) and over a worker (WorkerTransport). */
+/** Errors retrying cannot fix by itself: they are reported once per kind (see persistent-faults.ts). */
+export type PersistentFault = 'tls' | 'header' | 'dns';
+
+/** Sends attempts of prebuilt bodies. Implemented in-thread (Transport) and over a worker (WorkerTransport). */
 export interface EventTransport {
-  send(event: QueuedEvent, signal: AbortSignal): Promise<AttemptOutcome>;
+  /** Sends one attempt of a prebuilt JSON body; calls `done` exactly once, never throws. */
+  send(body: string, done: (outcome: AttemptOutcome) => void): void;
+  /** Ends every attempt in flight now; each calls its `done` with a retry outcome whose error is `reason`. */
+  abortAll(reason: string): void;
   close(force: boolean): Promise<void>;
 }
 
 export type AttemptOutcome =
   | { kind: 'delivered'; status: number }
-  | { kind: 'retry'; status?: number; error?: string; retryAfterMs?: number }
+  | { kind: 'retry'; status?: number; error?: string; retryAfterMs?: number; persistent?: PersistentFault }
   | { kind: 'failed'; status: number; detail: string };
-
-const MAX_DETAIL = 1_000;
 
 /** Builds the JSON body for the configured transport. Built once per event, reused on every retry. */
 export function buildBody(event: QueuedEvent, transport: 'sdk' | 'rest'): string {
@@ -35,39 +40,30 @@ export function buildBody(event: QueuedEvent, transport: 'sdk' | 'rest'): string
   return `{"meter_token":${JSON.stringify(event.meter.token)},"customer_external_id":${JSON.stringify(event.customerId)},"quantity":${event.quantity},"timestamp":${timestamp},"idempotency_key":${key}${metadata}}`;
 }
 
-function readDetail(raw: string, redact: (text: string) => string): string {
-  // Redact before truncating, so a cut can never leave part of a secret behind.
-  const text = redact(raw);
-  try {
-    const parsed = JSON.parse(text) as { detail?: unknown };
-    if (parsed && parsed.detail !== undefined) {
-      const detail = typeof parsed.detail === 'string' ? parsed.detail : JSON.stringify(parsed.detail);
-      return detail.slice(0, MAX_DETAIL);
-    }
-  } catch {
-    // not JSON: fall through to the raw text
-  }
-  return text.slice(0, MAX_DETAIL);
-}
-
-/** One undici Pool per origin with keep-alive; sends one event per request and always consumes the body. */
+/**
+ * One undici Pool per origin with keep-alive. Each attempt is a `Pool.dispatch()` with a plain handler
+ * object: no promise, no AbortController and no timer per attempt. One shared timer (the deadline
+ * wheel) ends attempts whose timeout passed, headers and body alike. A 2xx body is discarded as it
+ * arrives; a non-2xx body is read only up to a small prefix (enough for `detail`), then the request is
+ * aborted, so a hostile or broken server cannot make us buffer megabytes.
+ */
 export class Transport implements EventTransport {
   readonly #pool: Pool;
   readonly #path: string;
   readonly #headers: Record<string, string>;
-  readonly #transport: 'sdk' | 'rest';
-
-  readonly #redact: (text: string) => string;
+  readonly #wheel: DeadlineWheel<AttemptHandler>;
+  readonly #host: AttemptHost;
 
   constructor(options: TransportConfig, redact: (text: string) => string) {
-    this.#redact = redact;
     this.#pool = new Pool(options.origin, {
       connections: options.concurrency,
       pipelining: 1,
       keepAliveTimeout: 10_000,
+      // Our own deadline covers connect, headers and body; undici's are only a backstop.
       connect: { timeout: options.timeoutMs },
+      headersTimeout: options.timeoutMs * 2,
+      bodyTimeout: options.timeoutMs * 2,
     });
-    this.#transport = options.transport;
     this.#path = `${options.pathPrefix}${options.transport === 'rest' ? '/api/v1/usage' : '/api/v1/sdk/track'}`;
     this.#headers = {
       'content-type': 'application/json',
@@ -76,52 +72,31 @@ export class Transport implements EventTransport {
     };
     if (options.transport === 'rest') this.#headers.cookie = `access_token=${options.accessToken}`;
     else this.#headers['x-api-key'] = options.apiKey as string;
+    const timeoutMs = options.timeoutMs;
+    this.#wheel = new DeadlineWheel<AttemptHandler>(timeoutMs, (attempt) =>
+      attempt.abort(`timeout after ${timeoutMs} ms`),
+    );
+    this.#host = { redact, finished: (attempt) => this.#wheel.remove(attempt) };
   }
 
-  async send(event: QueuedEvent, signal: AbortSignal): Promise<AttemptOutcome> {
-    if (event.body === undefined) event.body = buildBody(event, this.#transport);
-    let response: Awaited<ReturnType<Pool['request']>>;
+  send(body: string, done: (outcome: AttemptOutcome) => void): void {
+    const attempt = new AttemptHandler(this.#host, done);
+    this.#wheel.add(attempt);
     try {
-      response = await this.#pool.request({
-        method: 'POST',
-        path: this.#path,
-        headers: this.#headers,
-        body: event.body,
-        signal,
-      });
+      this.#pool.dispatch({ method: 'POST', path: this.#path, headers: this.#headers, body }, attempt);
     } catch (error) {
-      return { kind: 'retry', error: describeNetworkError(error, signal) };
+      attempt.onResponseError(undefined, error as Error);
     }
-    const status = response.statusCode;
-    if (status >= 200 && status < 300) {
-      await response.body.dump().catch(() => undefined);
-      return { kind: 'delivered', status };
-    }
-    const text = await response.body.text().catch(() => '');
-    if (RETRYABLE_STATUS.has(status)) {
-      const retryAfterMs = RETRY_AFTER_STATUS.has(status)
-        ? parseRetryAfter(response.headers['retry-after'], Date.now())
-        : undefined;
-      return {
-        kind: 'retry',
-        status,
-        error: readDetail(text, this.#redact) || `HTTP ${status}`,
-        retryAfterMs,
-      };
-    }
-    return { kind: 'failed', status, detail: readDetail(text, this.#redact) || `HTTP ${status}` };
+    attempt.started();
+  }
+
+  abortAll(reason: string): void {
+    for (const attempt of this.#wheel.all()) attempt.abort(reason);
   }
 
   async close(force: boolean): Promise<void> {
+    if (force) this.abortAll('tracker shut down');
     await (force ? this.#pool.destroy() : this.#pool.close()).catch(() => undefined);
+    this.#wheel.stop();
   }
-}
-
-function describeNetworkError(error: unknown, signal: AbortSignal): string {
-  if (signal.aborted) {
-    const reason = signal.reason as { message?: string } | undefined;
-    return reason?.message ?? 'aborted';
-  }
-  const err = error as { code?: string; message?: string };
-  return err.code ? `${err.code}: ${err.message ?? ''}`.trim() : String(err.message ?? error);
 }

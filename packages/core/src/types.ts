@@ -162,6 +162,11 @@ export interface TrackerStats {
   aggregated: number;
   /** Events replayed from the spool at start. */
   replayed: number;
+  /**
+   * Attempts that failed in a way retrying cannot fix by itself: TLS verification, an invalid header, a
+   * host name that does not resolve. Each kind is also logged at error level at its first occurrence.
+   */
+  persistentFaults: { tls: number; header: number; dns: number };
 }
 
 export interface FlushOptions {

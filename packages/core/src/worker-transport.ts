@@ -1,14 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from './delivery-worker.js';
-import type { QueuedEvent } from './event.js';
 import { redactor } from './redact.js';
-import {
-  type AttemptOutcome,
-  buildBody,
-  type EventTransport,
-  Transport,
-  type TransportConfig,
-} from './transport.js';
+import { type AttemptOutcome, type EventTransport, Transport, type TransportConfig } from './transport.js';
 
 /**
  * Runs the HTTP side of delivery in a worker thread (as pino's transports do): the main thread only
@@ -17,7 +10,6 @@ import {
  */
 export class WorkerTransport implements EventTransport {
   readonly #worker: Worker;
-  readonly #transport: 'sdk' | 'rest';
   readonly #pending = new Map<number, (outcome: AttemptOutcome) => void>();
   #outbox: ToWorker[] = [];
   #nextId = 0;
@@ -29,7 +21,6 @@ export class WorkerTransport implements EventTransport {
 
   constructor(config: TransportConfig, workerFile: URL) {
     this.#config = config;
-    this.#transport = config.transport;
     this.#worker = new Worker(workerFile, { workerData: config });
     this.#worker.unref();
     this.#worker.on('message', (batch: FromWorker[]) => {
@@ -42,19 +33,18 @@ export class WorkerTransport implements EventTransport {
     this.#worker.on('exit', () => this.#failAll('delivery worker exited'));
   }
 
-  send(event: QueuedEvent, signal: AbortSignal): Promise<AttemptOutcome> {
-    if (this.#fallback) return this.#fallback.send(event, signal);
-    if (event.body === undefined) event.body = buildBody(event, this.#transport);
+  send(body: string, done: (outcome: AttemptOutcome) => void): void {
+    if (this.#fallback) return this.#fallback.send(body, done);
     const id = this.#nextId++;
     if (this.#pending.size === 0) this.#worker.ref();
-    const promise = new Promise<AttemptOutcome>((resolve) => this.#pending.set(id, resolve));
-    this.#post(['send', id, event.body]);
-    signal.addEventListener(
-      'abort',
-      () => this.#post(['abort', id, (signal.reason as Error | undefined)?.message ?? 'aborted']),
-      { once: true },
-    );
-    return promise;
+    this.#pending.set(id, done);
+    // The worker's own transport enforces the per-attempt timeout.
+    this.#post(['send', id, body]);
+  }
+
+  abortAll(reason: string): void {
+    if (this.#fallback) return this.#fallback.abortAll(reason);
+    this.#post(['abortAll', reason]);
   }
 
   close(force: boolean): Promise<void> {
