@@ -33,6 +33,8 @@ export interface Outbox {
    */
   nextDueAt(): number | undefined;
   settle(event: QueuedEvent, settlement: Settlement): void;
+  /** Shutdown began: every event waiting for a retry later than `at` becomes due at `at`. */
+  hasten(at: number): void;
   readonly size: number;
   /**
    * At the shutdown deadline: removes and returns every event not leased. A durable outbox keeps them
