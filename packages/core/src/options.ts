@@ -1,6 +1,7 @@
 import { FluxrateConfigError } from './errors.js';
 import { type EventLimits, parseLimits } from './event-limits.js';
 import { guardLogger } from './guard-logger.js';
+import type { Outbox } from './outbox.js';
 import type { Aggregation, Logger, TrackerOptions } from './types.js';
 
 const AGGREGATIONS: readonly Aggregation[] = ['SUM', 'MAX', 'UNIQUE_COUNT', 'LAST'];
@@ -38,7 +39,7 @@ export interface ResolvedOptions {
   spoolDir: string | undefined;
   deadLetterFile: string | undefined;
   aggregate: { windowMs: number; meters: Set<string> | undefined } | undefined;
-  delivery: 'thread' | 'worker';
+  outbox: Outbox | undefined;
   limits: EventLimits;
 }
 
@@ -59,16 +60,21 @@ function parseAggregate(raw: unknown): ResolvedOptions['aggregate'] {
   return { windowMs, meters: meters === undefined ? undefined : new Set(meters as string[]) };
 }
 
-function parseDelivery(raw: unknown): 'thread' | 'worker' {
-  if (raw === undefined) return DEFAULT_DELIVERY;
-  if (raw !== 'thread' && raw !== 'worker') {
-    throw new FluxrateConfigError('delivery', `must be 'thread' or 'worker', got ${describe(raw)}`);
-  }
-  return raw;
-}
+const OUTBOX_METHODS = ['open', 'append', 'lease', 'nextDueAt', 'settle', 'evict', 'close'] as const;
 
-/** Chosen by the benchmark (bench/README.md). */
-export const DEFAULT_DELIVERY: 'thread' | 'worker' = 'thread';
+function parseOutbox(raw: unknown, spool: unknown): Outbox | undefined {
+  if (raw === undefined) return undefined;
+  const outbox = raw as Record<string, unknown> | null;
+  const missing = OUTBOX_METHODS.find((m) => typeof outbox?.[m] !== 'function');
+  if (typeof outbox !== 'object' || outbox === null || missing) {
+    throw new FluxrateConfigError(
+      'outbox',
+      `must implement the Outbox interface (missing ${missing ?? 'open'}())`,
+    );
+  }
+  if (spool !== undefined) throw new FluxrateConfigError('outbox', 'cannot be combined with spool: pick one');
+  return raw as Outbox;
+}
 
 function pathOption(raw: unknown, option: string, field: string): string | undefined {
   if (raw === undefined) return undefined;
@@ -210,7 +216,7 @@ export const TRACKER_KEYS: ReadonlySet<string> = new Set([
   'spool',
   'deadLetter',
   'aggregate',
-  'delivery',
+  'outbox',
   'limits',
 ]);
 
@@ -317,7 +323,7 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
     spoolDir: pathOption(options.spool, 'spool', 'dir'),
     deadLetterFile: pathOption(options.deadLetter, 'deadLetter', 'file'),
     aggregate: parseAggregate(options.aggregate),
-    delivery: parseDelivery(options.delivery),
+    outbox: parseOutbox(options.outbox, options.spool),
     limits: parseLimits(options.limits),
   };
 }

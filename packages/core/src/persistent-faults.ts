@@ -20,12 +20,12 @@ export class PersistentFaults {
     this.#logger = logger;
   }
 
-  note(outcome: AttemptOutcome): void {
+  readonly note = (outcome: AttemptOutcome): void => {
     if (outcome.kind !== 'retry' || outcome.persistent === undefined) return;
     const fault = outcome.persistent;
     if (this.counts[fault]++ > 0) return;
     const message = `fluxrate: usage events cannot be delivered: ${ADVICE[fault]} (${outcome.error ?? fault}). Retrying continues.`;
     if (this.#logger.error) this.#logger.error({ fault, error: outcome.error }, message);
     else process.emitWarning(message, { code: `FLUXRATE_${fault.toUpperCase()}_FAULT` });
-  }
+  };
 }

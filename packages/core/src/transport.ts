@@ -53,8 +53,15 @@ export class Transport implements EventTransport {
   readonly #headers: Record<string, string>;
   readonly #wheel: DeadlineWheel<AttemptHandler>;
   readonly #host: AttemptHost;
+  readonly #observe: ((outcome: AttemptOutcome) => void) | undefined;
 
-  constructor(options: TransportConfig, redact: (text: string) => string) {
+  /** `observe` sees every outcome before its `done` (the tracker's persistent-fault check). */
+  constructor(
+    options: TransportConfig,
+    redact: (text: string) => string,
+    observe?: (outcome: AttemptOutcome) => void,
+  ) {
+    this.#observe = observe;
     this.#pool = new Pool(options.origin, {
       connections: options.concurrency,
       pipelining: 1,
@@ -80,7 +87,14 @@ export class Transport implements EventTransport {
   }
 
   send(body: string, done: (outcome: AttemptOutcome) => void): void {
-    const attempt = new AttemptHandler(this.#host, done);
+    const observe = this.#observe;
+    const end = observe
+      ? (outcome: AttemptOutcome) => {
+          observe(outcome);
+          done(outcome);
+        }
+      : done;
+    const attempt = new AttemptHandler(this.#host, end);
     this.#wheel.add(attempt);
     try {
       this.#pool.dispatch({ method: 'POST', path: this.#path, headers: this.#headers, body }, attempt);
