@@ -93,6 +93,14 @@ export interface TrackerOptions<M extends string = string> {
    */
   outbox?: Outbox;
   /**
+   * Exact coalescing under sustained load: once `highWater` events are held, new events whose keys are
+   * unique by construction (not caller keys) are merged per `windowMs` window, meter, customer and metadata
+   * with the aggregation rules, instead of queueing one by one; only a backlog that still reaches
+   * `maxQueueSize` drops. Counted as `coalesced`. `false` turns it off.
+   * Default: `{ highWater: maxQueueSize / 10, windowMs: 1000 }`.
+   */
+  coalesce?: false | { highWater?: number; windowMs?: number };
+  /**
    * Limits Fluxrate's documented API does not state, off by default so no event Fluxrate accepts is
    * refused: `idLength` (characters of `customerId` / `idempotencyKey`), `metadataBytes` (serialised
    * `metadata`). Default: none.
@@ -141,6 +149,8 @@ export interface TrackerEvents {
   error: { route?: string; meter?: string; reason: string; error?: unknown };
   /** Everything that was outstanding has settled. */
   drained: TrackerStats;
+  /** A coalescing window closed under load: `events` tracked events went out as `into` events. */
+  coalesced: { events: number; into: number };
 }
 
 export type TrackerEventName = keyof TrackerEvents;
@@ -161,6 +171,8 @@ export interface TrackerStats {
   errors: number;
   /** Tracked events merged into another event by pre-aggregation. */
   aggregated: number;
+  /** Tracked events merged into another event by coalescing under load (see the `coalesce` option). */
+  coalesced: number;
   /** Events replayed from the spool at start. */
   replayed: number;
   /** Events another process delivers (an outbox shared through storage, e.g. Redis with `consume: false`). */
