@@ -5,7 +5,7 @@ import type { QueuedEvent } from './event.js';
 import type { ResolvedOptions } from './options.js';
 import { USER_AGENT } from './version.js';
 
-/** What a transport needs from the options; plain data, so it can cross into a worker thread. */
+/** What a transport needs from the options. */
 export type TransportConfig = Pick<
   ResolvedOptions,
   'origin' | 'pathPrefix' | 'transport' | 'apiKey' | 'accessToken' | 'concurrency' | 'timeoutMs'
@@ -14,11 +14,14 @@ export type TransportConfig = Pick<
 /** Errors retrying cannot fix by itself: they are reported once per kind (see persistent-faults.ts). */
 export type PersistentFault = 'tls' | 'header' | 'dns';
 
-/** Sends attempts of prebuilt bodies. Implemented in-thread (Transport) and over a worker (WorkerTransport). */
+/** Sends attempts of prebuilt bodies; the dispatcher's only view of HTTP. */
 export interface EventTransport {
   /** Sends one attempt of a prebuilt JSON body; calls `done` exactly once, never throws. */
   send(body: string, done: (outcome: AttemptOutcome) => void): void;
-  /** Ends every attempt in flight now; each calls its `done` with a retry outcome whose error is `reason`. */
+  /**
+   * Ends every attempt in flight now; each calls its `done` with a retry outcome whose error is `reason`
+   * (an attempt whose status already arrived ends with that answer: a 2xx is delivered).
+   */
   abortAll(reason: string): void;
   close(force: boolean): Promise<void>;
 }
