@@ -1,6 +1,12 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type Logger } from '../src/index.js';
-import { onCleanup, record, scripted, tracker } from './support/helpers.js';
+import { API_KEY, onCleanup, record, scripted, TOKEN, tracker } from './support/helpers.js';
+
+const DIST = join(import.meta.dirname, '../dist/index.js');
 
 /** A logger whose every method throws, as a misconfigured transport or a closed stream would. */
 function throwingLogger(): Logger & { calls: number } {
@@ -83,5 +89,35 @@ describe('a throwing logger never breaks billing', () => {
     t.track({ meter: 'api_calls', customerId: 'acme' });
     t.track({ meter: 'api_calls', customerId: 'acme' });
     expect(logger.lines).toEqual(['fluxrate: usage event dropped']);
+  });
+
+  // Fails on the main of 2026-12-01: the logger's throw became an unhandled rejection and the process exited 1.
+  it('a process whose logger throws survives a 422 and exits 0 after flush() (the built package)', async () => {
+    expect(existsSync(DIST), `${DIST} missing: run \`pnpm build\` first`).toBe(true);
+    const server = await scripted([{ status: 422, body: { detail: 'quantity must be > 0' } }]);
+    const script = `
+      const { createTracker } = await import(${JSON.stringify(pathToFileURL(DIST).href)});
+      const boom = () => { throw new Error('logger stream closed'); };
+      const t = createTracker({ apiKey: ${JSON.stringify(API_KEY)}, baseUrl: ${JSON.stringify(server.url)},
+        meters: { api_calls: ${JSON.stringify(TOKEN)} }, logger: { debug: boom, info: boom, warn: boom, error: boom } });
+      for (let i = 0; i < 3; i++) t.track({ meter: 'api_calls', customerId: 'acme' });
+      const flushed = await t.flush({ timeoutMs: 5000 });
+      await t.shutdown();
+      console.log(JSON.stringify({ settled: flushed.settled, failed: t.stats().failed }));
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => {
+      stdout += c;
+    });
+    child.stderr.on('data', (c) => {
+      stderr += c;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect({ code, stderr: stderr.includes('FLUXRATE_LOGGER_THREW') }).toEqual({ code: 0, stderr: true });
+    expect(JSON.parse(stdout)).toEqual({ settled: true, failed: 3 });
   });
 });
