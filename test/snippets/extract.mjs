@@ -24,12 +24,7 @@ export function extractBlocks(file, text) {
   for (let i = 0; i < lines.length; i++) {
     const directive = DIRECTIVE.exec(lines[i]);
     if (directive) {
-      pending.push(
-        ...directive[1]
-          .split(';')
-          .map((d) => d.trim())
-          .filter(Boolean),
-      );
+      pending.push(...splitDirectives(directive[1]));
       continue;
     }
     const fence = FENCE.exec(lines[i]);
@@ -52,6 +47,19 @@ export function extractBlocks(file, text) {
     i = end;
   }
   return blocks;
+}
+
+/** `a; b (x; y)` -> ['a', 'b (x; y)']: a `;` inside a skip reason's parentheses does not split. */
+function splitDirectives(text) {
+  const out = [''];
+  let depth = 0;
+  for (const ch of text) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth = Math.max(0, depth - 1);
+    if (ch === ';' && depth === 0) out.push('');
+    else out[out.length - 1] += ch;
+  }
+  return out.map((d) => d.trim()).filter(Boolean);
 }
 
 function withDirectives(block, directives, before) {
