@@ -6,7 +6,7 @@
 // line. How to write, continue or skip a block: test/snippets/README.md.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { extractBlocks } from './extract.mjs';
@@ -24,16 +24,21 @@ if (missing.length > 0) {
   process.exit(1);
 }
 
-const readmes = execFileSync('git', ['ls-files', '-co', '--exclude-standard'], {
-  cwd: root,
-  encoding: 'utf8',
-})
+// Every README in the tree (tracked or new), but not this folder's own or test fixtures. Arguments
+// narrow the list to files or folders; an argument naming a Markdown file elsewhere checks that file.
+const tree = execFileSync('git', ['ls-files', '-co', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
   .split('\n')
-  .filter((f) => /(^|\/)README[^/]*\.md$/i.test(f) && !f.startsWith('test/snippets/'))
   .filter(
-    (f) =>
-      filters.length === 0 || filters.some((x) => f === x || f.startsWith(x.endsWith('/') ? x : `${x}/`)),
+    (f) => /(^|\/)README[^/]*\.md$/i.test(f) && !f.startsWith('test/snippets/') && !f.includes('/fixtures/'),
   );
+const under = (f, x) => f === x || f.startsWith(x.endsWith('/') ? x : `${x}/`);
+const readmes =
+  filters.length === 0
+    ? tree
+    : [
+        ...tree.filter((f) => filters.some((x) => under(f, x))),
+        ...filters.filter((x) => x.endsWith('.md') && !tree.includes(x) && existsSync(resolve(root, x))),
+      ];
 
 const config = ts.readConfigFile(join(here, 'tsconfig.json'), ts.sys.readFile);
 const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, here);
@@ -47,7 +52,7 @@ const skipped = [];
 let checked = 0;
 const started = performance.now();
 for (const readme of readmes) {
-  const blocks = extractBlocks(readme, readFileSync(join(root, readme), 'utf8'));
+  const blocks = extractBlocks(readme, readFileSync(resolve(root, readme), 'utf8'));
   const byId = new Map(blocks.filter((b) => b.id).map((b) => [b.id, b]));
   for (const block of blocks) {
     if (block.error) {
