@@ -5,7 +5,7 @@
 // 'fastify'`, `Register`) cannot make another compile. Errors are reported at the README's file and
 // line. How to write, continue or skip a block: test/snippets/README.md.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -16,9 +16,15 @@ const root = join(here, '..', '..');
 const outDir = join(here, 'generated');
 const filters = process.argv.slice(2);
 
-const missing = ['core', 'express', 'fastify', 'nestjs', 'local'].filter(
-  (p) => !existsSync(join(root, 'packages', p, 'dist', 'index.d.ts')),
-);
+// Every public package's types must be built: the snippets compile against dist/, as an app would.
+const missing = readdirSync(join(root, 'packages')).filter((p) => {
+  const manifest = join(root, 'packages', p, 'package.json');
+  return (
+    existsSync(manifest) &&
+    !JSON.parse(readFileSync(manifest, 'utf8')).private &&
+    !existsSync(join(root, 'packages', p, 'dist'))
+  );
+});
 if (missing.length > 0) {
   console.error(`check:snippets: packages/{${missing.join(',')}}/dist is missing: run \`pnpm build\` first.`);
   process.exit(1);
