@@ -81,7 +81,12 @@ check('npm install the tarballs (peers included)', () =>
     timeout: 300_000,
   }),
 );
-const names = [...tarballs.keys()];
+// Every entry point a package exports (`@fluxrate/core`, and subpaths such as `@fluxrate/core/adapter`).
+const names = packages.flatMap((p) =>
+  Object.keys(p.json.exports ?? { '.': null })
+    .filter((key) => key !== './package.json' && !key.includes('*'))
+    .map((key) => p.json.name + key.slice(1)),
+);
 // Nest's decorators need the reflect-metadata polyfill loaded first, as in any Nest app.
 const esm = `import 'reflect-metadata';\n${names
   .map(

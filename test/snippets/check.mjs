@@ -13,7 +13,9 @@ import { extractBlocks } from './extract.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const outDir = join(here, 'generated');
+// SNIPPETS_OUT names a subfolder of generated/ (the test of this checker uses one, so it never races a
+// real run); files stay under test/snippets/ so `@fluxrate/*` resolves through this package's node_modules.
+const outDir = join(here, 'generated', process.env.SNIPPETS_OUT ?? '');
 const filters = process.argv.slice(2);
 
 // Every public package's types must be built: the snippets compile against dist/, as an app would.
@@ -50,8 +52,8 @@ const config = ts.readConfigFile(join(here, 'tsconfig.json'), ts.sys.readFile);
 const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, here);
 const host = cachingHost(parsed.options);
 
-rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
+for (const f of readdirSync(outDir)) if (f.endsWith('.ts')) rmSync(join(outDir, f)); // not the subfolders
 
 const problems = [];
 const skipped = [];
@@ -129,7 +131,7 @@ function locate(d, segments) {
   const message = ts.flattenDiagnosticMessageText(d.messageText, '\n  ');
   if (!d.file || d.start === undefined) return `error TS${d.code}: ${message}`;
   const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
-  if (!d.file.fileName.startsWith(outDir)) {
+  if (!d.file.fileName.startsWith(`${outDir}/`)) {
     return `${relative(root, d.file.fileName)}:${line + 1}:${character + 1} - error TS${d.code}: ${message}`;
   }
   let first = 0;
@@ -148,7 +150,7 @@ function cachingHost(options) {
   return {
     ...base,
     getSourceFile(fileName, languageVersion, onError, shouldCreate) {
-      if (fileName.startsWith(outDir))
+      if (fileName.startsWith(`${outDir}/`))
         return base.getSourceFile(fileName, languageVersion, onError, shouldCreate);
       let sf = cache.get(fileName);
       if (!sf) {

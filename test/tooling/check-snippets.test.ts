@@ -45,6 +45,7 @@ describe.skipIf(!built)('pnpm check:snippets on a README with broken blocks', ()
       cwd: root,
       encoding: 'utf8',
       timeout: 120_000,
+      env: { ...process.env, SNIPPETS_OUT: 'checker-test' },
     });
     expect(run.status).toBe(1);
     const errors = run.stderr.split('\n').filter(Boolean);
