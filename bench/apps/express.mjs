@@ -31,6 +31,7 @@ if (variant === 'metered' || variant === 'aggregate' || variant === 'worker') {
 const server = app.listen(0, '127.0.0.1', () => {
   serve(server.address().port, {
     closeServer: () => closeHttp(server),
+    stats: () => tracker?.stats(),
     drain: async () => {
       if (!tracker) return null;
       const report = await tracker.shutdown({ timeoutMs: 30_000 });

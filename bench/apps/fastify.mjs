@@ -30,6 +30,7 @@ app.get('/v1/search', { config: { billable: { meter: 'api_calls' } } }, async ()
 await app.listen({ port: 0, host: '127.0.0.1' });
 serve(app.server.address().port, {
   closeServer: () => app.close(),
+  stats: () => tracker?.stats(),
   drain: async () => {
     if (tracker)
       return { report: summary(await tracker.shutdown({ timeoutMs: 30_000 })), stats: tracker.stats() };

@@ -42,6 +42,7 @@ app.use((_req, res, next) => {
 await app.listen(0, '127.0.0.1');
 serve(app.getHttpServer().address().port, {
   closeServer: () => app.close(),
+  stats: () => tracker?.stats(),
   drain: async () => {
     if (!tracker) return null;
     const report = await tracker.shutdown({ timeoutMs: 30_000 });
