@@ -50,8 +50,13 @@ function options() {
     out: values.out,
     quick: values.quick,
     cpu: parseCpuArgs([...quick, ...(only ? ['--framework', only] : [])]),
-    // A smoke run keeps the saturation view short: it checks that the suite works.
-    saturation: parseSaturationArgs([...quick, ...frameworks, ...(values.quick ? ['--duration', '1'] : [])]),
+    // A smoke run keeps the saturation view short (1 s per variant, no fixed-rate pass: the CPU
+    // table is one): it checks that the suite works.
+    saturation: parseSaturationArgs([
+      ...quick,
+      ...frameworks,
+      ...(values.quick ? ['--duration', '1', '--no-fixed'] : []),
+    ]),
   };
 }
 
@@ -59,8 +64,8 @@ const opts = options();
 const quick = opts.quick ?? (opts.cpu ?? opts.saturation).quick;
 const base = mode === 'all' ? 'latest' : mode;
 const out =
-  opts.out ??
-  (opts.cpu?.out && mode !== 'all' ? opts.cpu.out : here(`results/${quick ? `quick-${base}` : base}.md`));
+  (mode === 'all' ? opts.out : (opts.cpu ?? opts.saturation).out) ??
+  here(`results/${quick ? `quick-${base}` : base}.md`);
 
 const sink = startChild(here('sink.mjs'));
 const sinkInfo = await sink.ready();
