@@ -17,8 +17,7 @@ const log = (msg) => process.stderr.write(`${msg}\n`);
 export async function saturationBench(opts, sinkInfo) {
   const aggregate = supportsAggregate();
   function variantsFor(framework) {
-    // A smoke run leaves out the worker thread (delivery-worker.test.ts covers it) to stay short.
-    const ours = ['metered', ...(opts.quick ? [] : ['worker']), ...(aggregate ? ['aggregate'] : [])];
+    const ours = ['metered', ...(aggregate ? ['aggregate'] : [])];
     const anchors = framework === 'fastify' ? ['fetch', 'pool', 'segment'] : [];
     return ['bare', ...ours, ...anchors, 'bare'];
   }

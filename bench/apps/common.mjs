@@ -31,8 +31,7 @@ export function countBilled(res) {
 /** Tracker options for each of our variants. */
 export function variantOptions(variant) {
   if (variant === 'aggregate') return { aggregate: { windowMs: 1000 } };
-  if (variant === 'worker') return { delivery: 'worker' };
-  return { delivery: 'thread' };
+  return {};
 }
 
 export function benchTracker(extra = {}) {

@@ -19,7 +19,7 @@ app.use((_req, res, next) => {
 });
 
 let tracker;
-if (variant === 'metered' || variant === 'aggregate' || variant === 'worker') {
+if (variant === 'metered' || variant === 'aggregate') {
   const { fluxrateMiddleware, billable } = await import('@fluxrate/express');
   tracker = benchTracker(variantOptions(variant));
   app.use(fluxrateMiddleware({ tracker, customer: () => CUSTOMER }));

@@ -12,7 +12,7 @@ app.addHook('onRequest', (_request, reply, done) => {
 
 let tracker;
 let anchor;
-if (variant === 'metered' || variant === 'aggregate' || variant === 'worker') {
+if (variant === 'metered' || variant === 'aggregate') {
   const { fluxrate } = await import('@fluxrate/fastify');
   tracker = benchTracker(variantOptions(variant));
   await app.register(fluxrate, { tracker, customer: () => CUSTOMER });

@@ -6,7 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import { benchTracker, CUSTOMER, countBilled, SEARCH_RESULT, serve, variantOptions } from './common.mjs';
 
 const variant = process.argv[2] ?? 'bare';
-const metered = variant === 'metered' || variant === 'aggregate' || variant === 'worker';
+const metered = variant === 'metered' || variant === 'aggregate';
 
 class SearchController {
   search() {

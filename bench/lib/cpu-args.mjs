@@ -13,7 +13,6 @@ const VARIANTS = {
   agg: 'aggregate',
   aggregate: 'aggregate',
   aggregated: 'aggregate',
-  worker: 'worker',
 };
 
 /** The issue's method: autocannon -R 3000 -c 20, 2 s warm-up, 8 s measured, two runs per variant. */
@@ -46,7 +45,7 @@ function list(flag, raw, known) {
 
 /**
  * `--framework fastify,express` (alias `--only`; default all three), `--variants bare,event,agg`
- * (default those three; `worker` too), `--rate R` (3000 req/s), `--connections N` (20),
+ * (default those three), `--rate R` (3000 req/s), `--connections N` (20),
  * `--warmup S` (2), `--duration S` (8), `--runs N` (2), `--quick`, `--out FILE.md` (the raw JSON goes beside it);
  * profile mode: `--variant event` (one), `--top N` (25).
  */
