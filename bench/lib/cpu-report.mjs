@@ -18,10 +18,13 @@ function runNotes(r, opts) {
   if (errors > 0) notes.push(`run ${r.run}: ${errors} load errors`);
   const rate = r.served / opts.duration;
   if (rate < opts.rate * 0.95) notes.push(`run ${r.run}: rate not reached (${fmt.int(rate)} req/s)`);
-  // A backlog at the end means delivery lagged and part of its CPU fell outside the window (an open
-  // aggregation group or two is normal).
-  if (r.queuedAtEnd > Math.max(10, opts.rate * 0.05))
+  // The window ends once the sink holds everything billed: a backlog left means part of delivery's
+  // CPU fell outside it (an open aggregation group or two is normal).
+  if (r.drainMs?.includes(-1)) notes.push(`run ${r.run}: backlog not delivered within the drain limit`);
+  if (r.queuedAtEnd > 10)
     notes.push(`run ${r.run}: ${fmt.int(r.queuedAtEnd)} queued at the end of the window`);
+  const lateMs = r.drainMs?.[1] ?? 0;
+  if (lateMs > 2000) notes.push(`run ${r.run}: delivery finished ${fmt.int(lateMs / 1000)} s after the load`);
   if (OURS.has(r.variant) && r.stored.total !== r.app.billed)
     notes.push(`run ${r.run}: billed ${fmt.int(r.app.billed)}, stored ${fmt.int(r.stored.total)}`);
   if (r.procCpuUs !== undefined && Math.abs(r.procCpuUs - r.cpuUs) > Math.max(30_000, r.cpuUs * 0.1))

@@ -8,9 +8,27 @@ import { load } from './load.mjs';
 import { resetSink, sinkUsage } from './variants.mjs';
 
 const APPS = new URL('../apps/', import.meta.url);
-/** Quiet time around the measured window: the warm-up's delivery tail settles before the first mark,
- * the measured run's own tail is delivered before the second. */
+/** Quiet time before each mark, after the sink holds everything billed so far. */
 const SETTLE_MS = 250;
+/** How long a backlog may take to reach the sink before the mark is taken anyway (and noted). */
+const DRAIN_LIMIT_MS = 60_000;
+
+/**
+ * Waits until the sink holds `expected` usage (every 2xx so far billed and delivered), so the
+ * warm-up's delivery stays out of the window and the measured run's delivery, however late, is in
+ * it. Bare apps bill nothing: only the settle time. Returns the wait in ms, or -1 at the limit.
+ */
+async function drained(sink, variant, expected) {
+  const started = Date.now();
+  if (variant !== 'bare') {
+    while ((await sinkUsage(sink)).total < expected) {
+      if (Date.now() - started > DRAIN_LIMIT_MS) return -1;
+      await sleep(100);
+    }
+  }
+  await sleep(SETTLE_MS); // the app reads the sink's last replies
+  return Date.now() - started;
+}
 
 const USER_HZ = 100; // clock ticks per second in /proc, on every Linux build Node supports
 /** utime + stime of `pid` in µs from /proc (Linux only; undefined elsewhere): a cross-check. */
@@ -33,8 +51,8 @@ function mark(app) {
 }
 
 /**
- * Runs `framework`'s app with `variant` against the sink: warm-up, mark, measured run, mark,
- * SIGTERM (the app drains and reports its marks), then reads what the sink stored.
+ * Runs `framework`'s app with `variant` against the sink: warm-up, drain, mark, measured run,
+ * drain, mark, SIGTERM (the app drains and reports its marks), then reads what the sink stored.
  * `nodeArgs` go to the app (the profile mode passes `--cpu-prof`).
  */
 export async function runCpuVariant(framework, variant, sink, opts, { nodeArgs = [], run = 1 } = {}) {
@@ -47,13 +65,13 @@ export async function runCpuVariant(framework, variant, sink, opts, { nodeArgs =
     const { port } = await app.ready();
     const url = `http://127.0.0.1:${port}/v1/search`;
     const shape = { connections: opts.connections, rate: opts.rate };
-    if (opts.warmup > 0) await load(url, { ...shape, duration: opts.warmup });
-    await sleep(SETTLE_MS);
+    const warm = opts.warmup > 0 ? await load(url, { ...shape, duration: opts.warmup }) : { ok: 0 };
+    const drainBeforeMs = await drained(sink, variant, warm.ok);
     const load1 = os.loadavg()[0];
     const procStart = mark(app);
     await sleep(20); // the app handles the signal on its next loop turn
     const result = await load(url, { ...shape, duration: opts.duration });
-    await sleep(SETTLE_MS);
+    const drainAfterMs = await drained(sink, variant, warm.ok + result.ok);
     const procEnd = mark(app);
     await sleep(20);
     const report = await app.stop();
@@ -76,6 +94,7 @@ export async function runCpuVariant(framework, variant, sink, opts, { nodeArgs =
       windowMs: b.atMs - a.atMs,
       monoUs: [a.monoUs, b.monoUs],
       queuedAtEnd: b.stats?.queued,
+      drainMs: [drainBeforeMs, drainAfterMs],
       load: result,
       loadAverage1m: [load1, os.loadavg()[0]],
       app: {
