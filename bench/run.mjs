@@ -6,6 +6,7 @@
 //   pnpm bench profile --framework express --variants event   (top self time under --cpu-prof)
 //   pnpm bench saturation [--only fastify --duration 10 --connections 50 …]   (flags: lib/args.mjs)
 // Flags of cpu/profile: lib/cpu-args.mjs. Subcommands print markdown and write results/<mode>.json.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname } from 'node:path';
@@ -82,10 +83,16 @@ try {
 
 const targets = [...(cpu ? cpuTargets(cpu.rows) : []), ...(saturation?.targets ?? [])];
 const m = machine();
+let commit = 'unknown';
+try {
+  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+} catch {
+  // not a git checkout
+}
 const loadavg = (l) => l.map((x) => x.toFixed(1)).join(' ');
 const report = `# Fluxrate benchmark results
 
-${new Date().toISOString()}${quick ? ' (quick run)' : ''}; ${((Date.now() - started) / 1000).toFixed(0)} s in all.
+${new Date().toISOString()}${quick ? ' (quick run)' : ''}; ${((Date.now() - started) / 1000).toFixed(0)} s in all; commit ${commit}.
 
 Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${m.platform}; load average ${loadavg(loadBefore)} at start, ${loadavg(os.loadavg())} at end.
 Packages: ${Object.entries(m.packages)
@@ -98,7 +105,7 @@ writeFileSync(out, report);
 // Raw numbers (autocannon summaries, app reports and marks, sink usage) next to the report.
 writeFileSync(
   out.endsWith('.md') ? out.replace(/\.md$/, '.json') : `${out}.json`,
-  `${JSON.stringify({ machine: m, mode, opts, loadAverage: [loadBefore, os.loadavg()], cpu: cpu && { runs: cpu.runs, summary: cpu.rows }, saturation: saturation?.raw, profile: profile?.raw }, null, 2)}\n`,
+  `${JSON.stringify({ machine: m, commit, mode, opts, loadAverage: [loadBefore, os.loadavg()], cpu: cpu && { runs: cpu.runs, summary: cpu.rows }, saturation: saturation?.raw, profile: profile?.raw }, null, 2)}\n`,
 );
 process.stdout.write(report);
 log(`written to ${out}`);
