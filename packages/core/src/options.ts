@@ -1,5 +1,5 @@
 import { FluxrateConfigError } from './errors.js';
-import type { Aggregation, Logger, TrackerOptions } from './types.js';
+import type { Aggregation, Logger, SpoolDriver, TrackerOptions } from './types.js';
 
 const AGGREGATIONS: readonly Aggregation[] = ['SUM', 'MAX', 'UNIQUE_COUNT', 'LAST'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -34,6 +34,7 @@ export interface ResolvedOptions {
   disabled: boolean;
   allowCustomer: ((customerId: string) => boolean) | undefined;
   spoolDir: string | undefined;
+  spoolDriver: SpoolDriver | undefined;
   deadLetterFile: string | undefined;
   aggregate: { windowMs: number; meters: Set<string> | undefined } | undefined;
   delivery: 'thread' | 'worker';
@@ -74,6 +75,17 @@ function pathOption(raw: unknown, option: string, field: string): string | undef
     throw new FluxrateConfigError(`${option}.${field}`, 'must be a non-empty path');
   }
   return value;
+}
+
+const SPOOL_DRIVERS: readonly SpoolDriver[] = ['better-sqlite3', 'node:sqlite'];
+
+function parseSpoolDriver(raw: unknown): SpoolDriver | undefined {
+  const value = (raw as { driver?: unknown } | undefined)?.driver;
+  if (value === undefined || SPOOL_DRIVERS.includes(value as SpoolDriver)) return value as SpoolDriver;
+  throw new FluxrateConfigError(
+    'spool.driver',
+    `must be 'better-sqlite3' or 'node:sqlite', got ${describe(value)}`,
+  );
 }
 
 export const isUuid = (value: string): boolean => UUID.test(value);
@@ -285,6 +297,7 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
     disabled,
     allowCustomer: parseAllowList(options.customerAllowList),
     spoolDir: pathOption(options.spool, 'spool', 'dir'),
+    spoolDriver: parseSpoolDriver(options.spool),
     deadLetterFile: pathOption(options.deadLetter, 'deadLetter', 'file'),
     aggregate: parseAggregate(options.aggregate),
     delivery: parseDelivery(options.delivery),

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { FluxrateConfigError } from './errors.js';
 import type { QueuedEvent } from './event.js';
+import type { SpoolDriver } from './types.js';
 
 /** The row stored per event: enough to rebuild it with the same idempotency key after a crash. */
 export interface SpooledEvent {
@@ -28,12 +29,13 @@ interface Database {
 
 /**
  * better-sqlite3 (an optional peer) when it loads; otherwise Node's built-in node:sqlite (Node >= 22.13),
- * so apps on current Node need nothing extra. Only apps that enable the spool load either.
+ * so apps on current Node need nothing extra. Only apps that enable the spool load either. A forced
+ * `driver` is the only one tried.
  */
-function openDatabase(file: string): Database {
+function openDatabase(file: string, driver?: SpoolDriver): Database {
   const requireFrom = [createRequire(join(process.cwd(), 'noop.js')), createRequire(import.meta.url)];
   const problems: string[] = [];
-  for (const require of requireFrom) {
+  for (const require of driver === 'node:sqlite' ? [] : requireFrom) {
     try {
       const Driver = require('better-sqlite3') as new (path: string) => Database;
       return new Driver(file);
@@ -41,12 +43,19 @@ function openDatabase(file: string): Database {
       problems.push((error as Error).message.split('\n')[0]!);
     }
   }
+  if (driver === 'better-sqlite3')
+    throw new FluxrateConfigError('spool.driver', `better-sqlite3 does not load: ${problems.at(-1)}`);
   try {
     const { DatabaseSync } = requireFrom[1]!('node:sqlite') as {
       DatabaseSync: new (path: string) => Database;
     };
     return new DatabaseSync(file);
-  } catch {
+  } catch (error) {
+    if (driver === 'node:sqlite')
+      throw new FluxrateConfigError(
+        'spool.driver',
+        `node:sqlite needs Node >= 22.13: ${(error as Error).message}`,
+      );
     throw new FluxrateConfigError(
       'spool',
       `needs better-sqlite3@12 (npm i better-sqlite3) or Node >= 22.13 (node:sqlite); better-sqlite3: ${problems.at(-1)}`,
@@ -69,12 +78,12 @@ export class Spool {
   #scheduled = false;
   #closed = false;
 
-  constructor(dir: string) {
+  constructor(dir: string, driver?: SpoolDriver) {
     if (typeof dir !== 'string' || dir.length === 0)
       throw new FluxrateConfigError('spool.dir', 'must be a directory path');
     mkdirSync(dir, { recursive: true });
     this.file = join(dir, 'fluxrate-spool.db');
-    this.#db = openDatabase(this.file);
+    this.#db = openDatabase(this.file, driver);
     this.#db.exec('PRAGMA journal_mode = WAL');
     this.#db.exec('PRAGMA synchronous = NORMAL');
     this.#db.exec(

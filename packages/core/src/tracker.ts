@@ -96,7 +96,7 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
     this.#emitter = new TypedEmitter(this.#options.logger);
     this.#redact = redactor([this.#options.apiKey, this.#options.accessToken]);
     this.#transport = this.#options.disabled ? undefined : this.#createTransport();
-    const { deadLetterFile, spoolDir, aggregate } = this.#options;
+    const { deadLetterFile, spoolDir, spoolDriver, aggregate } = this.#options;
     if (deadLetterFile) this.#deadLetter = new DeadLetterSink(deadLetterFile);
     if (aggregate) {
       this.#aggregator = new Aggregator(aggregate.windowMs, this.#options.maxQueueSize, (event) =>
@@ -104,7 +104,7 @@ export class FluxrateTracker<M extends string = string> implements Tracker<M> {
       );
     }
     if (spoolDir) {
-      this.#spool = new Spool(spoolDir);
+      this.#spool = new Spool(spoolDir, spoolDriver);
       for (const row of this.#spool.load()) this.#replay(row);
     }
   }

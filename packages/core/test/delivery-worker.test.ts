@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { startLocalServer } from '@fluxrate/local';
+import { needsBuild } from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTracker } from '../src/index.js';
 
-const built = existsSync(fileURLToPath(new URL('../dist/delivery-worker.js', import.meta.url)));
+const unbuilt = needsBuild('delivery worker', 'packages/core/dist/delivery-worker.js');
 type Local = Awaited<ReturnType<typeof startLocalServer>>;
 let local: Local;
 
@@ -23,7 +22,7 @@ const workerTracker = () =>
   });
 
 // The worker runs the built script (dist/delivery-worker.js); CI builds before testing.
-describe.skipIf(!built)('delivery in a worker thread', () => {
+describe.skipIf(unbuilt)('delivery in a worker thread', () => {
   it('delivers every event once with its key, retrying faults, and flushes', async () => {
     local.reset();
     local.setFaults({ '503': 0.2, resetAfter: 0.1, seed: 3 });

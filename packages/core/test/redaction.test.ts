@@ -1,5 +1,3 @@
-import { describe, expect, it } from 'vitest';
-import { createTracker, type Tracker } from '../src/index.js';
 import {
   API_KEY,
   captureLogger,
@@ -9,7 +7,9 @@ import {
   TOKEN,
   thrown,
   tracker,
-} from './support/helpers.js';
+} from '@fluxrate/testkit';
+import { describe, expect, it } from 'vitest';
+import { createTracker, type Tracker } from '../src/index.js';
 
 const ACCESS_TOKEN = 'eyJhbGciOiJIUzI1NiJ9.secret-payload.signature-part';
 
