@@ -33,6 +33,8 @@ const alias = [
 export default defineConfig({
   resolve: { alias },
   test: {
+    // The skipped-tests list is added to whatever reporters run (`.ci/run` passes default + json + it).
+    reporters: ['default', './packages/testkit/src/skipped-reporter.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Type tests (*.test-d.ts) are checked by `pnpm typecheck` (tsc -p per package, which includes test/),
