@@ -1,7 +1,10 @@
 export type { DeadLetterRecord } from './dead-letter.js';
 export type { FluxrateErrorCode } from './errors.js';
 export { FluxrateConfigError, FluxrateError, FluxrateRouteError, FluxrateValidationError } from './errors.js';
+export type { QueuedEvent } from './event.js';
 export { requestKey, scopedKey } from './idempotency-key.js';
+export type { Outbox, OutboxHost, Settlement, StoredEvent } from './outbox.js';
+export { toStored } from './outbox.js';
 export { type ReplayOptions, type ReplayResult, readDeadLetters, replayDeadLetters } from './replay.js';
 export { RequestBillingState } from './request-billing.js';
 export { backoffDelay, parseRetryAfter, RETRYABLE_STATUS } from './retry-policy.js';
@@ -9,6 +12,6 @@ export { createRouteMeter, RouteMeter } from './route-meter.js';
 export { type CompiledSpec, compileBillable } from './route-spec.js';
 export type * from './route-types.js';
 export { normalizePattern } from './routes-table.js';
-export { createTracker, FluxrateTracker } from './tracker.js';
+export { createTracker } from './tracker.js';
 export type * from './types.js';
 export { VERSION } from './version.js';

@@ -1,4 +1,5 @@
 import { FluxrateConfigError } from './errors.js';
+import type { Outbox } from './outbox.js';
 import type { Aggregation, Logger, SpoolDriver, TrackerOptions } from './types.js';
 
 const AGGREGATIONS: readonly Aggregation[] = ['SUM', 'MAX', 'UNIQUE_COUNT', 'LAST'];
@@ -37,7 +38,10 @@ export interface ResolvedOptions {
   spoolDriver: SpoolDriver | undefined;
   deadLetterFile: string | undefined;
   aggregate: { windowMs: number; meters: Set<string> | undefined } | undefined;
-  delivery: 'thread' | 'worker';
+  outbox: Outbox | undefined;
+  /** Backlog size (events held) from which events with keys unique by construction are coalesced. */
+  coalesceAt: number;
+  coalesceWindowMs: number;
 }
 
 function parseAggregate(raw: unknown): ResolvedOptions['aggregate'] {
@@ -57,16 +61,53 @@ function parseAggregate(raw: unknown): ResolvedOptions['aggregate'] {
   return { windowMs, meters: meters === undefined ? undefined : new Set(meters as string[]) };
 }
 
-function parseDelivery(raw: unknown): 'thread' | 'worker' {
-  if (raw === undefined) return DEFAULT_DELIVERY;
-  if (raw !== 'thread' && raw !== 'worker') {
-    throw new FluxrateConfigError('delivery', `must be 'thread' or 'worker', got ${describe(raw)}`);
+function parseCoalesce(raw: unknown, maxQueueSize: number): { at: number; windowMs: number } {
+  if (raw === false) return { at: Number.POSITIVE_INFINITY, windowMs: 1_000 };
+  const fallback = { at: Math.max(1, Math.floor(maxQueueSize / 10)), windowMs: 1_000 };
+  if (raw === undefined) return fallback;
+  if (typeof raw !== 'object' || raw === null) {
+    throw new FluxrateConfigError('coalesce', 'must be false or { highWater?, windowMs? }');
   }
-  return raw;
+  const { highWater, windowMs } = raw as { highWater?: unknown; windowMs?: unknown };
+  if (
+    highWater !== undefined &&
+    (typeof highWater !== 'number' || !Number.isInteger(highWater) || highWater < 1)
+  ) {
+    throw new FluxrateConfigError(
+      'coalesce.highWater',
+      `must be a positive integer, got ${describe(highWater)}`,
+    );
+  }
+  if (
+    windowMs !== undefined &&
+    (typeof windowMs !== 'number' || !Number.isInteger(windowMs) || windowMs < 100)
+  ) {
+    throw new FluxrateConfigError(
+      'coalesce.windowMs',
+      `must be an integer >= 100 (ms), got ${describe(windowMs)}`,
+    );
+  }
+  return {
+    at: (highWater as number | undefined) ?? fallback.at,
+    windowMs: (windowMs as number | undefined) ?? 1_000,
+  };
 }
 
-/** Chosen by the benchmark (bench/README.md). */
-export const DEFAULT_DELIVERY: 'thread' | 'worker' = 'thread';
+const OUTBOX_METHODS = ['open', 'append', 'lease', 'nextDueAt', 'settle', 'evict', 'close'] as const;
+
+function parseOutbox(raw: unknown, spool: unknown): Outbox | undefined {
+  if (raw === undefined) return undefined;
+  const outbox = raw as Record<string, unknown> | null;
+  const missing = OUTBOX_METHODS.find((m) => typeof outbox?.[m] !== 'function');
+  if (typeof outbox !== 'object' || outbox === null || missing) {
+    throw new FluxrateConfigError(
+      'outbox',
+      `must implement the Outbox interface (missing ${missing ?? 'open'}())`,
+    );
+  }
+  if (spool !== undefined) throw new FluxrateConfigError('outbox', 'cannot be combined with spool: pick one');
+  return raw as Outbox;
+}
 
 function pathOption(raw: unknown, option: string, field: string): string | undefined {
   if (raw === undefined) return undefined;
@@ -208,7 +249,8 @@ export const TRACKER_KEYS: ReadonlySet<string> = new Set([
   'spool',
   'deadLetter',
   'aggregate',
-  'delivery',
+  'outbox',
+  'coalesce',
 ]);
 
 /** Validates tracker options once, at construction, naming the option at fault. */
@@ -278,6 +320,8 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
   if (typeof logger !== 'object' || logger === null)
     throw new FluxrateConfigError('logger', 'must be a logger object');
 
+  const maxQueueSize = positiveInt(options, 'maxQueueSize', 100_000);
+  const coalesce = parseCoalesce(options.coalesce, maxQueueSize);
   return {
     apiKey,
     accessToken,
@@ -285,7 +329,7 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
     pathPrefix,
     transport,
     meters: parseMeters(options.meters),
-    maxQueueSize: positiveInt(options, 'maxQueueSize', 100_000),
+    maxQueueSize,
     concurrency: positiveInt(options, 'concurrency', 8),
     timeoutMs: positiveInt(options, 'timeoutMs', 10_000),
     retries: nonNegative(retry, 'retries', Number.POSITIVE_INFINITY, 'retry.retries'),
@@ -300,6 +344,8 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
     spoolDriver: parseSpoolDriver(options.spool),
     deadLetterFile: pathOption(options.deadLetter, 'deadLetter', 'file'),
     aggregate: parseAggregate(options.aggregate),
-    delivery: parseDelivery(options.delivery),
+    outbox: parseOutbox(options.outbox, options.spool),
+    coalesceAt: coalesce.at,
+    coalesceWindowMs: coalesce.windowMs,
   };
 }

@@ -1,3 +1,5 @@
+import type { Outbox } from './outbox.js';
+
 /** How a Fluxrate meter combines events. */
 export type Aggregation = 'SUM' | 'MAX' | 'UNIQUE_COUNT' | 'LAST';
 
@@ -90,11 +92,18 @@ export interface TrackerOptions<M extends string = string> {
    */
   aggregate?: { windowMs: number; meters?: string[] };
   /**
-   * Where HTTP attempts run: `thread` (the main thread, over one undici Pool) or `worker` (a worker
-   * thread; the main thread only hands over prebuilt bodies). Retries, accounting and shutdown stay on
-   * the main thread either way. Default: `thread` (see bench/README.md for the measurement).
+   * Where accepted events wait until they are delivered: any `Outbox` (e.g. `redisOutbox()` from
+   * `@fluxrate/redis`). Default: in memory, or SQLite when `spool` is set. Not combinable with `spool`.
    */
-  delivery?: 'thread' | 'worker';
+  outbox?: Outbox;
+  /**
+   * Exact coalescing under sustained load: once `highWater` events are held, new events whose keys are
+   * unique by construction (not caller keys) are merged per `windowMs` window, meter, customer and metadata
+   * with the aggregation rules, instead of queueing one by one; only a backlog that still reaches
+   * `maxQueueSize` drops. Counted as `coalesced`. `false` turns it off.
+   * Default: `{ highWater: maxQueueSize / 10, windowMs: 1000 }`.
+   */
+  coalesce?: false | { highWater?: number; windowMs?: number };
 }
 
 /** What `track()` accepts. */
@@ -138,6 +147,8 @@ export interface TrackerEvents {
   error: { route?: string; meter?: string; reason: string; error?: unknown };
   /** Everything that was outstanding has settled. */
   drained: TrackerStats;
+  /** A coalescing window closed under load: `events` tracked events went out as `into` events. */
+  coalesced: { events: number; into: number };
 }
 
 export type TrackerEventName = keyof TrackerEvents;
@@ -158,8 +169,12 @@ export interface TrackerStats {
   errors: number;
   /** Tracked events merged into another event by pre-aggregation. */
   aggregated: number;
+  /** Tracked events merged into another event by coalescing under load (see the `coalesce` option). */
+  coalesced: number;
   /** Events replayed from the spool at start. */
   replayed: number;
+  /** Events another process delivers (an outbox shared through storage, e.g. Redis with `consume: false`). */
+  handedOff: number;
 }
 
 export interface FlushOptions {

@@ -32,6 +32,7 @@ export const EVENT_NAMES: TrackerEventName[] = [
   'skipped',
   'error',
   'drained',
+  'coalesced',
 ];
 
 export type Recorded = { [E in TrackerEventName]: TrackerEvents[E][] };
