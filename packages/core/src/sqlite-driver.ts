@@ -35,7 +35,11 @@ function loadDriver(forced?: SpoolDriver): { driver: Driver; name: string } {
   const problems: string[] = [];
   for (const require of forced === 'node:sqlite' ? [] : requireFrom) {
     try {
-      return { driver: require('better-sqlite3') as Driver, name: 'better-sqlite3' };
+      const driver = require('better-sqlite3') as Driver;
+      // Its native binding loads at the first `new Database()`: probe it, so one built for another Node ABI
+      // falls back here instead of failing on the spool file.
+      new driver(':memory:').close();
+      return { driver, name: 'better-sqlite3' };
     } catch (error) {
       problems.push(firstLine(error));
     }
