@@ -1,6 +1,6 @@
 import { FluxrateConfigError } from './errors.js';
 import type { Outbox } from './outbox.js';
-import type { Aggregation } from './types.js';
+import type { Aggregation, SpoolDriver } from './types.js';
 
 /** Parsers for single tracker options; each names the option at fault. `resolveOptions` composes them. */
 
@@ -217,5 +217,16 @@ export function parseAllowList(raw: unknown): ((customerId: string) => boolean) 
   throw new FluxrateConfigError(
     'customerAllowList',
     'must be an array or Set of customer ids, or a function',
+  );
+}
+
+const SPOOL_DRIVERS: readonly SpoolDriver[] = ['better-sqlite3', 'node:sqlite'];
+
+export function parseSpoolDriver(raw: unknown): SpoolDriver | undefined {
+  const value = (raw as { driver?: unknown } | undefined)?.driver;
+  if (value === undefined || SPOOL_DRIVERS.includes(value as SpoolDriver)) return value as SpoolDriver;
+  throw new FluxrateConfigError(
+    'spool.driver',
+    `must be 'better-sqlite3' or 'node:sqlite', got ${describe(value)}`,
   );
 }

@@ -10,13 +10,14 @@ import {
   parseCoalesce,
   parseMeters,
   parseOutbox,
+  parseSpoolDriver,
   pathOption,
   positiveInt,
   RETRY_KEYS,
   type ResolvedMeter,
 } from './option-parsers.js';
 import type { Outbox } from './outbox.js';
-import type { Logger, TrackerOptions } from './types.js';
+import type { Logger, SpoolDriver, TrackerOptions } from './types.js';
 
 export { describe, isUuid, type ResolvedMeter } from './option-parsers.js';
 
@@ -39,6 +40,7 @@ export interface ResolvedOptions {
   disabled: boolean;
   allowCustomer: ((customerId: string) => boolean) | undefined;
   spoolDir: string | undefined;
+  spoolDriver: SpoolDriver | undefined;
   deadLetterFile: string | undefined;
   aggregate: { windowMs: number; meters: Set<string> | undefined } | undefined;
   outbox: Outbox | undefined;
@@ -173,6 +175,7 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
     disabled,
     allowCustomer: parseAllowList(options.customerAllowList),
     spoolDir: pathOption(options.spool, 'spool', 'dir'),
+    spoolDriver: parseSpoolDriver(options.spool),
     deadLetterFile: pathOption(options.deadLetter, 'deadLetter', 'file'),
     aggregate: parseAggregate(options.aggregate),
     outbox: parseOutbox(options.outbox, options.spool),

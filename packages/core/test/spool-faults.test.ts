@@ -4,9 +4,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
+import { FAST_RETRY, onCleanup, record, thrown, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 import { FluxrateConfigError, readDeadLetters } from '../src/index.js';
-import { FAST_RETRY, onCleanup, record, thrown, tracker } from './support/helpers.js';
 
 const tempDir = (prefix: string) => {
   const dir = mkdtempSync(join(tmpdir(), prefix));
