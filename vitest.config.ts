@@ -7,6 +7,7 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 export default defineConfig({
   resolve: {
     alias: {
+      '@fluxrate/core/adapter': fileURLToPath(new URL('./packages/core/src/adapter.ts', import.meta.url)),
       '@fluxrate/core': src('core'),
       '@fluxrate/express': src('express'),
       '@fluxrate/fastify': src('fastify'),

@@ -1,3 +1,8 @@
 import { packageConfig } from '../../tsup.shared.js';
 
-export default packageConfig(['src/index.ts', 'src/replay-cli.ts', 'src/delivery-worker.ts']);
+export default packageConfig([
+  'src/index.ts',
+  'src/adapter.ts',
+  'src/replay-cli.ts',
+  'src/delivery-worker.ts',
+]);

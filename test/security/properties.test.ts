@@ -1,5 +1,5 @@
+import { createRouteMeter } from '@fluxrate/core/adapter';
 import {
-  createRouteMeter,
   createTracker,
   FluxrateValidationError,
   type RequestOutcome,

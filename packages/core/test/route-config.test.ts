@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  compileBillable,
-  createRouteMeter,
-  FluxrateConfigError,
-  FluxrateRouteError,
-  normalizePattern,
-} from '../src/index.js';
+import { compileBillable, createRouteMeter, normalizePattern } from '../src/adapter.js';
+import { FluxrateConfigError, FluxrateRouteError } from '../src/index.js';
 import { onCleanup, TOKEN, thrown, tracker } from './support/helpers.js';
 import { type Args, routeHarness } from './support/route-harness.js';
 

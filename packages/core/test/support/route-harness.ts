@@ -2,9 +2,9 @@ import {
   type CompiledSpec,
   createRouteMeter,
   type RequestBillingState,
-  type RequestOutcome,
   type RouteMeter,
-} from '../../src/index.js';
+} from '../../src/adapter.js';
+import type { RequestOutcome } from '../../src/index.js';
 import { record, scripted, TOKEN, tracker, USERS_TOKEN } from './helpers.js';
 
 /** The framework-neutral request the route meter sees in these tests: a plain object. */
