@@ -1,8 +1,8 @@
 import type { RequestBillingState } from './request-billing.js';
+import type { RawResponse } from './response-end.js';
 import type { RouteMeter } from './route-meter.js';
 import type { CompiledSpec } from './route-spec.js';
 import type { RequestOutcome } from './route-types.js';
-import type { RawResponse } from './response-end.js';
 
 /** What a metered request needs from its lifecycle (kept narrow so the two files stay apart). */
 export interface LifecycleHost<Args extends unknown[]> {

@@ -1,10 +1,10 @@
+import type { AdapterTracker } from './adapter-tracker.js';
 import { FluxrateConfigError } from './errors.js';
 import { MeteredRequest } from './metered-request.js';
 import { describe } from './options.js';
 import { onResponseEnd, type RawResponse } from './response-end.js';
 import { createRouteMeter, type RouteMeter } from './route-meter.js';
 import type { CompiledSpec } from './route-spec.js';
-import type { AdapterTracker } from './adapter-tracker.js';
 import type { ShutdownReport } from './types.js';
 
 /** On the raw request, so nested apps, a plugin registered twice, or two interceptors meter it once. */
@@ -64,7 +64,10 @@ export class RequestLifecycle<Args extends unknown[] = unknown[]> {
 
   constructor(options: unknown, adapter: string) {
     if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-      throw new FluxrateConfigError('options', `${adapter} expects an options object, got ${describe(options)}`);
+      throw new FluxrateConfigError(
+        'options',
+        `${adapter} expects an options object, got ${describe(options)}`,
+      );
     }
     const given = options as Record<string, unknown>;
     this.adapter = adapter;

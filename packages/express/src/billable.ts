@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { MeterName } from '@fluxrate/core';
-import { type CompiledSpec, compileBillable, RequestBillingState, RequestLifecycle } from '@fluxrate/core/adapter';
+import {
+  type CompiledSpec,
+  compileBillable,
+  RequestBillingState,
+  RequestLifecycle,
+} from '@fluxrate/core/adapter';
 import type { RequestHandler } from 'express';
 import { callSite } from './call-site.js';
 import { warnMissingMiddleware } from './missing-middleware.js';

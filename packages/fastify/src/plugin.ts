@@ -19,8 +19,11 @@ async function fluxratePlugin(fastify: FastifyInstance, options: FluxrateFastify
   const clientKeys = lifecycle.meter.idempotency === 'client-key';
 
   // The lifecycle checked meter names at runtime; the decoration carries the app's registered names.
-  fastify.decorate('fluxrate', { tracker: lifecycle.tracker as unknown as Tracker<MeterName> });
-  fastify.decorateRequest('fluxrate', null as never);
+  const decoration = { tracker: lifecycle.tracker as unknown as Tracker<MeterName> };
+  // Registered again in a child context: that context sees its own tracker; requests are metered once.
+  if (fastify.hasDecorator('fluxrate')) fastify.fluxrate = decoration;
+  else fastify.decorate('fluxrate', decoration);
+  if (!fastify.hasRequestDecorator('fluxrate')) fastify.decorateRequest('fluxrate', null as never);
 
   fastify.addHook('onRoute', (routeOptions: RouteOptions) => specs.compile(routeOptions));
 
