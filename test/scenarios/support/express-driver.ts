@@ -143,7 +143,6 @@ function expressDriver(name: string, factory: typeof express5, isExpress5: boole
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
         await middleware.close({ timeoutMs: 2_000 });
-        if (!def.ownTracker) await middleware.tracker.shutdown({ timeoutMs: 1_000 });
       });
     },
   };

@@ -137,7 +137,6 @@ export const fastifyDriver: Driver = {
     return running(app.server, url, tracker, async () => {
       app.server.closeAllConnections();
       await app.close();
-      if (!def.ownTracker) await tracker.shutdown({ timeoutMs: 1_000 });
     });
   },
 };

@@ -76,7 +76,7 @@ export interface Running {
   skipped: TrackerEvents['skipped'][];
   /** Waits until `n` responses have ended (and were billed), then flushes the tracker. */
   settled(n: number): Promise<void>;
-  /** The adapter's close (middleware.close(), app.close()), then the server. */
+  /** Closes the server, then the adapter (middleware.close(), app.close()); the test's tracker stays open. */
   close(): Promise<void>;
 }
 

@@ -135,7 +135,9 @@ function implementation(b: Behaviour): {
       return {
         params: ['req', 'res'],
         decorators: [],
-        fn: (_req: Req, res: { raw?: unknown }) => {
+        fn: (_req: Req, res: { raw?: unknown; hijack?: () => void }) => {
+          // On platform-fastify a reply written through `raw` must be hijacked first (Fastify's rule).
+          res.hijack?.();
           const raw = (res.raw ?? res) as import('node:http').ServerResponse;
           raw.writeHead(200, { 'content-type': 'text/plain' });
           raw.write('partial\n');
@@ -228,7 +230,6 @@ function nestDriver(platform: 'express' | 'fastify'): Driver {
       return running(server, url, tracker, async () => {
         server.closeAllConnections();
         await app.close();
-        if (!def.ownTracker) await tracker.shutdown({ timeoutMs: 1_000 });
       });
     },
   };

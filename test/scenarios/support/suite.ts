@@ -27,7 +27,12 @@ export function useFluxrate() {
   });
   afterAll(() => fx.close());
   afterEach(async () => {
-    await Promise.all(open.splice(0).map((app) => app.close()));
+    await Promise.all(
+      open.splice(0).map(async (app) => {
+        await app.close();
+        await app.tracker.shutdown({ timeoutMs: 1_000 });
+      }),
+    );
     if (fx.stats().suspended) await fx.resume();
     fx.reset();
   });
