@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import type { Tracker } from '@fluxrate/core';
+import type { RequestBilling, Tracker } from '@fluxrate/core';
 import type { LocalServer } from '@fluxrate/local';
 import {
   Billable,
@@ -39,7 +39,7 @@ import { adapter } from './neutral.js';
 import { running, trackerSource } from './probe.js';
 
 type Headers = Record<string, string | undefined>;
-type Req = { headers: Headers; fluxrate: import('@fluxrate/core').RequestBilling };
+type Request = { headers: Headers; fluxrate: RequestBilling };
 type Fn = (...args: any[]) => unknown;
 
 // Route functions get `(ctx, outcome)`; module-level customer/requestId get `(request, ctx, outcome)`.
@@ -58,14 +58,14 @@ function implementation(b: Behaviour): {
   decorators: MethodDecorator[];
   params: ('req' | 'res' | 'n')[];
 } {
-  const id = (req: Req) => ({ id: req.fluxrate.requestId });
+  const id = (req: Request) => ({ id: req.fluxrate.requestId });
   switch (b.kind) {
     case 'json': {
       const status = b.status ?? 200;
       return {
         params: ['req'],
         decorators: status < 400 ? [HttpCode(status)] : [],
-        fn: (req: Req) => {
+        fn: (req: Request) => {
           for (const [op, meter, n] of b.usage ?? [])
             op === 'add' ? req.fluxrate.addUsage(meter, n) : req.fluxrate.setQuantity(meter, n);
           if (b.skip) req.fluxrate.skip();
@@ -95,7 +95,7 @@ function implementation(b: Behaviour): {
       return {
         params: ['req'],
         decorators: [],
-        fn: async (req: Req) => {
+        fn: async (req: Request) => {
           await sleep(b.ms);
           return id(req);
         },
@@ -104,7 +104,7 @@ function implementation(b: Behaviour): {
       return {
         params: ['req'],
         decorators: [],
-        fn: (req: Req) => {
+        fn: (req: Request) => {
           let n = 0;
           const body = new Readable({
             read() {
@@ -135,7 +135,7 @@ function implementation(b: Behaviour): {
       return {
         params: ['req', 'res'],
         decorators: [],
-        fn: (_req: Req, res: { raw?: unknown; hijack?: () => void }) => {
+        fn: (_req: Request, res: { raw?: unknown; hijack?: () => void }) => {
           // On platform-fastify a reply written through `raw` must be hijacked first (Fastify's rule).
           res.hijack?.();
           const raw = (res.raw ?? res) as import('node:http').ServerResponse;
@@ -148,7 +148,7 @@ function implementation(b: Behaviour): {
       return {
         params: ['req'],
         decorators: [],
-        fn: (req: Req) => {
+        fn: (req: Request) => {
           const done = b.hold ? req.fluxrate.hold() : undefined;
           setTimeout(() => {
             req.fluxrate.addUsage('tokens', b.n);
@@ -158,9 +158,9 @@ function implementation(b: Behaviour): {
         },
       };
     case 'validated':
-      return { params: ['n', 'req'], decorators: [], fn: (_n: number, req: Req) => id(req) };
+      return { params: ['n', 'req'], decorators: [], fn: (_n: number, req: Request) => id(req) };
     case 'guarded':
-      return { params: ['req'], decorators: [UseGuards(deny)], fn: (req: Req) => id(req) };
+      return { params: ['req'], decorators: [UseGuards(deny)], fn: (req: Request) => id(req) };
   }
 }
 
