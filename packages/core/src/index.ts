@@ -1,10 +1,13 @@
 export type { DeadLetterRecord } from './dead-letter.js';
 export type { FluxrateErrorCode } from './errors.js';
 export { FluxrateConfigError, FluxrateError, FluxrateRouteError, FluxrateValidationError } from './errors.js';
+export type { QueuedEvent } from './event.js';
+export type { Outbox, OutboxHost, Settlement, StoredEvent } from './outbox.js';
+export { toStored } from './outbox.js';
 export { type ReplayOptions, type ReplayResult, readDeadLetters, replayDeadLetters } from './replay.js';
 export { backoffDelay, parseRetryAfter, RETRYABLE_STATUS } from './retry-policy.js';
 export type * from './route-types.js';
-export { createTracker, FluxrateTracker } from './tracker.js';
+export { createTracker } from './tracker.js';
 export type * from './types.js';
 export { VERSION } from './version.js';
-// Adapter internals (route meter, request lifecycle, keys) are in `@fluxrate/core/adapter`.
+// Adapter internals (request lifecycle, route meter, keys, spec compiler) are in `@fluxrate/core/adapter`.
