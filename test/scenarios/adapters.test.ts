@@ -2,11 +2,12 @@
 // quirks (callNotFound after send, hijacked replies, inject), Express's route-less middleware.
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { RequestOutcome, Tracker } from '@fluxrate/core';
 import { fluxrateMiddleware } from '@fluxrate/express';
 import { fluxrate } from '@fluxrate/fastify';
-import { Billable, FluxrateModule } from '@fluxrate/nestjs';
+import { Billable, FluxrateModule, SkipBilling } from '@fluxrate/nestjs';
 import {
   type CallHandler,
   Controller,
@@ -14,6 +15,7 @@ import {
   Get,
   type INestApplication,
   type NestInterceptor,
+  StreamableFile,
   UseInterceptors,
 } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
@@ -21,7 +23,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import express from 'express';
 import Fastify from 'fastify';
-import { map, type Observable } from 'rxjs';
+import { delay, map, type Observable, of } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { trackerFor } from '../support/fluxrate.js';
 import { abort, send } from './support/client.js';
@@ -70,20 +72,75 @@ class ChatController {
   }
 }
 
+@Controller('v1/reports')
+@Billable({ meter: 'api_calls', quantity: 2 })
+class ReportsController {
+  @Get()
+  list() {
+    return [];
+  }
+
+  @Get('export')
+  @Billable({ meter: 'tokens', quantity: 5 })
+  export() {
+    return 'exported';
+  }
+
+  @Get('free')
+  @SkipBilling()
+  free() {
+    return 'free';
+  }
+
+  @Get('observable')
+  @Billable<{ n: number }>({ meter: 'tokens', quantity: ({ result }) => result?.n })
+  observable() {
+    return of({ n: 1 }, { n: 7 }).pipe(delay(5));
+  }
+
+  @Get('file')
+  @Billable({ meter: 'api_calls', quantity: 3 })
+  file() {
+    return new StreamableFile(Readable.from([Buffer.from('chunk-1 '), Buffer.from('chunk-2')]));
+  }
+}
+
 describe.each(['express', 'fastify'] as const)('nest on platform-%s', (platform) => {
-  it("`result` is the handler's own return value, whatever global and method interceptors map", async () => {
+  async function nest(
+    controllers: (new () => object)[],
+    configure?: (app: INestApplication) => void,
+  ): Promise<string> {
     const moduleRef = await Test.createTestingModule({
       imports: [FluxrateModule.forRoot({ tracker: tracker(), customer })],
-      controllers: [ChatController],
+      controllers,
     }).compile();
     const app: INestApplication = moduleRef.createNestApplication(
       platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(),
       { logger: false },
     );
-    app.useGlobalInterceptors(new WrapInData());
+    configure?.(app);
     cleanups.push(() => app.close());
     await app.listen(0, '127.0.0.1');
-    const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    return `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  }
+
+  it('bills a controller-level @Billable; a handler @Billable overrides it and @SkipBilling opts out', async () => {
+    const url = await nest([ReportsController]);
+    for (const path of ['/v1/reports', '/v1/reports/export', '/v1/reports/free']) await send(url, path);
+    await until(() => h.fx.events().length === 2, 'two events');
+    expect(h.billed()).toEqual(['acme api_calls 2', 'acme tokens 5']);
+  });
+
+  it("bills an Observable handler's last value and a StreamableFile once it is streamed", async () => {
+    const url = await nest([ReportsController]);
+    await send(url, '/v1/reports/observable');
+    expect((await send(url, '/v1/reports/file')).body).toBe('chunk-1 chunk-2');
+    await until(() => h.fx.events().length === 2, 'two events');
+    expect(h.billed()).toEqual(['acme api_calls 3', 'acme tokens 7']);
+  });
+
+  it("`result` is the handler's own return value, whatever global and method interceptors map", async () => {
+    const url = await nest([ChatController], (app) => app.useGlobalInterceptors(new WrapInData()));
     const res = await send(url, '/v1/chat');
     expect(res.json()).toEqual({ data: { data: { usage: { total_tokens: 42 } } } });
     await send(url, '/v1/chat-reordered');
@@ -103,6 +160,7 @@ describe('fastify', () => {
       reply.callNotFound();
     });
     const res = await app.inject({ url: '/public/', headers: { 'x-customer': 'acme' } });
+    // (inject: light-my-request's response has no real socket; finish is still detected.)
     expect(res.statusCode).toBe(200);
     await until(() => app.fluxrate.tracker.stats().tracked === 1, 'the tracked event');
     await app.fluxrate.tracker.flush();
@@ -138,6 +196,26 @@ describe('fastify', () => {
     expect(seen[0]).toMatchObject({ aborted: true, finished: false });
     await app.fluxrate.tracker.flush();
     expect(h.fx.events()).toHaveLength(1);
+  });
+
+  it("gives two app instances' first requests (both request.id 'req-1') distinct keys and two events", async () => {
+    const t = tracker();
+    const ids: string[] = [];
+    for (let n = 0; n < 2; n++) {
+      const app = Fastify();
+      cleanups.push(() => app.close());
+      await app.register(fluxrate, { tracker: t, customer });
+      app.get('/v1/search', { config: { billable: { meter: 'api_calls' } } }, async (request) => {
+        ids.push(request.id);
+        return 'ok';
+      });
+      await app.inject({ url: '/v1/search', headers: { 'x-customer': 'acme' } });
+    }
+    await t.flush();
+    expect(ids).toEqual(['req-1', 'req-1']);
+    const keys = h.fx.events().map((e) => e.idempotencyKey);
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).not.toBe(keys[1]);
   });
 
   it('bills finished responses under inject(), which has no real socket', async () => {

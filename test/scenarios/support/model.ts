@@ -50,6 +50,10 @@ export interface RouteDef {
 }
 
 export interface NeutralOptions {
+  /** Module-level customer. Default: the `x-customer` header. */
+  customer?: (view: View) => unknown;
+  /** Module-level request id (a function that may misbehave); see also `requestIdHeader`. */
+  requestId?: () => unknown;
   when?: (view: View) => boolean;
   routes?: Record<string, NeutralBillable>;
   onMissingCustomer?: 'skip' | 'reject';

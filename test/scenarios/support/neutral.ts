@@ -35,8 +35,11 @@ export function adapter<Args extends unknown[]>(headersOf: (...args: Args) => He
   /** Module-level options: `customer` from the header, plus the scenario's own. */
   const options = (o: NeutralOptions = {}): Record<string, unknown> => {
     const out: Record<string, unknown> = {
-      customer: (...args: unknown[]) => headersOf(...(args.slice(0, -1) as Args))['x-customer'],
+      customer: o.customer
+        ? fn(o.customer)
+        : (...args: unknown[]) => headersOf(...(args.slice(0, -1) as Args))['x-customer'],
     };
+    if (o.requestId) out.requestId = o.requestId;
     if (o.when) out.when = fn(o.when);
     if (o.routes) out.routes = Object.fromEntries(Object.entries(o.routes).map(([k, b]) => [k, billable(b)]));
     if (o.requestIdHeader) {
