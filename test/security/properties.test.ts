@@ -1,4 +1,3 @@
-import { createRouteMeter } from '@fluxrate/core/adapter';
 import {
   createTracker,
   FluxrateValidationError,
@@ -6,6 +5,7 @@ import {
   type TrackEvent,
   type Tracker,
 } from '@fluxrate/core';
+import { createRouteMeter } from '@fluxrate/core/adapter';
 import type { LocalServer } from '@fluxrate/local';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
