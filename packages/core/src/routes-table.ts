@@ -78,21 +78,19 @@ export class RoutesTable {
    */
   lookup(method: string, pattern: string | undefined, path?: string): Entry | undefined {
     if (this.size === 0) return undefined;
-    const m = method.toUpperCase();
-    const found = this.#find(m, pattern, path);
-    return found === undefined && m === 'HEAD' ? this.#find('GET', pattern, path) : found;
-  }
-
-  #find(method: string, pattern: string | undefined, path: string | undefined): Entry | undefined {
     const target = pattern ?? path;
     if (target === undefined) return undefined;
     const normalized = normalizePattern(target);
+    const m = method.toUpperCase();
+    const methods = m === 'HEAD' ? ['HEAD', 'GET', 'ALL'] : [m, 'ALL'];
     if (pattern !== undefined) {
-      const exact = this.#exact.get(`${method} ${normalized}`) ?? this.#exact.get(`ALL ${normalized}`);
-      if (exact !== undefined) return exact;
+      for (const candidate of methods) {
+        const exact = this.#exact.get(`${candidate} ${normalized}`);
+        if (exact !== undefined) return exact;
+      }
     }
     for (const w of this.#wildcards) {
-      if ((w.method === method || w.method === 'ALL') && underPrefix(normalized, w.prefix)) return w.entry;
+      if (methods.includes(w.method) && underPrefix(normalized, w.prefix)) return w.entry;
     }
     return undefined;
   }
