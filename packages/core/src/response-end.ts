@@ -9,6 +9,8 @@ export interface RawResponse {
   readonly closed?: boolean;
   readonly headersSent: boolean;
   statusCode: number;
+  /** HTTP/2 compat only: the underlying stream. */
+  readonly stream?: { readonly aborted?: boolean };
 }
 
 /**
@@ -30,7 +32,9 @@ export function onResponseEnd(res: RawResponse, done: (finished: boolean) => voi
     res.removeListener('close', onClose);
     done(finished);
   };
-  const onFinish = (): void => settle(true);
+  // HTTP/2 compat emits `finish` when its stream closes, reset or not: it counts only after `end()`
+  // on a stream that was not aborted.
+  const onFinish = (): void => settle(res.writableEnded !== false && res.stream?.aborted !== true);
   // `close` follows `finish` on a completed response; without `finish` first, the response was cut off.
   const onClose = (): void => settle(res.writableFinished === true);
   if (res.writableFinished === true) {
