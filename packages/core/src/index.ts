@@ -7,6 +7,7 @@ export { toStored } from './outbox.js';
 export { type ReplayOptions, type ReplayResult, readDeadLetters, replayDeadLetters } from './replay.js';
 export { backoffDelay, parseRetryAfter, RETRYABLE_STATUS } from './retry-policy.js';
 export type * from './route-types.js';
+export { type WithFlushOptions, withFlush } from './serverless.js';
 export { createTracker } from './tracker.js';
 export type * from './types.js';
 export { VERSION } from './version.js';

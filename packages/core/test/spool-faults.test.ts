@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
@@ -27,6 +28,18 @@ function mountTmpfs(options: string): string | undefined {
 const canMount = process.getuid?.() === 0;
 if (!canMount)
   console.warn('[spool-faults] full-disk and read-only cases skipped: mounting a tmpfs needs root');
+
+/** better-sqlite3 where it loads (Node 20), else node:sqlite (Node 22/24 run against a Node 20 build). */
+function openSqlite(file: string): { prepare(sql: string): { run(): unknown }; close(): void } {
+  const require = createRequire(import.meta.url);
+  try {
+    const Driver = require('better-sqlite3');
+    return new Driver(file);
+  } catch {
+    const { DatabaseSync } = require('node:sqlite');
+    return new DatabaseSync(file);
+  }
+}
 
 async function local(): Promise<LocalServer> {
   const fx = await startLocalServer({ seed: 1 });
@@ -72,9 +85,7 @@ describe('spool faults', () => {
     first.track({ meter: 'api_calls', customerId: 'acme', idempotencyKey: 'bad_1' });
     await first.shutdown({ timeoutMs: 30 });
     // Corrupt one row in place, as a torn write or a bad disk would.
-    const { DatabaseSync } = await import('node:sqlite').catch(() => ({ DatabaseSync: undefined }));
-    const Driver = DatabaseSync ?? (await import('better-sqlite3')).default;
-    const db = new Driver(join(dir, 'fluxrate-spool.db'));
+    const db = openSqlite(join(dir, 'fluxrate-spool.db'));
     db.prepare('UPDATE events SET row = \'{"meter": "api_calls", trunc\' WHERE key = \'bad_1\'').run();
     db.close();
 
