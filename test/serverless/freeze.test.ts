@@ -62,8 +62,6 @@ describe.skipIf(skipReason)('serverless: frozen right after the response, then k
     expect(stored.size).toBe(INVOCATIONS);
     for (const a of answers) expect(stored.has(`req_${a.requestId}_api_calls`)).toBe(true);
     const ms = answers.map((a) => a.ms).sort((x, y) => x - y);
-    console.log(
-      `[serverless] ${mode}: handler time median ${ms[ms.length >> 1]!.toFixed(1)} ms`,
-    );
+    console.log(`[serverless] ${mode}: handler time median ${ms[ms.length >> 1]!.toFixed(1)} ms`);
   });
 });
