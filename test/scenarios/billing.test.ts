@@ -167,6 +167,29 @@ describe.each(EACH)('%s', (_name, driver) => {
     expect(app.skipped).toEqual([{ reason: 'opted-out', route: 'GET /v1/search' }]);
   });
 
+  it('an opted-out route bills nothing, not even usage the handler reports, and reports it as opted-out', async () => {
+    const app = await start({
+      options: { routes: { 'GET /table-free': false } },
+      routes: [
+        {
+          method: 'GET',
+          path: '/free',
+          billable: false,
+          do: { kind: 'json', usage: [['add', 'tokens', 5]] },
+        },
+        { method: 'GET', path: '/table-free', do: { kind: 'json', usage: [['add', 'tokens', 5]] } },
+      ],
+    });
+    await send(app.url, '/free');
+    await send(app.url, '/table-free');
+    await app.settled(2);
+    expect(h.fx.events()).toHaveLength(0);
+    expect(app.skipped.map((s) => `${s.reason} ${s.route}`).sort()).toEqual([
+      'opted-out GET /free',
+      'opted-out GET /table-free',
+    ]);
+  });
+
   it('skips, and reports, a billable request without a customer', async () => {
     const app = await start({ routes: [ok('/v1/search', 'api_calls')] });
     expect((await send(app.url, '/v1/search', { customer: null })).status).toBe(200);

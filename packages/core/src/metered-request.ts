@@ -89,6 +89,12 @@ export class MeteredRequest<Args extends unknown[] = unknown[]> {
     return this.#host.meter.specsFor(this.annotation, this.method, this.route, this.#path);
   }
 
+  /** The route opted out (`false` as its spec or in the table): it bills nothing, handler usage included. */
+  optedOut(): boolean {
+    if (this.annotation !== undefined) return this.annotation === false;
+    return this.#host.meter.routes.lookup(this.method, this.route, this.#path) === false;
+  }
+
   /** `onMissingCustomer: 'reject'`: true when this billable request has no customer (answer 403). */
   shouldReject(): boolean {
     const { meter } = this.#host;
@@ -131,6 +137,7 @@ export class MeteredRequest<Args extends unknown[] = unknown[]> {
     this.state.sealed = true;
     const { meter } = this.#host;
     try {
+      if (this.optedOut()) this.state.skip();
       meter.finish(this.state, this.specs(), this.args, this.outcome());
     } catch (error) {
       meter.tracker.reportError({ reason: `internal error while billing: ${String(error)}`, error });
