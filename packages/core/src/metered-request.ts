@@ -1,5 +1,5 @@
-import type { RequestBillingState } from './request-billing.js';
-import type { RawResponse } from './response-end.js';
+import type { BillingHooks, RequestBillingState } from './request-billing.js';
+import type { RawResponse, ResponseEndTarget } from './response-end.js';
 import type { RouteMeter } from './route-meter.js';
 import type { CompiledSpec } from './route-spec.js';
 import type { RequestOutcome } from './route-types.js';
@@ -22,7 +22,7 @@ type Annotation = CompiledSpec[] | false | undefined;
  * a failure after headers); the response's end is detected by the lifecycle on the raw response.
  * Nothing here throws into a request.
  */
-export class MeteredRequest<Args extends unknown[] = unknown[]> {
+export class MeteredRequest<Args extends unknown[] = unknown[]> implements BillingHooks, ResponseEndTarget {
   readonly state: RequestBillingState;
   readonly args: Args;
   readonly method: string;
@@ -33,7 +33,11 @@ export class MeteredRequest<Args extends unknown[] = unknown[]> {
   route: string | undefined;
   annotation: Annotation;
   failed = false;
-  #end: { finished: boolean; status: number; durationMs: number } | undefined;
+  // How the response ended (set once, by ended()); plain fields, so ending allocates nothing.
+  #ended = false;
+  #finished = false;
+  #status = 0;
+  #durationMs = 0;
   #lateReported = false;
 
   constructor(
@@ -50,16 +54,20 @@ export class MeteredRequest<Args extends unknown[] = unknown[]> {
     this.method = info.method.toUpperCase();
     this.#path = info.path;
     this.handler = info.handler;
-    state.hooks = {
-      released: () => {
-        if (this.#end) host.released(this);
-      },
-      late: (meter) => {
-        if (this.#lateReported) return;
-        this.#lateReported = true;
-        host.reportLate(this, meter);
-      },
-    };
+    // The request is its state's hooks: no closures per request.
+    state.hooks = this;
+  }
+
+  /** BillingHooks: the last `hold()` was released. */
+  released(): void {
+    if (this.#ended) this.#host.released(this);
+  }
+
+  /** BillingHooks: usage (or a hold) arrived after the event was tracked; reported once per request. */
+  late(meter: string): void {
+    if (this.#lateReported) return;
+    this.#lateReported = true;
+    this.#host.reportLate(this, meter);
   }
 
   /** The framework matched a route: its pattern and (if any) its annotation, `false` to opt out. */
@@ -104,15 +112,15 @@ export class MeteredRequest<Args extends unknown[] = unknown[]> {
 
   /** The finished-request record (before the end: as things stand). */
   outcome(): RequestOutcome {
-    const end = this.#end;
+    const ended = this.#ended;
     const outcome: RequestOutcome = {
       requestId: this.state.requestId,
       method: this.method,
       route: this.route,
-      status: end ? end.status : this.#res.statusCode,
-      aborted: end ? !end.finished : false,
-      finished: end ? end.finished : false,
-      durationMs: end ? end.durationMs : Date.now() - this.state.startedAt,
+      status: ended ? this.#status : this.#res.statusCode,
+      aborted: ended ? !this.#finished : false,
+      finished: ended ? this.#finished : false,
+      durationMs: ended ? this.#durationMs : Date.now() - this.state.startedAt,
     };
     if (this.failed) outcome.failed = true;
     if (this.handler !== undefined) outcome.handler = this.handler;
@@ -126,7 +134,10 @@ export class MeteredRequest<Args extends unknown[] = unknown[]> {
 
   /** Called once by the lifecycle when the raw response finished or closed. */
   ended(finished: boolean): void {
-    this.#end = { finished, status: this.#res.statusCode, durationMs: Date.now() - this.state.startedAt };
+    this.#ended = true;
+    this.#finished = finished;
+    this.#status = this.#res.statusCode;
+    this.#durationMs = Date.now() - this.state.startedAt;
     if (this.state.holds > 0) this.#host.waitForHolds(this);
     else this.bill();
   }

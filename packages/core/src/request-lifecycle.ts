@@ -2,7 +2,7 @@ import type { AdapterTracker } from './adapter-tracker.js';
 import { FluxrateConfigError } from './errors.js';
 import { MeteredRequest } from './metered-request.js';
 import { describe } from './options.js';
-import { onResponseEnd, type RawResponse } from './response-end.js';
+import { type RawResponse, watchResponseEnd } from './response-end.js';
 import { createRouteMeter, type RouteMeter } from './route-meter.js';
 import type { CompiledSpec } from './route-spec.js';
 import type { ShutdownReport } from './types.js';
@@ -100,8 +100,9 @@ export class RequestLifecycle<Args extends unknown[] = unknown[]> {
     try {
       const state = this.meter.begin(args, info.clientKey, info.handler);
       const metered = new MeteredRequest<Args>(this.#host, state, res, args, info);
-      Object.defineProperty(req, kMetered, { value: metered, configurable: true });
-      onResponseEnd(res, (finished) => metered.ended(finished));
+      // A plain field (not defineProperty) and shared end listeners: begin allocates no closure.
+      (req as { [kMetered]?: MeteredRequest<Args> })[kMetered] = metered;
+      watchResponseEnd(res, metered);
       return metered;
     } catch (error) {
       this.tracker.reportError({ reason: `could not start metering: ${String(error)}`, error });

@@ -28,20 +28,38 @@ const CLIENT_KEY = /^[\u0021-\u007e][\u0020-\u007e]{0,254}$/;
 /** Result of a guarded user function: its value, or the reason it could not be used. */
 type Guarded = { ok: true; value: unknown } | { ok: false; reason: string; error?: unknown };
 
-function guard(fn: unknown, args: unknown[]): Guarded {
-  if (typeof fn !== 'function') return { ok: true, value: fn };
+/** What `call` returns when the function could not be used; the reason is in `callFailure`. */
+const FAILED: unique symbol = Symbol('fluxrate.failed');
+let callFailure: { reason: string; error?: unknown } = { reason: '' };
+
+/**
+ * Runs a user function guarded, without allocating on success (the hot path): its value, the value
+ * itself when it is not a function, or FAILED with the reason in `callFailure`.
+ */
+function call(fn: unknown, args: unknown[]): unknown {
+  if (typeof fn !== 'function') return fn;
   try {
     const value = (fn as Fn)(...args);
     if (value instanceof Promise || (typeof value === 'object' && value !== null && 'then' in value)) {
       // A promise would need an await on the request path; refuse it loudly instead.
       Promise.resolve(value).catch(() => undefined);
-      return { ok: false, reason: 'returned a Promise (billing functions must be synchronous)' };
+      callFailure = { reason: 'returned a Promise (billing functions must be synchronous)' };
+      return FAILED;
     }
-    return { ok: true, value };
+    return value;
   } catch (error) {
-    return { ok: false, reason: `threw: ${error instanceof Error ? error.message : String(error)}`, error };
+    callFailure = { reason: `threw: ${error instanceof Error ? error.message : String(error)}`, error };
+    return FAILED;
   }
 }
+
+function guard(fn: unknown, args: unknown[]): Guarded {
+  const value = call(fn, args);
+  return value === FAILED ? { ok: false, ...callFailure } : { ok: true, value };
+}
+
+/** `METHOD /pattern`, as error reasons name routes (built only when something is reported). */
+const routeLabel = (outcome: RequestOutcome): string => `${outcome.method} ${outcome.route ?? '(no route)'}`;
 
 const handlerSuffix = (handler: string | undefined): string => (handler ? ` (in ${handler})` : '');
 
@@ -195,9 +213,9 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
     // Free routes (no spec, no handler usage) cost nothing more than this check.
     if (specs.length === 0 && state.usage === undefined) return;
     try {
-      const route = `${outcome.method} ${outcome.route ?? '(no route)'}`;
       if (state.skipped) {
-        if (specs.length > 0 || state.usage) this.tracker.reportSkip({ reason: 'opted-out', route });
+        if (specs.length > 0 || state.usage)
+          this.tracker.reportSkip({ reason: 'opted-out', route: routeLabel(outcome) });
         return;
       }
       let all = specs;
@@ -209,15 +227,25 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
             ...specs,
             ...compileBillable(
               extra.map((meter) => ({ meter })),
-              route,
+              routeLabel(outcome),
             ),
           ];
       }
-      const callArgs = [...args, outcome];
-      for (const spec of all) this.#billOne(state, spec, callArgs, outcome, route);
+      const callArgs: unknown[] = [...args, outcome];
+      for (const spec of all) this.#billOne(state, spec, callArgs, outcome);
     } catch (error) {
       this.tracker.reportError({ reason: `internal error while billing: ${String(error)}`, error });
     }
+  }
+
+  /** A user function's problem, reported as an `error` event naming route, meter and handler. */
+  #fail(outcome: RequestOutcome, meter: string, what: string, reason: string, error?: unknown): void {
+    this.tracker.reportError({
+      route: routeLabel(outcome),
+      meter,
+      reason: `${what} ${reason}${handlerSuffix(outcome.handler)}`,
+      error,
+    });
   }
 
   #billOne(
@@ -225,35 +253,26 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
     spec: CompiledSpec,
     callArgs: unknown[],
     outcome: RequestOutcome,
-    route: string,
   ): void {
     const meter = spec.meter;
-    const fail = (what: string, reason: string, error?: unknown) =>
-      this.tracker.reportError({
-        route,
-        meter,
-        reason: `${what} ${reason}${handlerSuffix(outcome.handler)}`,
-        error,
-      });
-
     const when = spec.when ?? this.#when;
     if (when) {
-      const result = guard(when, callArgs);
-      if (!result.ok) return fail('when', result.reason, result.error);
-      if (typeof result.value !== 'boolean') {
-        return fail('when', `returned ${describe(result.value)}, expected a boolean`);
+      const value = call(when, callArgs);
+      if (value === FAILED) return this.#fail(outcome, meter, 'when', callFailure.reason, callFailure.error);
+      if (typeof value !== 'boolean') {
+        return this.#fail(outcome, meter, 'when', `returned ${describe(value)}, expected a boolean`);
       }
-      if (!result.value) return;
+      if (!value) return;
     } else if (!defaultWhen(outcome)) return;
 
-    const customerResult = guard(spec.customer ?? this.#customer, callArgs);
-    if (!customerResult.ok) return fail('customer', customerResult.reason, customerResult.error);
-    const customer = customerResult.value;
+    const customer = call(spec.customer ?? this.#customer, callArgs);
+    if (customer === FAILED)
+      return this.#fail(outcome, meter, 'customer', callFailure.reason, callFailure.error);
     if (customer === undefined || customer === null || customer === '') {
-      return this.tracker.reportSkip({ reason: 'missing-customer', meter, route });
+      return this.tracker.reportSkip({ reason: 'missing-customer', meter, route: routeLabel(outcome) });
     }
     if (typeof customer !== 'string')
-      return fail('customer', `returned ${describe(customer)}, expected a string`);
+      return this.#fail(outcome, meter, 'customer', `returned ${describe(customer)}, expected a string`);
 
     let quantity: unknown;
     // Handler usage belongs to the meter's first spec only, so a meter listed twice is not billed twice.
@@ -261,28 +280,40 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
     if (usage) quantity = usage.set === undefined ? usage.added : usage.set + usage.added;
     else if (typeof spec.quantity === 'function') {
       // A function that returns nothing is a bug (e.g. res.locals.tokens never set): report, don't bill 1.
-      const result = guard(spec.quantity, callArgs);
-      if (!result.ok) return fail('quantity', result.reason, result.error);
-      quantity = result.value;
+      quantity = call(spec.quantity, callArgs);
+      if (quantity === FAILED)
+        return this.#fail(outcome, meter, 'quantity', callFailure.reason, callFailure.error);
     } else quantity = spec.quantity ?? 1;
     if (quantity === 0)
-      return this.tracker.reportSkip({ reason: 'zero-quantity', meter, customerId: customer, route });
+      return this.tracker.reportSkip({
+        reason: 'zero-quantity',
+        meter,
+        customerId: customer,
+        route: routeLabel(outcome),
+      });
     if (typeof quantity !== 'number' || !Number.isFinite(quantity) || quantity < 0) {
-      return fail(
+      return this.#fail(
+        outcome,
+        meter,
         'quantity',
         `is ${Object.is(quantity, -0) ? '-0' : describe(quantity)}, expected a finite number > 0`,
       );
     }
 
-    const metadataResult = guard(spec.metadata, callArgs);
-    if (!metadataResult.ok) return fail('metadata', metadataResult.reason, metadataResult.error);
-    const metadata = metadataResult.value ?? undefined;
+    const metadata = call(spec.metadata, callArgs);
+    if (metadata === FAILED)
+      return this.#fail(outcome, meter, 'metadata', callFailure.reason, callFailure.error);
 
-    const keyResult = guard(spec.idempotencyKey, callArgs);
-    if (!keyResult.ok) return fail('idempotencyKey', keyResult.reason, keyResult.error);
-    const appKey = keyResult.value;
+    const appKey = call(spec.idempotencyKey, callArgs);
+    if (appKey === FAILED)
+      return this.#fail(outcome, meter, 'idempotencyKey', callFailure.reason, callFailure.error);
     if (appKey !== undefined && appKey !== null && (typeof appKey !== 'string' || appKey === '')) {
-      return fail('idempotencyKey', `returned ${describe(appKey)}, expected a non-empty string`);
+      return this.#fail(
+        outcome,
+        meter,
+        'idempotencyKey',
+        `returned ${describe(appKey)}, expected a non-empty string`,
+      );
     }
     let idempotencyKey: string;
     if (typeof appKey === 'string') idempotencyKey = scopedKey('key', customer, appKey, meter, spec.ordinal);
@@ -301,11 +332,12 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
         quantity,
         idempotencyKey,
       };
-      if (metadata !== undefined) input.metadata = metadata as Record<string, unknown>;
+      if (metadata !== undefined && metadata !== null) input.metadata = metadata as Record<string, unknown>;
       if (unique) input[kUniqueKey] = true;
       this.tracker.track(input);
     } catch (error) {
-      if (error instanceof FluxrateValidationError) return fail('event', error.message, error);
+      if (error instanceof FluxrateValidationError)
+        return this.#fail(outcome, meter, 'event', error.message, error);
       throw error;
     }
   }
