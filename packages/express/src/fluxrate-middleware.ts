@@ -53,7 +53,7 @@ export function fluxrateMiddleware<const M extends string = MeterName>(
     });
     if (metered) {
       req.fluxrate = metered.state;
-      captureRoute(req, (pattern) => metered.routed(pattern));
+      captureRoute(req);
     }
     next();
   };
