@@ -11,6 +11,14 @@ const kCapture = Symbol.for('@fluxrate/nestjs:capture');
 /** Contexts whose result the innermost capture sets; the outer interceptor then leaves it alone. */
 export const capturedInnermost = new WeakSet<object>();
 
+/** Route handlers that carry the capture: the outer interceptor adds no operator of its own for them. */
+const captured = new WeakSet<object>();
+
+/** True when `handler` runs the capture innermost (installed at bootstrap). */
+export function hasCapture(handler: object): boolean {
+  return captured.has(handler);
+}
+
 /**
  * Taps the handler's own emissions into `ctx.result` and reports a failure after headers. Installed
  * as the last method-level interceptor of every route handler, so it runs innermost, before any
@@ -43,4 +51,5 @@ export function installCapture(handler: object): void {
   const list = (Reflect.getMetadata(INTERCEPTORS_METADATA, handler) as unknown[] | undefined) ?? [];
   const others = list.filter((i) => !(typeof i === 'object' && i !== null && kCapture in i));
   Reflect.defineMetadata(INTERCEPTORS_METADATA, [...others, capture], handler);
+  captured.add(handler);
 }

@@ -10,7 +10,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { type Observable, tap, throwError } from 'rxjs';
 import { FluxrateBilling } from './fluxrate.billing.js';
-import { capturedInnermost } from './fluxrate.capture.js';
+import { capturedInnermost, hasCapture } from './fluxrate.capture.js';
 import { BILLABLE_METADATA } from './fluxrate.constants.js';
 import { header, raw, rawResponse, routePattern } from './fluxrate.http.js';
 import type { NestBillingContext } from './fluxrate.types.js';
@@ -54,7 +54,9 @@ export class FluxrateInterceptor implements NestInterceptor {
     if (metered.shouldReject()) {
       return throwError(() => new ForbiddenException('No customer to bill this request to'));
     }
-    // The capture interceptor (innermost) normally sets the result; this covers handlers it missed.
+    // The capture interceptor (innermost) sets the result of every handler it was installed on: then
+    // this one adds no operator. The tap below covers handlers it missed (added after bootstrap).
+    if (hasCapture(handler)) return next.handle();
     return next.handle().pipe(
       tap({
         next: (value) => {
