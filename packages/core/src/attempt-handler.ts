@@ -11,6 +11,8 @@ export interface AttemptHost {
   redact(text: string): string;
   /** The attempt has its outcome: stop watching its deadline. */
   finished(attempt: AttemptHandler): void;
+  /** Sees every outcome before its `done` (the tracker's persistent-fault check). */
+  observe?: ((outcome: AttemptOutcome) => void) | undefined;
 }
 
 type Controller = Dispatcher.DispatchController;
@@ -27,7 +29,8 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
   #reason = 'aborted';
   #status = 0;
   #retryAfter: string | string[] | undefined;
-  #chunks: Buffer[] = [];
+  /** The kept prefix of a non-2xx body (allocated only for one). */
+  #chunks: Buffer[] | undefined;
   #bytes = 0;
   /** True while Transport.send() runs: an outcome known that early is handed over on a microtask. */
   #sync = true;
@@ -67,7 +70,7 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
     if (this.#status < 300 || this.#done === undefined) return;
     const room = MAX_ERROR_BODY - this.#bytes;
     // A copy, so a kept slice never pins the (possibly much larger) chunk it came from.
-    this.#chunks.push(Buffer.from(chunk.subarray(0, room)));
+    (this.#chunks ??= []).push(Buffer.from(chunk.subarray(0, room)));
     this.#bytes += Math.min(room, chunk.length);
     if (this.#bytes >= MAX_ERROR_BODY) {
       this.#settle(this.#statusOutcome());
@@ -95,7 +98,7 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
 
   #statusOutcome(fallback?: string): AttemptOutcome {
     const status = this.#status;
-    const text = this.#chunks.length === 0 ? '' : Buffer.concat(this.#chunks).toString('utf8');
+    const text = this.#chunks === undefined ? '' : Buffer.concat(this.#chunks).toString('utf8');
     const detail = errorDetail(text, (t) => this.#host.redact(t)) || fallback || `HTTP ${status}`;
     if (RETRYABLE_STATUS.has(status)) {
       const retryAfterMs = RETRY_AFTER_STATUS.has(status)
@@ -110,9 +113,17 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
     const done = this.#done;
     if (done === undefined) return;
     this.#done = undefined;
-    this.#chunks = [];
+    this.#chunks = undefined;
     this.#host.finished(this);
-    if (this.#sync) queueMicrotask(() => done(outcome));
-    else done(outcome);
+    const observe = this.#host.observe;
+    if (this.#sync) {
+      queueMicrotask(() => {
+        observe?.(outcome);
+        done(outcome);
+      });
+    } else {
+      observe?.(outcome);
+      done(outcome);
+    }
   }
 }

@@ -31,16 +31,57 @@ export type AttemptOutcome =
   | { kind: 'retry'; status?: number; error?: string; retryAfterMs?: number; persistent?: PersistentFault }
   | { kind: 'failed'; status: number; detail: string };
 
+/** A string JSON can carry as it is between quotes (printable ASCII, no `"` or `\\`). */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const quote = (text: string): string => (PLAIN.test(text) ? `"${text}"` : JSON.stringify(text));
+
+/** Quoted meter refs per resolved meter object (fixed at construction), one map per transport kind. */
+const quotedRefs = { sdk: new WeakMap<object, string>(), rest: new WeakMap<object, string>() };
+function quotedRef(meter: QueuedEvent['meter'], transport: 'sdk' | 'rest'): string {
+  const cache = quotedRefs[transport];
+  let quoted = cache.get(meter);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(transport === 'rest' ? (meter.id ?? meter.token) : meter.token);
+    cache.set(meter, quoted);
+  }
+  return quoted;
+}
+
+// One-entry caches: events built back to back usually share the customer and the second.
+let lastCustomer = '';
+let lastCustomerQuoted = '""';
+let isoSecond = Number.NaN;
+let isoPrefix = '';
+
+/** `toISOString()` of a ms timestamp, re-formatting the date only when the second changes. */
+export function isoTimestamp(ms: number): string {
+  const second = ms - (((ms % 1000) + 1000) % 1000);
+  if (second !== isoSecond) {
+    const iso = new Date(second).toISOString();
+    // Years outside 0000-9999 have a longer, signed form: no cache for them.
+    if (iso.length !== 24) return new Date(ms).toISOString();
+    isoSecond = second;
+    isoPrefix = iso.slice(0, 20);
+  }
+  const rest = ms - second;
+  return `${isoPrefix}${rest < 10 ? '00' : rest < 100 ? '0' : ''}${rest}Z`;
+}
+
 /** Builds the JSON body for the configured transport. Built once per event, reused on every retry. */
 export function buildBody(event: QueuedEvent, transport: 'sdk' | 'rest'): string {
-  const timestamp = JSON.stringify(new Date(event.timestamp).toISOString());
-  const key = JSON.stringify(event.idempotencyKey);
+  const timestamp = isoTimestamp(event.timestamp);
+  const key = quote(event.idempotencyKey);
+  if (event.customerId !== lastCustomer) {
+    lastCustomer = event.customerId;
+    lastCustomerQuoted = quote(event.customerId);
+  }
+  const customer = lastCustomerQuoted;
   const metadata = event.metadataJson === undefined ? '' : `,"metadata":${event.metadataJson}`;
   if (transport === 'rest') {
     // REST takes Fluxrate's internal ids; the key is sent too so servers that honour it dedupe retries.
-    return `{"meter_id":${JSON.stringify(event.meter.id ?? event.meter.token)},"customer_id":${JSON.stringify(event.customerId)},"quantity":${event.quantity},"timestamp":${timestamp},"idempotency_key":${key}${metadata}}`;
+    return `{"meter_id":${quotedRef(event.meter, transport)},"customer_id":${customer},"quantity":${event.quantity},"timestamp":"${timestamp}","idempotency_key":${key}${metadata}}`;
   }
-  return `{"meter_token":${JSON.stringify(event.meter.token)},"customer_external_id":${JSON.stringify(event.customerId)},"quantity":${event.quantity},"timestamp":${timestamp},"idempotency_key":${key}${metadata}}`;
+  return `{"meter_token":${quotedRef(event.meter, transport)},"customer_external_id":${customer},"quantity":${event.quantity},"timestamp":"${timestamp}","idempotency_key":${key}${metadata}}`;
 }
 
 /**
@@ -56,7 +97,6 @@ export class Transport implements EventTransport {
   readonly #headers: Record<string, string>;
   readonly #wheel: DeadlineWheel<AttemptHandler>;
   readonly #host: AttemptHost;
-  readonly #observe: ((outcome: AttemptOutcome) => void) | undefined;
 
   /** `observe` sees every outcome before its `done` (the tracker's persistent-fault check). */
   constructor(
@@ -64,7 +104,6 @@ export class Transport implements EventTransport {
     redact: (text: string) => string,
     observe?: (outcome: AttemptOutcome) => void,
   ) {
-    this.#observe = observe;
     this.#pool = new Pool(options.origin, {
       connections: options.concurrency,
       pipelining: 1,
@@ -86,18 +125,11 @@ export class Transport implements EventTransport {
     this.#wheel = new DeadlineWheel<AttemptHandler>(timeoutMs, (attempt) =>
       attempt.abort(`timeout after ${timeoutMs} ms`),
     );
-    this.#host = { redact, finished: (attempt) => this.#wheel.remove(attempt) };
+    this.#host = { redact, observe, finished: (attempt) => this.#wheel.remove(attempt) };
   }
 
   send(body: string, done: (outcome: AttemptOutcome) => void): void {
-    const observe = this.#observe;
-    const end = observe
-      ? (outcome: AttemptOutcome) => {
-          observe(outcome);
-          done(outcome);
-        }
-      : done;
-    const attempt = new AttemptHandler(this.#host, end);
+    const attempt = new AttemptHandler(this.#host, done);
     this.#wheel.add(attempt);
     try {
       this.#pool.dispatch({ method: 'POST', path: this.#path, headers: this.#headers, body }, attempt);
