@@ -70,7 +70,8 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
     if (this.#status < 300 || this.#done === undefined) return;
     const room = MAX_ERROR_BODY - this.#bytes;
     // A copy, so a kept slice never pins the (possibly much larger) chunk it came from.
-    (this.#chunks ??= []).push(Buffer.from(chunk.subarray(0, room)));
+    this.#chunks ??= [];
+    this.#chunks.push(Buffer.from(chunk.subarray(0, room)));
     this.#bytes += Math.min(room, chunk.length);
     if (this.#bytes >= MAX_ERROR_BODY) {
       this.#settle(this.#statusOutcome());

@@ -134,6 +134,7 @@ export class MeteredRequest<Args extends unknown[] = unknown[]> implements Billi
 
   /** Called once by the lifecycle when the raw response finished or closed. */
   ended(finished: boolean): void {
+    if (this.#ended) return;
     this.#ended = true;
     this.#finished = finished;
     this.#status = this.#res.statusCode;

@@ -2,13 +2,16 @@ import type { AdapterTracker } from './adapter-tracker.js';
 import { FluxrateConfigError } from './errors.js';
 import { MeteredRequest } from './metered-request.js';
 import { describe } from './options.js';
-import { type RawResponse, watchResponseEnd } from './response-end.js';
+import { kEndTarget, type RawResponse, watchResponseEnd } from './response-end.js';
 import { createRouteMeter, type RouteMeter } from './route-meter.js';
 import type { CompiledSpec } from './route-spec.js';
 import type { ShutdownReport } from './types.js';
 
-/** On the raw request, so nested apps, a plugin registered twice, or two interceptors meter it once. */
-const kMetered = Symbol.for('fluxrate.metered');
+/**
+ * On the raw request, so nested apps, a plugin registered twice, or two interceptors meter it once
+ * (a registry symbol: copies of core share it). The response's end listeners find it there too.
+ */
+const kMetered = kEndTarget;
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 export const DEFAULT_HOLD_TIMEOUT_MS = 30_000;

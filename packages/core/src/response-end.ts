@@ -18,17 +18,25 @@ export interface ResponseEndTarget {
   ended(finished: boolean): void;
 }
 
-/** The watcher of a response, on the response itself, so the two listeners can be shared by all. */
+/**
+ * Where a watched response's target is found: on its request (`res.req`, set by Node on every
+ * `ServerResponse`), under the field the request lifecycle keeps its metered request in. No property
+ * goes on the response: on an object whose prototype was swapped (Express does `setPrototypeOf(res,
+ * app.response)` per request) V8 builds a new hidden class for each property added, ~3-4 µs apiece.
+ * A response without `req` (or whose request holds another target) carries the target itself.
+ */
+export const kEndTarget = Symbol.for('fluxrate.metered');
 const kEnd = Symbol('fluxrate.responseEnd');
-type Watched = RawResponse & { [kEnd]?: ResponseEndTarget | undefined };
+type Holder = { [kEndTarget]?: unknown };
+type Watched = RawResponse & { req?: Holder; [kEnd]?: ResponseEndTarget | undefined };
 
 function settle(res: Watched, finished: boolean): void {
-  const target = res[kEnd];
-  if (target === undefined) return;
-  res[kEnd] = undefined;
+  const own = res[kEnd];
+  const target = own ?? (res.req?.[kEndTarget] as ResponseEndTarget | undefined);
+  if (own !== undefined) res[kEnd] = undefined;
   res.removeListener('finish', onFinish);
   res.removeListener('close', onClose);
-  target.ended(finished);
+  target?.ended(finished);
 }
 
 // HTTP/2 compat emits `finish` when its stream closes, reset or not: it counts only after `end()` on a
@@ -45,11 +53,11 @@ function onClose(this: Watched): void {
 const settleLater = (target: ResponseEndTarget, finished: boolean): void => target.ended(finished);
 
 /**
- * Calls `target.ended(finished)` once, when the response's life ends: `true` when the whole response
- * was handed to the OS (`finish`), `false` when the response closed without it (the client went away,
- * the connection was destroyed, a hijacked reply was cut off). One target per response (the request
- * lifecycle meters a request once); the listeners are two shared functions and the target a field on
- * the response, so watching costs no closure.
+ * Calls `target.ended(finished)` when the response's life ends: `true` when the whole response was
+ * handed to the OS (`finish`), `false` when the response closed without it (the client went away, the
+ * connection was destroyed, a hijacked reply was cut off). For the request lifecycle: one target per
+ * response, normally found through `res.req` (see kEndTarget); the target must ignore a second call.
+ * The two listeners are shared functions, so watching costs no closure.
  *
  * Only the response is watched, never its socket: a keep-alive socket outlives the request and a
  * pipelined response is not attached to it yet (the cases jshttp/on-finished handles by hand), while
@@ -66,23 +74,34 @@ export function watchResponseEnd(res: RawResponse, target: ResponseEndTarget): v
     return;
   }
   const watched = res as Watched;
-  if (watched[kEnd] !== undefined) {
-    // A second watcher on the same response (onResponseEnd used beside the lifecycle): chain them.
-    const first = watched[kEnd];
-    watched[kEnd] = {
-      ended(finished) {
-        first.ended(finished);
-        target.ended(finished);
-      },
-    };
-    return;
-  }
-  watched[kEnd] = target;
+  if (watched.req?.[kEndTarget] !== target) watched[kEnd] = target;
   res.on('finish', onFinish);
   res.on('close', onClose);
 }
 
-/** `watchResponseEnd` with a callback: calls `done(finished)` once when the response's life ends. */
+/**
+ * Calls `done(finished)` once, when the response's life ends (see watchResponseEnd); for callers
+ * other than the request lifecycle, with listeners of its own.
+ */
 export function onResponseEnd(res: RawResponse, done: (finished: boolean) => void): void {
-  watchResponseEnd(res, { ended: done });
+  let settled = false;
+  const once = (finished: boolean): void => {
+    if (settled) return;
+    settled = true;
+    res.removeListener('finish', onDoneFinish);
+    res.removeListener('close', onDoneClose);
+    done(finished);
+  };
+  const onDoneFinish = (): void => once(res.writableEnded !== false && res.stream?.aborted !== true);
+  const onDoneClose = (): void => once(res.writableFinished === true);
+  if (res.writableFinished === true) {
+    process.nextTick(once, true);
+    return;
+  }
+  if (res.destroyed === true || res.closed === true) {
+    process.nextTick(once, false);
+    return;
+  }
+  res.on('finish', onDoneFinish);
+  res.on('close', onDoneClose);
 }

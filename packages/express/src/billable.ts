@@ -9,7 +9,7 @@ import {
 import type { RequestHandler } from 'express';
 import { callSite } from './call-site.js';
 import { warnMissingMiddleware } from './missing-middleware.js';
-import { routePattern } from './route-capture.js';
+import { routePattern } from './request-accessors.js';
 import type { BillableInput, ExpressArgs } from './types.js';
 
 /**

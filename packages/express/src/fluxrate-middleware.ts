@@ -3,7 +3,7 @@ import { RequestLifecycle } from '@fluxrate/core/adapter';
 import type { RequestHandler } from 'express';
 import { annotate } from './billable.js';
 import { callSite } from './call-site.js';
-import { captureRoute } from './route-capture.js';
+import { exposeMetered } from './request-accessors.js';
 import type { BillableInput, ExpressArgs, FluxrateMiddleware, FluxrateMiddlewareOptions } from './types.js';
 
 function createLifecycle(options: unknown): RequestLifecycle<ExpressArgs> {
@@ -52,8 +52,7 @@ export function fluxrateMiddleware<const M extends string = MeterName>(
       clientKey: clientKeys ? req.headers['idempotency-key'] : undefined,
     });
     if (metered) {
-      req.fluxrate = metered.state;
-      captureRoute(req);
+      exposeMetered(req, metered);
     }
     next();
   };

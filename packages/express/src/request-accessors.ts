@@ -1,0 +1,134 @@
+import { IncomingMessage } from 'node:http';
+import type { RequestBilling } from '@fluxrate/core';
+import { type MeteredRequest, RequestLifecycle } from '@fluxrate/core/adapter';
+
+interface RouteLike {
+  path?: unknown;
+}
+
+/** `baseUrl + route.path`, e.g. `/v1` + `/items/:id`. */
+export function routePattern(baseUrl: unknown, route: RouteLike): string {
+  const base = typeof baseUrl === 'string' ? baseUrl : '';
+  const path = typeof route.path === 'string' ? route.path : String(route.path);
+  return base + path || '/';
+}
+
+type Req = { baseUrl?: unknown; route?: unknown; fluxrate?: RequestBilling };
+
+/*
+ * Why accessors on Express's base request prototype rather than anything on each request: Express
+ * swaps every request's prototype (`setPrototypeOf(req, app.request)`), and on such an object V8 builds
+ * a new hidden class for each property added, ~3-4 µs apiece (bench/micro/adapters.mjs shows it). So
+ * `route` and `fluxrate` are accessors defined once per copy of Express: `route` keeps its value in a
+ * field that replaces the own property Express would add anyway, and `fluxrate` reads the metered
+ * request core's lifecycle already keeps on the request. (WeakMaps were tried: their GC cost on
+ * requests that outlive a scavenge was worse than the property.)
+ */
+const kRoute = Symbol('fluxrate.route');
+type Stored = Req & { [kRoute]?: unknown };
+
+/** Base prototypes with our accessors, and those that cannot take them (per-request fallback). */
+const patched = new WeakSet<object>();
+const unpatchable = new WeakSet<object>();
+
+function routeAssigned(req: Req, route: unknown): void {
+  if (typeof route !== 'object' || route === null) return;
+  const metered = RequestLifecycle.current(req) as MeteredRequest | undefined;
+  metered?.routed(routePattern(req.baseUrl, route));
+}
+
+/**
+ * Express's base request prototype: the object right above `IncomingMessage.prototype` in the chain.
+ * Every app's `app.request` (mounted sub-apps included) inherits from it, so an accessor there sees
+ * every request of every app of this copy of Express.
+ */
+function basePrototype(req: object): object | undefined {
+  let proto: object | null = Object.getPrototypeOf(req);
+  while (proto !== null) {
+    const up: object | null = Object.getPrototypeOf(proto);
+    if (up === IncomingMessage.prototype) return proto;
+    proto = up;
+  }
+  return undefined;
+}
+
+function patch(proto: object): boolean {
+  if (patched.has(proto)) return true;
+  if (
+    unpatchable.has(proto) ||
+    Object.getOwnPropertyDescriptor(proto, 'route') !== undefined ||
+    Object.getOwnPropertyDescriptor(proto, 'fluxrate') !== undefined
+  ) {
+    unpatchable.add(proto);
+    return false;
+  }
+  try {
+    // Both behave as plain fields for everyone; requests we do not meter only pay a WeakMap entry.
+    Object.defineProperty(proto, 'route', {
+      configurable: true,
+      enumerable: false,
+      get(this: Stored) {
+        return this[kRoute];
+      },
+      set(this: Stored, route: unknown) {
+        this[kRoute] = route;
+        routeAssigned(this, route);
+      },
+    });
+    Object.defineProperty(proto, 'fluxrate', {
+      configurable: true,
+      enumerable: false,
+      get(this: Req) {
+        return RequestLifecycle.current(this)?.state;
+      },
+      // Assigned by hand (billable()'s detached state for a request nobody meters): an own property.
+      set(this: Req, value: RequestBilling | undefined) {
+        Object.defineProperty(this, 'fluxrate', {
+          value,
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
+      },
+    });
+  } catch {
+    unpatchable.add(proto);
+    return false;
+  }
+  patched.add(proto);
+  return true;
+}
+
+/** The old way, for a request whose prototype cannot take the accessors: an accessor on the request. */
+function captureOnRequest(req: Req): void {
+  let current: unknown = req.route;
+  try {
+    Object.defineProperty(req, 'route', {
+      configurable: true,
+      enumerable: true,
+      get: () => current,
+      set: (route: unknown) => {
+        current = route;
+        routeAssigned(req, route);
+      },
+    });
+  } catch {
+    // A frozen or exotic request: billable() still records the pattern when it runs inside a route.
+  }
+}
+
+/**
+ * Makes `req.fluxrate` the metered request's state and reports the matched route pattern to it at the
+ * moment Express matches it. Express's router assigns `req.route` right before it dispatches to a
+ * route, while `req.baseUrl` still holds that router's mount path; by the time the response ends,
+ * routers have handed on and restored `baseUrl` (an error middleware, for one, sees the top-level
+ * `baseUrl`). An accessor observes the assignment, so nested routers and error paths report
+ * `/v1/items/:id`, not `/items/:id`.
+ */
+export function exposeMetered(req: Req, metered: MeteredRequest): void {
+  const proto = basePrototype(req);
+  const fast = proto !== undefined && patch(proto);
+  // An own `fluxrate` (assigned by hand, or no accessor) would hide the state: overwrite it.
+  if (!fast || Object.hasOwn(req, 'fluxrate')) req.fluxrate = metered.state;
+  if (!fast || Object.hasOwn(req, 'route')) captureOnRequest(req);
+}
