@@ -33,6 +33,12 @@ export class MeteredRequest<Args extends unknown[] = unknown[]> implements Billi
   route: string | undefined;
   annotation: Annotation;
   failed = false;
+  /**
+   * A value the adapter keeps for this request (Express: `req.route`), so it needs no property of its
+   * own on the framework's request; `hasSlot` tells an unset slot from one set to undefined.
+   */
+  slot: unknown;
+  hasSlot = false;
   // How the response ended (set once, by ended()); plain fields, so ending allocates nothing.
   #ended = false;
   #finished = false;

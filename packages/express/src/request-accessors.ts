@@ -19,9 +19,9 @@ type Req = { baseUrl?: unknown; route?: unknown; fluxrate?: RequestBilling };
  * Why accessors on Express's base request prototype rather than anything on each request: Express
  * swaps every request's prototype (`setPrototypeOf(req, app.request)`), and on such an object V8 builds
  * a new hidden class for each property added, ~3-4 µs apiece (bench/micro/adapters.mjs shows it). So
- * `route` and `fluxrate` are accessors defined once per copy of Express: `route` keeps its value in a
- * field that replaces the own property Express would add anyway, and `fluxrate` reads the metered
- * request core's lifecycle already keeps on the request. (WeakMaps were tried: their GC cost on
+ * `route` and `fluxrate` are accessors defined once per copy of Express: `route` keeps its value in the
+ * metered request's slot (a request we do not meter gets a field in place of the own property Express
+ * would add anyway), and `fluxrate` reads the metered request core's lifecycle keeps on the request. (WeakMaps were tried: their GC cost on
  * requests that outlive a scavenge was worse than the property.)
  */
 const kRoute = Symbol('fluxrate.route');
@@ -68,10 +68,16 @@ function patch(proto: object): boolean {
       configurable: true,
       enumerable: false,
       get(this: Stored) {
-        return this[kRoute];
+        const metered = RequestLifecycle.current(this);
+        return metered?.hasSlot ? metered.slot : this[kRoute];
       },
       set(this: Stored, route: unknown) {
-        this[kRoute] = route;
+        // A metered request keeps it in its slot: no property is added to the request.
+        const metered = RequestLifecycle.current(this);
+        if (metered) {
+          metered.slot = route;
+          metered.hasSlot = true;
+        } else this[kRoute] = route;
         routeAssigned(this, route);
       },
     });
