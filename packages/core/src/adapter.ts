@@ -8,6 +8,7 @@
 export type { AdapterTracker } from './adapter-tracker.js';
 export { requestKey, scopedKey } from './idempotency-key.js';
 export { MeteredRequest } from './metered-request.js';
+export { basePrototype, exposeBillingState } from './request-accessor.js';
 export { type BillingHooks, RequestBillingState } from './request-billing.js';
 export {
   type BeginInfo,

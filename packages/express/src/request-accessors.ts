@@ -1,6 +1,10 @@
-import { IncomingMessage } from 'node:http';
 import type { RequestBilling } from '@fluxrate/core';
-import { type MeteredRequest, RequestLifecycle } from '@fluxrate/core/adapter';
+import {
+  basePrototype,
+  exposeBillingState,
+  type MeteredRequest,
+  RequestLifecycle,
+} from '@fluxrate/core/adapter';
 
 interface RouteLike {
   path?: unknown;
@@ -19,10 +23,10 @@ type Req = { baseUrl?: unknown; route?: unknown; fluxrate?: RequestBilling };
  * Why accessors on Express's base request prototype rather than anything on each request: Express
  * swaps every request's prototype (`setPrototypeOf(req, app.request)`), and on such an object V8 builds
  * a new hidden class for each property added, ~3-4 µs apiece (bench/micro/adapters.mjs shows it). So
- * `route` and `fluxrate` are accessors defined once per copy of Express: `route` keeps its value in the
- * metered request's slot (a request we do not meter gets a field in place of the own property Express
- * would add anyway), and `fluxrate` reads the metered request core's lifecycle keeps on the request. (WeakMaps were tried: their GC cost on
- * requests that outlive a scavenge was worse than the property.)
+ * `route` is an accessor defined once per copy of Express, keeping its value in the metered request's
+ * slot (a request we do not meter gets a field in place of the own property Express would add anyway),
+ * and `req.fluxrate` is core's accessor (exposeBillingState). WeakMaps were tried: their GC cost on
+ * requests that outlive a scavenge was worse than the property.
  */
 const kRoute = Symbol('fluxrate.route');
 type Stored = Req & { [kRoute]?: unknown };
@@ -37,28 +41,9 @@ function routeAssigned(req: Req, route: unknown): void {
   metered?.routed(routePattern(req.baseUrl, route));
 }
 
-/**
- * Express's base request prototype: the object right above `IncomingMessage.prototype` in the chain.
- * Every app's `app.request` (mounted sub-apps included) inherits from it, so an accessor there sees
- * every request of every app of this copy of Express.
- */
-function basePrototype(req: object): object | undefined {
-  let proto: object | null = Object.getPrototypeOf(req);
-  while (proto !== null) {
-    const up: object | null = Object.getPrototypeOf(proto);
-    if (up === IncomingMessage.prototype) return proto;
-    proto = up;
-  }
-  return undefined;
-}
-
 function patch(proto: object): boolean {
   if (patched.has(proto)) return true;
-  if (
-    unpatchable.has(proto) ||
-    Object.getOwnPropertyDescriptor(proto, 'route') !== undefined ||
-    Object.getOwnPropertyDescriptor(proto, 'fluxrate') !== undefined
-  ) {
+  if (unpatchable.has(proto) || Object.getOwnPropertyDescriptor(proto, 'route') !== undefined) {
     unpatchable.add(proto);
     return false;
   }
@@ -79,22 +64,6 @@ function patch(proto: object): boolean {
           metered.hasSlot = true;
         } else this[kRoute] = route;
         routeAssigned(this, route);
-      },
-    });
-    Object.defineProperty(proto, 'fluxrate', {
-      configurable: true,
-      enumerable: false,
-      get(this: Req) {
-        return RequestLifecycle.current(this)?.state;
-      },
-      // Assigned by hand (billable()'s detached state for a request nobody meters): an own property.
-      set(this: Req, value: RequestBilling | undefined) {
-        Object.defineProperty(this, 'fluxrate', {
-          value,
-          writable: true,
-          enumerable: true,
-          configurable: true,
-        });
       },
     });
   } catch {
@@ -135,6 +104,7 @@ export function exposeMetered(req: Req, metered: MeteredRequest): void {
   const proto = basePrototype(req);
   const fast = proto !== undefined && patch(proto);
   // An own `fluxrate` (assigned by hand, or no accessor) would hide the state: overwrite it.
-  if (!fast || Object.hasOwn(req, 'fluxrate')) req.fluxrate = metered.state;
+  // core's accessor for req.fluxrate (an own one, assigned by hand, would hide the state: overwrite it).
+  if (!exposeBillingState(req)) req.fluxrate = metered.state;
   if (!fast || Object.hasOwn(req, 'route')) captureOnRequest(req);
 }

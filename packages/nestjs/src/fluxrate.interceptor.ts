@@ -1,4 +1,4 @@
-import type { CompiledSpec } from '@fluxrate/core/adapter';
+import { type CompiledSpec, exposeBillingState } from '@fluxrate/core/adapter';
 import {
   type CallHandler,
   type ExecutionContext,
@@ -48,7 +48,8 @@ export class FluxrateInterceptor implements NestInterceptor {
       clientKey: header(request, 'idempotency-key'),
     });
     if (!metered) return next.handle();
-    request.fluxrate = metered.state;
+    // On Express's prototype-swapped request an accessor, not a property (see exposeBillingState).
+    if (request !== req || !exposeBillingState(req)) request.fluxrate = metered.state;
     const route = routePattern(request);
     metered.routed(route, this.#annotation(handler, controller, method, route, label) ?? undefined);
     if (metered.shouldReject()) {
