@@ -12,6 +12,7 @@ export default defineConfig({
       '@fluxrate/fastify': src('fastify'),
       '@fluxrate/nestjs': src('nestjs'),
       '@fluxrate/local': src('local'),
+      '@fluxrate/redis': src('redis'),
     },
   },
   test: {

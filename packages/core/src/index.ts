@@ -1,7 +1,9 @@
 export type { DeadLetterRecord } from './dead-letter.js';
 export type { FluxrateErrorCode } from './errors.js';
 export { FluxrateConfigError, FluxrateError, FluxrateRouteError, FluxrateValidationError } from './errors.js';
+export type { QueuedEvent } from './event.js';
 export { requestKey, scopedKey } from './idempotency-key.js';
+export { type Outbox, type OutboxHost, type Settlement, type StoredEvent, toStored } from './outbox.js';
 export { type ReplayOptions, type ReplayResult, readDeadLetters, replayDeadLetters } from './replay.js';
 export { RequestBillingState } from './request-billing.js';
 export { backoffDelay, parseRetryAfter, RETRYABLE_STATUS } from './retry-policy.js';

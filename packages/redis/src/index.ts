@@ -1,0 +1,2 @@
+export { RedisOutbox, redisOutbox } from './redis-outbox.js';
+export type { RedisOutboxOptions, RedisOutboxStats } from './types.js';
