@@ -1,3 +1,3 @@
 import { packageConfig } from '../../tsup.shared.js';
 
-export default packageConfig(['src/index.ts', 'src/replay-cli.ts', 'src/delivery-worker.ts']);
+export default packageConfig(['src/index.ts', 'src/replay-cli.ts']);

@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { appendFile, createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DropReason, FailReason, UsageEvent } from './types.js';
 
@@ -15,11 +15,13 @@ export interface DeadLetterRecord {
 /**
  * Appends failed and dropped events to a file for reconciliation and `fluxrate-replay`. Writes go
  * through a buffered stream (no sync I/O on the caller's stack); `close()` waits until they are on disk.
+ * A record written after `close()` (an event tracked after shutdown) is appended asynchronously.
  * Secrets never reach it: records hold the event and the server's `detail`, already redacted.
  */
 export class DeadLetterSink {
   readonly file: string;
   readonly #stream: WriteStream;
+  #closed = false;
   #written = 0;
 
   constructor(file: string) {
@@ -34,11 +36,23 @@ export class DeadLetterSink {
   }
 
   write(record: Omit<DeadLetterRecord, 'at'>): void {
+    this.#line({ at: new Date().toISOString(), ...record });
+  }
+
+  /** A stored record that could not be read back (a corrupt spool row), kept verbatim. */
+  writeRaw(record: { reason: 'corrupt'; raw: string }): void {
+    this.#line({ at: new Date().toISOString(), ...record });
+  }
+
+  #line(record: object): void {
     this.#written++;
-    this.#stream.write(`${JSON.stringify({ at: new Date().toISOString(), ...record })}\n`);
+    const line = `${JSON.stringify(record)}\n`;
+    if (this.#closed) appendFile(this.file, line, () => undefined);
+    else this.#stream.write(line);
   }
 
   close(): Promise<void> {
+    this.#closed = true;
     return new Promise((resolve) => this.#stream.end(resolve));
   }
 }

@@ -1,7 +1,7 @@
 import type { ResolvedMeter } from './options.js';
 import type { UsageEvent } from './types.js';
 
-/** An accepted event as held in the queue: compact, with its retry state as plain data. */
+/** An accepted event as it travels admission -> outbox -> dispatcher: compact, retry state as plain data. */
 export interface QueuedEvent {
   meter: ResolvedMeter;
   customerId: string;
@@ -11,16 +11,18 @@ export interface QueuedEvent {
   idempotencyKey: string;
   /** Metadata snapshot taken at `track()`, serialized once (so later mutation by the caller cannot change it). */
   metadataJson: string | undefined;
+  /** The key cannot repeat (generated, or the route meter's request UUID), so merging it loses no dedupe. */
+  unique: boolean;
   /** Attempts made so far. */
   attempts: number;
   /** Epoch ms of the first attempt (0 before). */
   firstAttemptAt: number;
   /** Epoch ms before which no retry is sent. */
   notBefore: number;
-  /** Flush generation the event belongs to. */
+  /** Flush generation the event belongs to; -1 for an event another process appended (no flush waits on it). */
   generation: number;
-  /** Request body, built on the first attempt and reused verbatim on every retry. */
-  body: string | undefined;
+  /** Request body, built once when the event enters the outbox and sent verbatim on every attempt. */
+  body: string;
 }
 
 /** The public view of an event for emitted payloads and reports. */

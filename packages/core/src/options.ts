@@ -1,4 +1,5 @@
 import { FluxrateConfigError } from './errors.js';
+import type { Outbox } from './outbox.js';
 import type { Aggregation, Logger, TrackerOptions } from './types.js';
 
 const AGGREGATIONS: readonly Aggregation[] = ['SUM', 'MAX', 'UNIQUE_COUNT', 'LAST'];
@@ -36,7 +37,7 @@ export interface ResolvedOptions {
   spoolDir: string | undefined;
   deadLetterFile: string | undefined;
   aggregate: { windowMs: number; meters: Set<string> | undefined } | undefined;
-  delivery: 'thread' | 'worker';
+  outbox: Outbox | undefined;
 }
 
 function parseAggregate(raw: unknown): ResolvedOptions['aggregate'] {
@@ -56,16 +57,21 @@ function parseAggregate(raw: unknown): ResolvedOptions['aggregate'] {
   return { windowMs, meters: meters === undefined ? undefined : new Set(meters as string[]) };
 }
 
-function parseDelivery(raw: unknown): 'thread' | 'worker' {
-  if (raw === undefined) return DEFAULT_DELIVERY;
-  if (raw !== 'thread' && raw !== 'worker') {
-    throw new FluxrateConfigError('delivery', `must be 'thread' or 'worker', got ${describe(raw)}`);
-  }
-  return raw;
-}
+const OUTBOX_METHODS = ['open', 'append', 'lease', 'nextDueAt', 'settle', 'evict', 'close'] as const;
 
-/** Chosen by the benchmark (bench/README.md). */
-export const DEFAULT_DELIVERY: 'thread' | 'worker' = 'thread';
+function parseOutbox(raw: unknown, spool: unknown): Outbox | undefined {
+  if (raw === undefined) return undefined;
+  const outbox = raw as Record<string, unknown> | null;
+  const missing = OUTBOX_METHODS.find((m) => typeof outbox?.[m] !== 'function');
+  if (typeof outbox !== 'object' || outbox === null || missing) {
+    throw new FluxrateConfigError(
+      'outbox',
+      `must implement the Outbox interface (missing ${missing ?? 'open'}())`,
+    );
+  }
+  if (spool !== undefined) throw new FluxrateConfigError('outbox', 'cannot be combined with spool: pick one');
+  return raw as Outbox;
+}
 
 function pathOption(raw: unknown, option: string, field: string): string | undefined {
   if (raw === undefined) return undefined;
@@ -196,7 +202,7 @@ export const TRACKER_KEYS: ReadonlySet<string> = new Set([
   'spool',
   'deadLetter',
   'aggregate',
-  'delivery',
+  'outbox',
 ]);
 
 /** Validates tracker options once, at construction, naming the option at fault. */
@@ -287,6 +293,6 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
     spoolDir: pathOption(options.spool, 'spool', 'dir'),
     deadLetterFile: pathOption(options.deadLetter, 'deadLetter', 'file'),
     aggregate: parseAggregate(options.aggregate),
-    delivery: parseDelivery(options.delivery),
+    outbox: parseOutbox(options.outbox, options.spool),
   };
 }

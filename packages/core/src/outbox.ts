@@ -27,9 +27,14 @@ export interface Outbox {
   append(event: QueuedEvent): void;
   /** Up to `max` events due at `now` (epoch ms), oldest first. */
   lease(max: number, now: number): QueuedEvent[];
-  /** Epoch ms at which the earliest waiting (not leased) event becomes due; undefined when none waits. */
+  /**
+   * Epoch ms at which the earliest event waiting for a retry becomes due; undefined when none waits.
+   * Fresh (never attempted) events are always due and do not count here.
+   */
   nextDueAt(): number | undefined;
   settle(event: QueuedEvent, settlement: Settlement): void;
+  /** Shutdown began: every event waiting for a retry later than `at` becomes due at `at`. */
+  hasten(at: number): void;
   readonly size: number;
   /**
    * At the shutdown deadline: removes and returns every event not leased. A durable outbox keeps them
@@ -44,6 +49,15 @@ export interface Outbox {
   stop?(): void;
   /** Writes what is pending and releases resources. Called once, after the last settle. */
   close(): Promise<void>;
+  /**
+   * Optional (durable outboxes): keeps an aggregation input durable until its window closes. Without it,
+   * open aggregation windows live in memory only.
+   */
+  hold?(input: QueuedEvent): void;
+  /** Optional, with `hold`: a window closed: deletes its held inputs and appends its aggregates, atomically. */
+  release?(inputKeys: string[], aggregates: QueuedEvent[]): void;
+  /** Optional, with `hold`: inputs of windows an earlier process did not close (called once, after `open`). */
+  recoverHeld?(): QueuedEvent[];
 }
 
 export type Settlement =
@@ -87,6 +101,8 @@ export interface OutboxHost {
   dropped?(events: QueuedEvent[], reason: 'overflow'): void;
   /** A storage fault the tracker survives: logged once per `kind`, counted, emitted as `error`. */
   fault(kind: string, error: unknown): void;
+  /** A stored record that cannot be read back: goes to the dead-letter file (raw) so the rest can replay. */
+  corrupt(raw: string, error: unknown): void;
 }
 
 /** The stored form of a live event. */

@@ -1,14 +1,28 @@
+import type { AttemptOutcome } from './transport.js';
+
 /**
  * The delivery retry policy, written as data (after undici's retry handler): which outcomes are
- * retried, how long to wait, and how `Retry-After` is read.
+ * retried, how long to wait, how `Retry-After` is read, and one pure decision per attempt.
  */
 export const RETRYABLE_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
-/** Statuses whose `Retry-After` pauses all sending (rate limit or planned unavailability). */
+/**
+ * Statuses whose `Retry-After` is honoured. It sets the next attempt of the event that got it; other
+ * events keep their own schedule (one 429 must not stall the whole queue).
+ */
 export const RETRY_AFTER_STATUS: ReadonlySet<number> = new Set([429, 503]);
 
 export interface BackoffPolicy {
   minTimeout: number;
   maxTimeout: number;
+}
+
+export interface RetryPolicy extends BackoffPolicy {
+  /** Retries after the first attempt. */
+  retries: number;
+  /** Give up this many ms after the first attempt. */
+  maxRetryTime: number;
+  /** Largest `Retry-After` honoured, in ms. */
+  maxRetryAfter: number;
 }
 
 /** Exponential backoff with "equal jitter": half the step fixed, half random, so retries never synchronise. */
@@ -29,4 +43,57 @@ export function parseRetryAfter(header: string | string[] | undefined, now: numb
   const date = Date.parse(value);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);
+}
+
+/** What happens to an event after one attempt. */
+export type Decision =
+  | { kind: 'delivered'; status: number }
+  | { kind: 'failed'; reason: 'rejected' | 'retries-exhausted'; status?: number; detail: string }
+  | { kind: 'retry'; delayMs: number; status?: number; error?: string };
+
+export interface AttemptState {
+  /** Attempts made, including the one that just ended. */
+  attempts: number;
+  /** Epoch ms of the first attempt. */
+  firstAttemptAt: number;
+}
+
+/**
+ * The retry decision table: 2xx delivered; other non-retryable statuses fail with Fluxrate's `detail`;
+ * network errors, timeouts, 408/429/5xx retry after the backoff (or `Retry-After`, capped), until the
+ * retry count or the total retry time runs out. While shutting down (`closing`) waits are capped at
+ * `minTimeout`, so the deadline is spent retrying rather than sleeping.
+ */
+export function decide(
+  outcome: AttemptOutcome,
+  attempt: AttemptState,
+  now: number,
+  policy: RetryPolicy,
+  closing = false,
+  random: () => number = Math.random,
+): Decision {
+  if (outcome.kind === 'delivered') return { kind: 'delivered', status: outcome.status };
+  if (outcome.kind === 'failed') {
+    return { kind: 'failed', reason: 'rejected', status: outcome.status, detail: outcome.detail };
+  }
+  let delayMs = backoffDelay(attempt.attempts, policy, random);
+  if (closing) delayMs = Math.min(delayMs, policy.minTimeout);
+  if (outcome.retryAfterMs !== undefined && outcome.retryAfterMs > 0) {
+    delayMs = Math.min(outcome.retryAfterMs, policy.maxRetryAfter);
+  }
+  if (attempt.attempts > policy.retries || now + delayMs - attempt.firstAttemptAt > policy.maxRetryTime) {
+    const detail = outcome.error ?? `HTTP ${outcome.status}`;
+    return {
+      kind: 'failed',
+      reason: 'retries-exhausted',
+      ...(outcome.status === undefined ? {} : { status: outcome.status }),
+      detail,
+    };
+  }
+  return {
+    kind: 'retry',
+    delayMs,
+    ...(outcome.status === undefined ? {} : { status: outcome.status }),
+    ...(outcome.error === undefined ? {} : { error: outcome.error }),
+  };
 }

@@ -4,15 +4,18 @@ import type { ResolvedOptions } from './options.js';
 import { parseRetryAfter, RETRY_AFTER_STATUS, RETRYABLE_STATUS } from './retry-policy.js';
 import { USER_AGENT } from './version.js';
 
-/** What a transport needs from the options; plain data, so it can cross into a worker thread. */
+/** What a transport needs from the options. */
 export type TransportConfig = Pick<
   ResolvedOptions,
   'origin' | 'pathPrefix' | 'transport' | 'apiKey' | 'accessToken' | 'concurrency' | 'timeoutMs'
 >;
 
-/** Sends one attempt of one event. Implemented in-thread (Transport) and over a worker (WorkerTransport). */
+/** Sends attempts of prebuilt bodies; the dispatcher's only view of HTTP. */
 export interface EventTransport {
-  send(event: QueuedEvent, signal: AbortSignal): Promise<AttemptOutcome>;
+  /** Sends one attempt of a prebuilt JSON body; calls `done` exactly once, never throws. */
+  send(body: string, done: (outcome: AttemptOutcome) => void): void;
+  /** Ends every attempt in flight now; each calls its `done` with a retry outcome whose error is `reason`. */
+  abortAll(reason: string): void;
   close(force: boolean): Promise<void>;
 }
 
@@ -55,19 +58,18 @@ export class Transport implements EventTransport {
   readonly #pool: Pool;
   readonly #path: string;
   readonly #headers: Record<string, string>;
-  readonly #transport: 'sdk' | 'rest';
 
   readonly #redact: (text: string) => string;
 
   constructor(options: TransportConfig, redact: (text: string) => string) {
     this.#redact = redact;
+    this.#timeoutMs = options.timeoutMs;
     this.#pool = new Pool(options.origin, {
       connections: options.concurrency,
       pipelining: 1,
       keepAliveTimeout: 10_000,
       connect: { timeout: options.timeoutMs },
     });
-    this.#transport = options.transport;
     this.#path = `${options.pathPrefix}${options.transport === 'rest' ? '/api/v1/usage' : '/api/v1/sdk/track'}`;
     this.#headers = {
       'content-type': 'application/json',
@@ -78,15 +80,37 @@ export class Transport implements EventTransport {
     else this.#headers['x-api-key'] = options.apiKey as string;
   }
 
-  async send(event: QueuedEvent, signal: AbortSignal): Promise<AttemptOutcome> {
-    if (event.body === undefined) event.body = buildBody(event, this.#transport);
+  readonly #controllers = new Set<AbortController>();
+  readonly #timeoutMs: number;
+
+  send(body: string, done: (outcome: AttemptOutcome) => void): void {
+    const controller = new AbortController();
+    this.#controllers.add(controller);
+    const timer = setTimeout(
+      () => controller.abort(new Error(`timeout after ${this.#timeoutMs} ms`)),
+      this.#timeoutMs,
+    );
+    timer.unref();
+    const end = (outcome: AttemptOutcome) => {
+      clearTimeout(timer);
+      this.#controllers.delete(controller);
+      done(outcome);
+    };
+    this.#attempt(body, controller.signal).then(end, (error) => end({ kind: 'retry', error: String(error) }));
+  }
+
+  abortAll(reason: string): void {
+    for (const controller of this.#controllers) controller.abort(new Error(reason));
+  }
+
+  async #attempt(body: string, signal: AbortSignal): Promise<AttemptOutcome> {
     let response: Awaited<ReturnType<Pool['request']>>;
     try {
       response = await this.#pool.request({
         method: 'POST',
         path: this.#path,
         headers: this.#headers,
-        body: event.body,
+        body,
         signal,
       });
     } catch (error) {

@@ -1,3 +1,5 @@
+import type { Outbox } from './outbox.js';
+
 /** How a Fluxrate meter combines events. */
 export type Aggregation = 'SUM' | 'MAX' | 'UNIQUE_COUNT' | 'LAST';
 
@@ -86,11 +88,10 @@ export interface TrackerOptions<M extends string = string> {
    */
   aggregate?: { windowMs: number; meters?: string[] };
   /**
-   * Where HTTP attempts run: `thread` (the main thread, over one undici Pool) or `worker` (a worker
-   * thread; the main thread only hands over prebuilt bodies). Retries, accounting and shutdown stay on
-   * the main thread either way. Default: `thread` (see bench/README.md for the measurement).
+   * Where accepted events wait until they are delivered: any `Outbox` (e.g. `redisOutbox()` from
+   * `@fluxrate/redis`). Default: in memory, or SQLite when `spool` is set. Not combinable with `spool`.
    */
-  delivery?: 'thread' | 'worker';
+  outbox?: Outbox;
 }
 
 /** What `track()` accepts. */
@@ -156,6 +157,8 @@ export interface TrackerStats {
   aggregated: number;
   /** Events replayed from the spool at start. */
   replayed: number;
+  /** Events another process delivers (an outbox shared through storage, e.g. Redis with `consume: false`). */
+  handedOff: number;
 }
 
 export interface FlushOptions {

@@ -23,7 +23,7 @@ export function encodeEvent(event: QueuedEvent): string[] {
     event.idempotencyKey,
   ];
   if (event.metadataJson !== undefined) fields.push('metadata', event.metadataJson);
-  if (event.body !== undefined) fields.push('body', event.body);
+  if (event.body) fields.push('body', event.body);
   return fields;
 }
 

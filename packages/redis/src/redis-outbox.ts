@@ -106,12 +106,17 @@ export class RedisOutbox implements Outbox {
       if (this.#ids.has(id)) continue; // already held here (our own entry, idle too long)
       const decoded = decodeEntry(fields);
       if (!decoded) {
-        host.fault('redis-entry', new Error(`stream entry ${id} is not a Fluxrate event; removed`));
+        // Not ours to deliver: dead-lettered raw, and removed so it cannot block the group.
+        host.corrupt(
+          JSON.stringify({ stream: this.options.stream, id, fields }),
+          new Error(`stream entry ${id} is not a Fluxrate event`),
+        );
         this.#consumer!.ack(id);
         continue;
       }
       const event = host.revive(decoded.stored, false);
-      if (decoded.body !== undefined && event.body === undefined) event.body = decoded.body;
+      // The body built once at admission is sent verbatim, as the appending process built it.
+      if (decoded.body) event.body = decoded.body;
       this.#held.set(event, id);
       this.#ids.add(id);
       this.#ready.push(event);
@@ -135,7 +140,6 @@ export class RedisOutbox implements Outbox {
   }
 
   nextDueAt(): number | undefined {
-    if (this.#ready.length > 0) return Date.now();
     let next: number | undefined;
     for (const at of this.#waiting.values()) if (next === undefined || at < next) next = at;
     return next;
@@ -159,6 +163,10 @@ export class RedisOutbox implements Outbox {
       this.#consumer!.ack(id);
     }
     this.#consumer!.notifyRoom();
+  }
+
+  hasten(at: number): void {
+    for (const [event, due] of this.#waiting) if (due > at) this.#waiting.set(event, at);
   }
 
   get size(): number {

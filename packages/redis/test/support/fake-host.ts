@@ -5,7 +5,7 @@ let counter = 0;
 /** A test event as admission builds it (key fixed, body not yet built). */
 export function event(customerId = 'acme', quantity = 1): QueuedEvent {
   counter++;
-  return {
+  const e: QueuedEvent = {
     meter: {
       name: 'api_calls',
       token: '11111111-2222-4333-8444-555555555555',
@@ -17,12 +17,15 @@ export function event(customerId = 'acme', quantity = 1): QueuedEvent {
     timestamp: 1_700_000_000_000 + counter,
     idempotencyKey: `evt_${process.pid}_${counter}_${Math.random().toString(36).slice(2)}`,
     metadataJson: counter % 2 === 0 ? '{"region":"eu"}' : undefined,
+    unique: true,
     attempts: 0,
     firstAttemptAt: 0,
     notBefore: 0,
     generation: 0,
-    body: undefined,
+    body: '',
   };
+  e.body = JSON.stringify({ customer_external_id: customerId, quantity, idempotency_key: e.idempotencyKey });
+  return e;
 }
 
 /** A tiny host recording every call the outbox makes, standing in for the tracker. */
@@ -43,11 +46,12 @@ export class FakeHost implements OutboxHost {
       timestamp: stored.timestamp,
       idempotencyKey: stored.idempotencyKey,
       metadataJson: stored.metadataJson,
+      unique: true,
       attempts: 0,
       firstAttemptAt: 0,
       notBefore: 0,
       generation: 0,
-      body: undefined,
+      body: '',
     };
   }
   wake(): void {
@@ -59,6 +63,10 @@ export class FakeHost implements OutboxHost {
   }
   dropped(events: QueuedEvent[]): void {
     this.droppedEvents.push(...events);
+  }
+  readonly corrupted: string[] = [];
+  corrupt(raw: string): void {
+    this.corrupted.push(raw);
   }
   fault(kind: string, error: unknown): void {
     this.faults.push({ kind, error });

@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { QueuedEvent } from './event.js';
+import type { Outbox } from './outbox.js';
 
 interface Group {
   event: QueuedEvent;
-  /** Idempotency keys of the inputs already merged (a request key seen twice in a window counts once). */
-  inputs: Set<string>;
+  /** Keys of the held inputs (durable outbox only), deleted when the window's aggregate is stored. */
+  inputs: string[] | undefined;
 }
 
 interface Window {
@@ -18,35 +19,42 @@ interface Window {
 const digest = (text: string): string => createHash('sha256').update(text).digest('base64url').slice(0, 22);
 
 /**
- * Exact pre-aggregation: events are combined per wall-clock window and group (meter, customer,
- * metadata) and released as one event per group, preserving the meter's aggregation:
- * SUM sums, MAX keeps the maximum, LAST keeps the latest by timestamp, UNIQUE_COUNT keeps one event
- * per distinct metadata (which carries `user_id`). Keys are `agg_{instance}_{window}_{part}_{group}`:
- * deterministic for a tracker instance, unique across instances and restarts.
+ * Exact pre-aggregation, the optional stage between admission and the outbox. Only events whose keys
+ * are unique by construction enter it (a caller's key must stay dedupable, so those go to the outbox
+ * as they are). Inputs combine per wall-clock window and group (meter, customer, metadata) into one
+ * event per group, preserving the meter's aggregation: SUM sums, MAX keeps the maximum, LAST keeps the
+ * latest by timestamp, UNIQUE_COUNT keeps one event per distinct metadata (which carries `user_id`).
+ * Aggregate keys are `agg_{instance}_{window}_{part}_{group}`: fixed once made, unique across instances
+ * and restarts. With a durable outbox (`hold`/`release`) every input is stored until its window's
+ * aggregate replaces it in one transaction, so a kill loses nothing and doubles nothing.
  */
-export class Aggregator {
+export class AggregationStage {
   readonly windowMs: number;
   readonly #instance = randomUUID().slice(0, 13);
   readonly #windows = new Map<number, Window>();
-  /** Window instances opened by this aggregator: a window closed early and reopened gets a new number. */
   #sequence = 0;
-  readonly #release: (event: QueuedEvent) => void;
-  readonly #maxGroups: number;
+  readonly #outbox: Outbox;
+  readonly #durable: boolean;
+  /** Gives an aggregate its body and counts it as outstanding before it enters the outbox. */
+  readonly #finalize: (event: QueuedEvent) => void;
   #groups = 0;
   merged = 0;
 
-  constructor(windowMs: number, maxGroups: number, release: (event: QueuedEvent) => void) {
+  constructor(windowMs: number, outbox: Outbox, finalize: (event: QueuedEvent) => void) {
     this.windowMs = windowMs;
-    this.#maxGroups = maxGroups;
-    this.#release = release;
+    this.#outbox = outbox;
+    this.#durable = typeof outbox.hold === 'function' && typeof outbox.release === 'function';
+    this.#finalize = finalize;
   }
 
+  /** Open groups: each becomes one outbox event when its window closes, so admission counts them in the bound. */
   get openGroups(): number {
     return this.#groups;
   }
 
-  /** `uniqueKey`: the input's key cannot repeat, so it need not be remembered for deduplication. */
-  add(event: QueuedEvent, uniqueKey = false): void {
+  /** `stored`: the input is already held by the outbox (recovered after a restart). */
+  add(event: QueuedEvent, stored = false): void {
+    if (this.#durable && !stored) this.#outbox.hold!(event);
     const start = event.timestamp - (event.timestamp % this.windowMs);
     let window = this.#windows.get(start);
     if (!window) {
@@ -61,15 +69,14 @@ export class Aggregator {
         ...event,
         timestamp: event.meter.aggregation === 'LAST' ? event.timestamp : start,
       };
-      window.groups.set(groupKey, { event: copy, inputs: new Set(uniqueKey ? [] : [event.idempotencyKey]) });
+      window.groups.set(groupKey, {
+        event: copy,
+        inputs: this.#durable ? [event.idempotencyKey] : undefined,
+      });
       this.#groups++;
-      if (this.#groups >= this.#maxGroups) this.closeAll();
       return;
     }
-    if (!uniqueKey) {
-      if (group.inputs.has(event.idempotencyKey)) return;
-      group.inputs.add(event.idempotencyKey);
-    }
+    group.inputs?.push(event.idempotencyKey);
     this.merged++;
     const target = group.event;
     switch (event.meter.aggregation) {
@@ -90,7 +97,7 @@ export class Aggregator {
     }
   }
 
-  /** Closes every open window now (flush, shutdown, or the group cap). */
+  /** Closes every open window now (flush, shutdown). */
   closeAll(): void {
     for (const window of [...this.#windows.values()]) this.#close(window);
   }
@@ -104,14 +111,19 @@ export class Aggregator {
   #close(window: Window): void {
     if (window.timer) clearTimeout(window.timer);
     this.#windows.delete(window.start);
-    const part = window.part;
+    const aggregates: QueuedEvent[] = [];
+    const inputs: string[] = [];
     for (const [groupKey, group] of window.groups) {
       const event = group.event;
-      event.idempotencyKey = `agg_${this.#instance}_${window.start}_${part}_${digest(groupKey)}`;
-      event.body = undefined;
-      this.#release(event);
+      event.idempotencyKey = `agg_${this.#instance}_${window.start}_${window.part}_${digest(groupKey)}`;
+      event.unique = true;
+      this.#finalize(event);
+      aggregates.push(event);
+      if (group.inputs) for (const key of group.inputs) inputs.push(key);
     }
     this.#groups -= window.groups.size;
+    if (this.#durable) this.#outbox.release!(inputs, aggregates);
+    else for (const event of aggregates) this.#outbox.append(event);
   }
 
   stop(): void {

@@ -1,0 +1,105 @@
+import type { AggregationStage } from './aggregation.js';
+import { FluxrateValidationError } from './errors.js';
+import type { QueuedEvent } from './event.js';
+import type { Ledger } from './ledger.js';
+import type { ResolvedOptions } from './options.js';
+import type { Outbox } from './outbox.js';
+import { buildBody } from './transport.js';
+import type { TrackEvent } from './types.js';
+import { kUniqueKey } from './unique-key.js';
+import {
+  checkId,
+  checkMetadata,
+  checkQuantity,
+  checkTimestamp,
+  newEventKey,
+  resolveMeter,
+} from './validate-event.js';
+
+/**
+ * The front of the data path, all synchronous and I/O-free: validates an input (naming the field at
+ * fault), fixes its idempotency key, builds its body once, applies the bound (`maxQueueSize` counts the
+ * outbox and open aggregation groups), and hands it to the aggregation stage or the outbox.
+ */
+export class Admission {
+  readonly #options: ResolvedOptions;
+  readonly #ledger: Ledger;
+  readonly #outbox: Outbox;
+  readonly #onAppend: () => void;
+  stage: AggregationStage | undefined;
+  open = true;
+
+  constructor(options: ResolvedOptions, ledger: Ledger, outbox: Outbox, onAppend: () => void) {
+    this.#options = options;
+    this.#ledger = ledger;
+    this.#outbox = outbox;
+    this.#onAppend = onAppend;
+  }
+
+  /** Events held: in the outbox, plus open aggregation groups (each becomes one event). */
+  get held(): number {
+    return this.#outbox.size + (this.stage?.openGroups ?? 0);
+  }
+
+  track(input: TrackEvent): void {
+    const event = this.#validate(input);
+    const meter = event.meter.name;
+    if (!this.open) return this.#ledger.dropped(event, 'after-shutdown', false);
+    const allow = this.#options.allowCustomer;
+    if (allow && !allow(event.customerId)) {
+      return this.#ledger.skip({ reason: 'not-allowed', meter, customerId: event.customerId });
+    }
+    if (this.#options.disabled)
+      return this.#ledger.skip({ reason: 'disabled', meter, customerId: event.customerId });
+    if (this.held >= this.#options.maxQueueSize) return this.#ledger.dropped(event, 'overflow', false);
+    this.#ledger.accept(event);
+    const aggregate = this.#options.aggregate;
+    // A caller's key (an order id, a client Idempotency-Key) must reach Fluxrate as it is, so Fluxrate can
+    // dedupe it across windows, restarts and instances: only keys unique by construction are merged.
+    if (this.stage && event.unique && (!aggregate?.meters || aggregate.meters.has(meter))) {
+      this.stage.add(event);
+      return;
+    }
+    this.enqueue(event);
+  }
+
+  /** Puts an accepted event (or a closed window's aggregate) into the outbox with its body. */
+  enqueue(event: QueuedEvent): void {
+    this.finalize(event);
+    this.#outbox.append(event);
+  }
+
+  /** Body built once, counted as outstanding for flush; the dispatcher runs on a later turn. */
+  finalize = (event: QueuedEvent): void => {
+    this.build(event);
+    this.#ledger.enqueued(event);
+    this.#onAppend();
+  };
+
+  build(event: QueuedEvent): void {
+    event.body = buildBody(event, this.#options.transport);
+  }
+
+  #validate(input: TrackEvent): QueuedEvent {
+    if (typeof input !== 'object' || input === null) {
+      throw new FluxrateValidationError('event', 'track() expects an event object');
+    }
+    const meter = resolveMeter(this.#options.meters, input.meter);
+    const generated = input.idempotencyKey === undefined;
+    return {
+      meter,
+      customerId: checkId('customerId', input.customerId),
+      quantity: checkQuantity(input.quantity),
+      timestamp: checkTimestamp(input.timestamp, Date.now()),
+      idempotencyKey: generated ? newEventKey() : checkId('idempotencyKey', input.idempotencyKey),
+      metadataJson: checkMetadata(input.metadata, meter),
+      // Keys generated here or from the route meter's request UUID cannot repeat.
+      unique: generated || (input as { [kUniqueKey]?: boolean })[kUniqueKey] === true,
+      attempts: 0,
+      firstAttemptAt: 0,
+      notBefore: 0,
+      generation: 0,
+      body: '',
+    };
+  }
+}

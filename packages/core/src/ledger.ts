@@ -1,0 +1,232 @@
+import { DeadLetterSink } from './dead-letter.js';
+import { TypedEmitter } from './emitter.js';
+import { type QueuedEvent, toUsageEvent } from './event.js';
+import { FlushGenerations } from './flush-generations.js';
+import type { ResolvedOptions } from './options.js';
+import type { DropReason, FailReason, TrackerEvents, TrackerStats } from './types.js';
+import { WarnOnce } from './warn-once.js';
+
+/**
+ * The end of the data path: accounting (every accepted event ends delivered, failed or dropped, each
+ * counted and emitted), the dead-letter file, flush generations, and the problems surfaced to the app
+ * (logger, else a process warning once per problem).
+ */
+export class Ledger {
+  readonly emitter: TypedEmitter;
+  readonly generations = new FlushGenerations();
+  readonly counts = {
+    tracked: 0,
+    delivered: 0,
+    retried: 0,
+    failed: 0,
+    dropped: 0,
+    skipped: 0,
+    errors: 0,
+    replayed: 0,
+    handedOff: 0,
+  };
+  readonly #options: ResolvedOptions;
+  readonly #warn: WarnOnce;
+  readonly #deadLetter: DeadLetterSink | undefined;
+  #lastOverflowLog = 0;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(
+    options: ResolvedOptions,
+    readonly redact: (text: string) => string,
+    readonly isIdle: () => boolean,
+    readonly currentStats: () => TrackerStats,
+  ) {
+    this.#options = options;
+    this.emitter = new TypedEmitter(options.logger);
+    this.#warn = new WarnOnce(options.logger);
+    if (options.deadLetterFile) this.#deadLetter = new DeadLetterSink(options.deadLetterFile);
+  }
+
+  /** An input accepted by `track()` (it enters the outbox itself, or an aggregate does). */
+  accept(_event: QueuedEvent): void {
+    this.counts.tracked++;
+  }
+
+  /** An event entering the outbox: outstanding until it settles, so a flush waits for it. */
+  enqueued(event: QueuedEvent): void {
+    event.generation = this.generations.add();
+  }
+
+  /** An event an earlier process left in durable storage, now outstanding here. */
+  adopt(event: QueuedEvent): void {
+    this.counts.replayed++;
+    event.generation = this.generations.add();
+  }
+
+  delivered(event: QueuedEvent, status: number): void {
+    this.counts.delivered++;
+    if (this.emitter.has('delivered')) {
+      this.emitter.emit('delivered', {
+        event: toUsageEvent(event),
+        status,
+        attempts: event.attempts,
+        latencyMs: Date.now() - event.timestamp,
+      });
+    }
+    this.#settled(event);
+  }
+
+  retried(event: QueuedEvent, delayMs: number, status: number | undefined, error: string | undefined): void {
+    this.counts.retried++;
+    if (!this.emitter.has('retry')) return;
+    this.emitter.emit('retry', {
+      event: toUsageEvent(event),
+      attempt: event.attempts,
+      delayMs,
+      ...(status === undefined ? {} : { status }),
+      ...(error === undefined ? {} : { error: this.redact(error) }),
+    });
+  }
+
+  failed(event: QueuedEvent, reason: FailReason, status: number | undefined, rawDetail: string): void {
+    this.counts.failed++;
+    const detail = this.redact(rawDetail);
+    const meter = event.meter.name;
+    if (status === 401 || status === 403) this.#warnAuth(status, detail);
+    this.#options.logger.warn?.(
+      { reason, status, detail, meter, idempotencyKey: event.idempotencyKey },
+      'fluxrate: usage event failed',
+    );
+    // 401/403 were just raised as an auth problem; anything else is said once per reason, status and meter.
+    this.#warn.unheard(
+      status === 401 || status === 403 ? 'auth' : `failed:${reason}:${status}:${meter}`,
+      'FLUXRATE_EVENT_FAILED',
+      `fluxrate: usage events for meter '${meter}' are failing (${reason}${status ? `, HTTP ${status}` : ''}: ${detail.slice(0, 200)})`,
+      this.emitter.has('failed'),
+    );
+    const usage = toUsageEvent(event);
+    const statusField = status === undefined ? {} : { status };
+    this.emitter.emit('failed', { event: usage, reason, ...statusField, detail, attempts: event.attempts });
+    this.#deadLetter?.write({ reason, ...statusField, detail, attempts: event.attempts, event: usage });
+    this.#settled(event);
+  }
+
+  /** `counted`: the event was accepted and is outstanding (false for an overflow or after-shutdown refusal). */
+  dropped(event: QueuedEvent, reason: DropReason, counted: boolean, log = true): void {
+    this.counts.dropped++;
+    const usage = toUsageEvent(event);
+    if (log && reason === 'overflow') {
+      const now = Date.now();
+      if (now - this.#lastOverflowLog > 1000) {
+        this.#lastOverflowLog = now;
+        this.#options.logger.warn?.({ reason, meter: usage.meter }, 'fluxrate: usage event dropped');
+      }
+    } else if (log)
+      this.#options.logger.warn?.({ reason, meter: usage.meter }, 'fluxrate: usage event dropped');
+    this.#warn.unheard(
+      `dropped:${reason}`,
+      'FLUXRATE_EVENT_DROPPED',
+      `fluxrate: usage events are being dropped (${reason}); listen to 'dropped' or pass a logger`,
+      this.emitter.has('dropped'),
+    );
+    this.emitter.emit('dropped', { event: usage, reason });
+    this.#deadLetter?.write({ reason, attempts: event.attempts, event: usage });
+    if (counted) this.#settled(event);
+  }
+
+  /** Events another process will deliver (storage confirmed them): settled for this process. */
+  handedOff(events: QueuedEvent[]): void {
+    for (const event of events) {
+      this.counts.handedOff++;
+      this.#settled(event);
+    }
+  }
+
+  error(problem: TrackerEvents['error']): void {
+    this.counts.errors++;
+    const reason = this.redact(problem.reason);
+    this.#options.logger.warn?.(
+      { route: problem.route, meter: problem.meter, reason },
+      'fluxrate: usage not billed',
+    );
+    this.#warn.unheard(
+      `error:${problem.route}:${problem.meter}:${reason.slice(0, 120)}`,
+      'FLUXRATE_NOT_BILLED',
+      `fluxrate: usage not billed${problem.route ? ` on ${problem.route}` : ''}${problem.meter ? ` (meter ${problem.meter})` : ''}: ${reason}`,
+      this.emitter.has('error'),
+    );
+    this.emitter.emit('error', { ...problem, reason });
+  }
+
+  skip(skip: TrackerEvents['skipped']): void {
+    this.counts.skipped++;
+    this.#options.logger.debug?.(skip, 'fluxrate: usage skipped');
+    this.emitter.emit('skipped', skip);
+  }
+
+  /** A storage fault the tracker survives: said once per kind, counted, emitted. */
+  fault(kind: string, error: unknown): void {
+    this.counts.errors++;
+    const reason = this.redact(`${kind}: ${error instanceof Error ? error.message : String(error)}`);
+    this.#warn.raise(
+      `fault:${kind}`,
+      'FLUXRATE_STORAGE',
+      `fluxrate: ${reason}; continuing in memory`,
+      { kind },
+      'error',
+    );
+    this.emitter.emit('error', { reason, error });
+  }
+
+  corrupt(raw: string, error: unknown): void {
+    this.fault('corrupt stored event moved to the dead-letter file', error);
+    this.#deadLetter?.writeRaw({ reason: 'corrupt', raw: this.redact(raw) });
+  }
+
+  /** Events left at the shutdown deadline: each emitted and dead-lettered, without a log line each. */
+  leftAtDeadline(events: QueuedEvent[]): void {
+    for (const event of events) this.dropped(event, 'shutdown-deadline', true, false);
+  }
+
+  /** One line for everything the deadline left (never one per event). */
+  summarizeLeft(count: number, kept: boolean): void {
+    if (count === 0) return;
+    const where = kept ? 'kept in the outbox for the next start' : 'not delivered';
+    const file = this.#deadLetter ? `; each written to ${this.#deadLetter.file}` : '';
+    this.#warn.raise(
+      'shutdown-left',
+      'FLUXRATE_SHUTDOWN_LEFT',
+      `fluxrate: the shutdown deadline left ${count} usage events (${where}${file})`,
+      { pending: count },
+    );
+  }
+
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Called whenever an attempt ends: wakes shutdown and emits `drained` once nothing is outstanding. */
+  checkIdle(): void {
+    if (!this.isIdle()) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+    if (this.emitter.has('drained')) this.emitter.emit('drained', this.currentStats());
+  }
+
+  close(): Promise<void> {
+    return this.#deadLetter?.close() ?? Promise.resolve();
+  }
+
+  #settled(event: QueuedEvent): void {
+    this.generations.settle(event.generation);
+  }
+
+  #warnAuth(status: number, detail: string): void {
+    const what = status === 401 ? 'rejected the API key' : 'refused the API key (missing scope usage.write?)';
+    this.#warn.raise(
+      'auth',
+      'FLUXRATE_AUTH',
+      `fluxrate: Fluxrate ${what} (HTTP ${status}: ${detail}). Usage events are failing: check FLUXRATE_API_KEY.`,
+      { status, detail },
+      'error',
+    );
+  }
+}

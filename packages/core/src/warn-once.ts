@@ -1,0 +1,40 @@
+import type { Logger } from './types.js';
+
+const MAX_REMEMBERED = 1_000;
+
+/**
+ * Surfaces a problem to the one who can fix it: the logger at `level` when the app gave one, else a
+ * process warning (`process.emitWarning` with a `FLUXRATE_…` code, as Node's own warnings), each distinct
+ * problem once. The set of problems seen is bounded.
+ */
+export class WarnOnce {
+  readonly #seen = new Set<string>();
+  readonly #logger: Logger;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  /** Returns true when this is the first time `key` was raised. */
+  raise(
+    key: string,
+    code: string,
+    message: string,
+    fields: object = {},
+    level: 'warn' | 'error' = 'warn',
+  ): boolean {
+    if (this.#seen.has(key)) return false;
+    if (this.#seen.size < MAX_REMEMBERED) this.#seen.add(key);
+    const log = this.#logger[level];
+    if (log) log.call(this.#logger, fields, message);
+    else process.emitWarning(message, { code });
+    return true;
+  }
+
+  /** A process warning only when the app has neither a logger nor a listener for the problem. */
+  unheard(key: string, code: string, message: string, listened: boolean): void {
+    if (listened || this.#logger.warn || this.#logger.error || this.#seen.has(key)) return;
+    if (this.#seen.size < MAX_REMEMBERED) this.#seen.add(key);
+    process.emitWarning(message, { code });
+  }
+}
