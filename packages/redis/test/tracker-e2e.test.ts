@@ -37,10 +37,16 @@ describe.skipIf(skip)('createTracker({ outbox: redisOutbox() }) end to end again
   };
 
   it('apps that only append and two consumers bill every event exactly once through 30% faults', async () => {
-    fx = await startLocalServer({ meters: { api_calls: {} }, faults: { 503: 0.2, resetAfter: 0.1 }, seed: 7 });
+    fx = await startLocalServer({
+      meters: { api_calls: {} },
+      faults: { 503: 0.2, resetAfter: 0.1 },
+      seed: 7,
+    });
     const stream = `e2e:${++n}`;
     const apps = [0, 1].map(() => tracker(redisOutbox({ redis: redis.url, stream, consume: false })));
-    const consumers = [0, 1].map(() => tracker(redisOutbox({ redis: redis.url, stream, claimIdleMs: 2_000 })));
+    const consumers = [0, 1].map(() =>
+      tracker(redisOutbox({ redis: redis.url, stream, claimIdleMs: 2_000 })),
+    );
     const total = 2_000;
     for (let i = 0; i < total; i++) {
       apps[i % 2]!.track({ meter: 'api_calls', customerId: `c${i % 3}`, quantity: 1 });
