@@ -111,7 +111,7 @@ describe.skipIf(skip)(
       const accepted = () => apps.reduce((sum, a) => sum + Number(a.proc.last('tick')?.upTo ?? 0), 0);
       // Chaos until the apps accepted TARGET events (at least MIN_MS, so every kind of kill happens).
       while (Date.now() - started < MIN_MS || (accepted() < TARGET && Date.now() - started < 60_000)) {
-        await sleep(2_000);
+        await sleep(1_500);
         const sinceStart = Date.now() - started;
         if (!redisRestartedAt && sinceStart > MIN_MS / 2) {
           // Redis killed (no shutdown save) and back: with appendfsync always nothing confirmed is lost.
