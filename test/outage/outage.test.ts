@@ -116,7 +116,8 @@ describe('Fluxrate outage in the middle of load', () => {
     fx = await startFluxrate();
     const maxQueueSize = 100;
     const logger = capturingLogger();
-    const tracker = trackerFor(fx, { maxQueueSize, logger, timeoutMs: 1_000 });
+    // coalesce: false, to prove the drop path itself (with the default, these events are coalesced, not dropped).
+    const tracker = trackerFor(fx, { maxQueueSize, logger, timeoutMs: 1_000, coalesce: false });
     const dropped: { event: UsageEvent; reason: DropReason }[] = [];
     tracker.on('dropped', (e) => dropped.push(e));
     const app = await startApp('express', { tracker });

@@ -27,6 +27,8 @@ export class Admission {
   readonly #outbox: Outbox;
   readonly #onAppend: () => void;
   stage: AggregationStage | undefined;
+  /** Exact coalescing past the high-water mark (the same rules as aggregation, on by default). */
+  coalescer: AggregationStage | undefined;
   open = true;
 
   constructor(options: ResolvedOptions, ledger: Ledger, outbox: Outbox, onAppend: () => void) {
@@ -38,7 +40,7 @@ export class Admission {
 
   /** Events held: in the outbox, plus open aggregation groups (each becomes one event). */
   get held(): number {
-    return this.#outbox.size + (this.stage?.openGroups ?? 0);
+    return this.#outbox.size + (this.stage?.openGroups ?? 0) + (this.coalescer?.openGroups ?? 0);
   }
 
   track(input: TrackEvent): void {
@@ -51,16 +53,23 @@ export class Admission {
     }
     if (this.#options.disabled)
       return this.#ledger.skip({ reason: 'disabled', meter, customerId: event.customerId });
-    if (this.held >= this.#options.maxQueueSize) return this.#ledger.dropped(event, 'overflow', false);
-    this.#ledger.accept(event);
-    const aggregate = this.#options.aggregate;
     // A caller's key (an order id, a client Idempotency-Key) must reach Fluxrate as it is, so Fluxrate can
     // dedupe it across windows, restarts and instances: only keys unique by construction are merged.
-    if (this.stage && event.unique && (!aggregate?.meters || aggregate.meters.has(meter))) {
-      this.stage.add(event);
-      return;
+    const aggregate = this.#options.aggregate;
+    const stage =
+      this.stage && event.unique && (!aggregate?.meters || aggregate.meters.has(meter))
+        ? this.stage
+        : undefined;
+    const held = this.held;
+    const coalescer = !stage && event.unique && held >= this.#options.coalesceAt ? this.coalescer : undefined;
+    const into = stage ?? coalescer;
+    // At the bound only an input that merges into an open group (costing no memory) is still accepted.
+    if (held >= this.#options.maxQueueSize && !into?.merges(event)) {
+      return this.#ledger.dropped(event, 'overflow', false);
     }
-    this.enqueue(event);
+    this.#ledger.accept(event);
+    if (into) into.add(event);
+    else this.enqueue(event);
   }
 
   /** Puts an accepted event (or a closed window's aggregate) into the outbox with its body. */

@@ -13,8 +13,13 @@ interface Window {
   /** Sequence number of this window instance: a window reopened after an early close gets fresh keys. */
   part: number;
   groups: Map<string, Group>;
+  /** Inputs added to this window. */
+  inputs: number;
   timer: NodeJS.Timeout | undefined;
 }
+
+const groupKeyOf = (event: QueuedEvent): string =>
+  `${event.meter.token}\u0000${event.customerId}\u0000${event.metadataJson ?? ''}`;
 
 const digest = (text: string): string => createHash('sha256').update(text).digest('base64url').slice(0, 22);
 
@@ -39,6 +44,8 @@ export class AggregationStage {
   readonly #finalize: (event: QueuedEvent) => void;
   #groups = 0;
   merged = 0;
+  /** Called when a window closes, with how many inputs became how many events. */
+  onClose: ((inputs: number, events: number) => void) | undefined;
 
   constructor(windowMs: number, outbox: Outbox, finalize: (event: QueuedEvent) => void) {
     this.windowMs = windowMs;
@@ -52,17 +59,24 @@ export class AggregationStage {
     return this.#groups;
   }
 
+  /** True when the input would merge into an open group (so it costs no memory). */
+  merges(event: QueuedEvent): boolean {
+    const window = this.#windows.get(event.timestamp - (event.timestamp % this.windowMs));
+    return window?.groups.has(groupKeyOf(event)) === true;
+  }
+
   /** `stored`: the input is already held by the outbox (recovered after a restart). */
   add(event: QueuedEvent, stored = false): void {
     if (this.#durable && !stored) this.#outbox.hold!(event);
     const start = event.timestamp - (event.timestamp % this.windowMs);
     let window = this.#windows.get(start);
     if (!window) {
-      window = { start, part: this.#sequence++, groups: new Map(), timer: undefined };
+      window = { start, part: this.#sequence++, groups: new Map(), inputs: 0, timer: undefined };
       this.#windows.set(start, window);
       this.#arm(window);
     }
-    const groupKey = `${event.meter.token}\u0000${event.customerId}\u0000${event.metadataJson ?? ''}`;
+    window.inputs++;
+    const groupKey = groupKeyOf(event);
     const group = window.groups.get(groupKey);
     if (!group) {
       const copy: QueuedEvent = {
@@ -122,6 +136,7 @@ export class AggregationStage {
       if (group.inputs) for (const key of group.inputs) inputs.push(key);
     }
     this.#groups -= window.groups.size;
+    this.onClose?.(window.inputs, aggregates.length);
     if (this.#durable) this.#outbox.release!(inputs, aggregates);
     else for (const event of aggregates) this.#outbox.append(event);
   }

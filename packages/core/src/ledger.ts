@@ -130,6 +130,17 @@ export class Ledger {
     if (counted) this.#settled(event);
   }
 
+  /** A coalescing window closed: said once (the backlog is past the high-water mark), emitted each time. */
+  coalesced(events: number, into: number): void {
+    this.#warn.raise(
+      'coalescing',
+      'FLUXRATE_COALESCING',
+      'fluxrate: the delivery backlog passed its high-water mark: events are being coalesced exactly (see the coalesce option)',
+      { events, into },
+    );
+    this.emitter.emit('coalesced', { events, into });
+  }
+
   /** Events another process will deliver (storage confirmed them): settled for this process. */
   handedOff(events: QueuedEvent[]): void {
     for (const event of events) {

@@ -38,6 +38,9 @@ export interface ResolvedOptions {
   deadLetterFile: string | undefined;
   aggregate: { windowMs: number; meters: Set<string> | undefined } | undefined;
   outbox: Outbox | undefined;
+  /** Backlog size (events held) from which events with keys unique by construction are coalesced. */
+  coalesceAt: number;
+  coalesceWindowMs: number;
 }
 
 function parseAggregate(raw: unknown): ResolvedOptions['aggregate'] {
@@ -55,6 +58,38 @@ function parseAggregate(raw: unknown): ResolvedOptions['aggregate'] {
     throw new FluxrateConfigError('aggregate.meters', 'must be an array of meter names');
   }
   return { windowMs, meters: meters === undefined ? undefined : new Set(meters as string[]) };
+}
+
+function parseCoalesce(raw: unknown, maxQueueSize: number): { at: number; windowMs: number } {
+  if (raw === false) return { at: Number.POSITIVE_INFINITY, windowMs: 1_000 };
+  const fallback = { at: Math.max(1, Math.floor(maxQueueSize / 10)), windowMs: 1_000 };
+  if (raw === undefined) return fallback;
+  if (typeof raw !== 'object' || raw === null) {
+    throw new FluxrateConfigError('coalesce', 'must be false or { highWater?, windowMs? }');
+  }
+  const { highWater, windowMs } = raw as { highWater?: unknown; windowMs?: unknown };
+  if (
+    highWater !== undefined &&
+    (typeof highWater !== 'number' || !Number.isInteger(highWater) || highWater < 1)
+  ) {
+    throw new FluxrateConfigError(
+      'coalesce.highWater',
+      `must be a positive integer, got ${describe(highWater)}`,
+    );
+  }
+  if (
+    windowMs !== undefined &&
+    (typeof windowMs !== 'number' || !Number.isInteger(windowMs) || windowMs < 100)
+  ) {
+    throw new FluxrateConfigError(
+      'coalesce.windowMs',
+      `must be an integer >= 100 (ms), got ${describe(windowMs)}`,
+    );
+  }
+  return {
+    at: (highWater as number | undefined) ?? fallback.at,
+    windowMs: (windowMs as number | undefined) ?? 1_000,
+  };
 }
 
 const OUTBOX_METHODS = ['open', 'append', 'lease', 'nextDueAt', 'settle', 'evict', 'close'] as const;
@@ -203,6 +238,7 @@ export const TRACKER_KEYS: ReadonlySet<string> = new Set([
   'deadLetter',
   'aggregate',
   'outbox',
+  'coalesce',
 ]);
 
 /** Validates tracker options once, at construction, naming the option at fault. */
@@ -272,6 +308,8 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
   if (typeof logger !== 'object' || logger === null)
     throw new FluxrateConfigError('logger', 'must be a logger object');
 
+  const maxQueueSize = positiveInt(options, 'maxQueueSize', 100_000);
+  const coalesce = parseCoalesce(options.coalesce, maxQueueSize);
   return {
     apiKey,
     accessToken,
@@ -279,7 +317,7 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
     pathPrefix,
     transport,
     meters: parseMeters(options.meters),
-    maxQueueSize: positiveInt(options, 'maxQueueSize', 100_000),
+    maxQueueSize,
     concurrency: positiveInt(options, 'concurrency', 8),
     timeoutMs: positiveInt(options, 'timeoutMs', 10_000),
     retries: nonNegative(retry, 'retries', Number.POSITIVE_INFINITY, 'retry.retries'),
@@ -294,5 +332,7 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
     deadLetterFile: pathOption(options.deadLetter, 'deadLetter', 'file'),
     aggregate: parseAggregate(options.aggregate),
     outbox: parseOutbox(options.outbox, options.spool),
+    coalesceAt: coalesce.at,
+    coalesceWindowMs: coalesce.windowMs,
   };
 }

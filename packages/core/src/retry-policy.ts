@@ -40,6 +40,9 @@ export function parseRetryAfter(header: string | string[] | undefined, now: numb
   const value = Array.isArray(header) ? header[0] : header;
   if (value === undefined || value === '') return undefined;
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  // An HTTP date names its day and month (`Wed, 21 Oct 2015 07:28:00 GMT`); anything else ("-5", "1.5"),
+  // which Date.parse would happily read as some year, is invalid.
+  if (!/^[A-Za-z]{3}/.test(value.trim())) return undefined;
   const date = Date.parse(value);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);

@@ -38,6 +38,7 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
   readonly #outbox: Outbox;
   readonly #admission: Admission;
   readonly #stage: AggregationStage | undefined;
+  readonly #coalescer: AggregationStage | undefined;
   readonly #dispatcher: Dispatcher | undefined;
   readonly #keepAlive = new KeepAlive();
   #state: 'open' | 'closing' | 'closed' = 'open';
@@ -62,9 +63,14 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
     }
     const wake = this.#dispatcher?.schedule ?? (() => undefined);
     this.#admission = new Admission(this.#options, this.#ledger, this.#outbox, wake);
-    if (aggregate)
-      this.#stage = new AggregationStage(aggregate.windowMs, this.#outbox, this.#admission.finalize);
+    const finalize = this.#admission.finalize;
+    if (aggregate) this.#stage = new AggregationStage(aggregate.windowMs, this.#outbox, finalize);
     this.#admission.stage = this.#stage;
+    if (Number.isFinite(this.#options.coalesceAt)) {
+      this.#coalescer = new AggregationStage(this.#options.coalesceWindowMs, this.#outbox, finalize);
+      this.#coalescer.onClose = (events, into) => this.#ledger.coalesced(events, into);
+      this.#admission.coalescer = this.#coalescer;
+    }
     for (const event of this.#outbox.open(this.#host(wake))) this.#ledger.adopt(event);
     for (const input of this.#outbox.recoverHeld?.() ?? []) {
       this.#ledger.counts.replayed++;
@@ -139,7 +145,7 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
   };
 
   #idle(): boolean {
-    return this.#outbox.size === 0 && (this.#stage?.openGroups ?? 0) === 0;
+    return this.#admission.held === 0;
   }
 
   get closed(): boolean {
@@ -167,6 +173,7 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
 
   flush(options: FlushOptions = {}): Promise<FlushResult> {
     this.#stage?.closeAll();
+    this.#coalescer?.closeAll();
     const { promise, target } = this.#ledger.generations.flush();
     if (options.timeoutMs === undefined) return this.#keepAlive.hold(promise);
     return this.#keepAlive.hold(
@@ -188,6 +195,7 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
     this.#state = 'closing';
     this.#admission.open = false;
     this.#stage?.closeAll();
+    this.#coalescer?.closeAll();
     this.#dispatcher?.closing();
     this.#outbox.stop?.(); // a shared outbox stops taking in other processes' events, so the drain can end
     this.#shutdown = this.#keepAlive.hold(this.#drainThenClose(options.timeoutMs ?? 10_000));
@@ -211,6 +219,7 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
     }
     this.#state = 'closed';
     this.#stage?.stop();
+    this.#coalescer?.stop();
     await this.#dispatcher?.close(this.#left.length > 0);
     await this.#outbox.close();
     await this.#ledger.close();
@@ -222,6 +231,7 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
     return {
       ...this.#ledger.counts,
       aggregated: this.#stage?.merged ?? 0,
+      coalesced: this.#coalescer?.merged ?? 0,
       queued: this.#admission.held - (this.#dispatcher?.inFlight ?? 0),
       inFlight: this.#dispatcher?.inFlight ?? 0,
     };

@@ -92,6 +92,14 @@ export interface TrackerOptions<M extends string = string> {
    * `@fluxrate/redis`). Default: in memory, or SQLite when `spool` is set. Not combinable with `spool`.
    */
   outbox?: Outbox;
+  /**
+   * Exact coalescing under sustained load: once `highWater` events are held, new events whose keys are
+   * unique by construction (not caller keys) are merged per `windowMs` window, meter, customer and metadata
+   * with the aggregation rules, instead of queueing one by one; only a backlog that still reaches
+   * `maxQueueSize` drops. Counted as `coalesced`. `false` turns it off.
+   * Default: `{ highWater: maxQueueSize / 10, windowMs: 1000 }`.
+   */
+  coalesce?: false | { highWater?: number; windowMs?: number };
 }
 
 /** What `track()` accepts. */
@@ -135,6 +143,8 @@ export interface TrackerEvents {
   error: { route?: string; meter?: string; reason: string; error?: unknown };
   /** Everything that was outstanding has settled. */
   drained: TrackerStats;
+  /** A coalescing window closed under load: `events` tracked events went out as `into` events. */
+  coalesced: { events: number; into: number };
 }
 
 export type TrackerEventName = keyof TrackerEvents;
@@ -155,6 +165,8 @@ export interface TrackerStats {
   errors: number;
   /** Tracked events merged into another event by pre-aggregation. */
   aggregated: number;
+  /** Tracked events merged into another event by coalescing under load (see the `coalesce` option). */
+  coalesced: number;
   /** Events replayed from the spool at start. */
   replayed: number;
   /** Events another process delivers (an outbox shared through storage, e.g. Redis with `consume: false`). */

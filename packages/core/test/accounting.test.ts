@@ -58,7 +58,13 @@ describe('accounting', () => {
 
   it('counts events waiting to retry against maxQueueSize', async () => {
     const server = await scripted([{ status: 503 }]);
-    const t = tracker({ baseUrl: server.url, maxQueueSize: 2, retry: { minTimeout: 200, maxTimeout: 200 } });
+    // coalesce: false: generated keys would otherwise be coalesced past the bound instead of dropped.
+    const t = tracker({
+      baseUrl: server.url,
+      maxQueueSize: 2,
+      coalesce: false,
+      retry: { minTimeout: 200, maxTimeout: 200 },
+    });
     t.track({ meter: 'api_calls', customerId: 'acme' });
     t.track({ meter: 'api_calls', customerId: 'acme' });
     await new Promise((r) => setTimeout(r, 50));
@@ -68,7 +74,7 @@ describe('accounting', () => {
 
   it('rate-limits overflow warnings in the log but emits every drop', () => {
     const logger = captureLogger();
-    const t = tracker({ maxQueueSize: 1, logger });
+    const t = tracker({ maxQueueSize: 1, logger, coalesce: false });
     const events = record(t);
     for (let i = 0; i < 50; i++) t.track({ meter: 'api_calls', customerId: 'acme' });
     expect(events.dropped).toHaveLength(49);

@@ -110,6 +110,7 @@ describe('dead letters and fluxrate-replay', () => {
       apiKey: local.apiKey,
       baseUrl: local.url,
       maxQueueSize: 2,
+      coalesce: false,
       deadLetter: { file },
     });
     for (let i = 0; i < 5; i++)

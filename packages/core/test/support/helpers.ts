@@ -72,6 +72,7 @@ const ALL_EVENTS: TrackerEventName[] = [
   'skipped',
   'error',
   'drained',
+  'coalesced',
 ];
 
 export type Recorded = { [E in TrackerEventName]: TrackerEvents[E][] };

@@ -1,0 +1,160 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type AttemptEnd, Dispatcher } from '../src/dispatcher.js';
+import type { QueuedEvent } from '../src/event.js';
+import { MemoryOutbox } from '../src/outbox-memory.js';
+import type { AttemptOutcome, EventTransport } from '../src/transport.js';
+
+/** A transport answering from a script on the next tick, recording when each attempt was sent. */
+function scriptedTransport(answer: (body: string, n: number) => AttemptOutcome) {
+  const sent: { body: string; at: number; concurrent: number }[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const transport: EventTransport = {
+    send(body, done) {
+      inFlight++;
+      sent.push({ body, at: Date.now(), concurrent: inFlight });
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      const outcome = answer(body, sent.length);
+      setTimeout(() => {
+        inFlight--;
+        done(outcome);
+      }, 1);
+    },
+    abortAll: () => undefined,
+    close: async () => undefined,
+  };
+  return { transport, sent, maxInFlight: () => maxInFlight };
+}
+
+const event = (key: string): QueuedEvent => ({
+  meter: { name: 'api_calls', token: 't', aggregation: 'SUM', id: undefined },
+  customerId: 'acme',
+  quantity: 1,
+  timestamp: 0,
+  idempotencyKey: key,
+  metadataJson: undefined,
+  unique: true,
+  attempts: 0,
+  firstAttemptAt: 0,
+  notBefore: 0,
+  generation: 0,
+  body: key,
+});
+
+const options = {
+  concurrency: 4,
+  minTimeout: 200,
+  maxTimeout: 30_000,
+  retries: Number.POSITIVE_INFINITY,
+  maxRetryTime: 3_600_000,
+  maxRetryAfter: 60_000,
+};
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 1_000_000 });
+  vi.spyOn(Math, 'random').mockReturnValue(1); // backoff at the top of its jitter range: deterministic
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+function setup(answer: (body: string, n: number) => AttemptOutcome, overrides = {}) {
+  const outbox = new MemoryOutbox();
+  const script = scriptedTransport(answer);
+  const ends: { key: string; end: AttemptEnd }[] = [];
+  const dispatcher = new Dispatcher(outbox, script.transport, { ...options, ...overrides }, (e, end) =>
+    ends.push({ key: e.idempotencyKey, end }),
+  );
+  const add = (...keys: string[]) => {
+    for (const key of keys) outbox.append(event(key));
+    dispatcher.schedule();
+  };
+  return { outbox, dispatcher, ends, add, ...script };
+}
+
+describe('Dispatcher (fake timers)', () => {
+  it('starts sending on a later turn, never on the caller stack', async () => {
+    const { add, sent } = setup(() => ({ kind: 'delivered', status: 201 }));
+    add('a');
+    expect(sent).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('retries a 503 with the same body after 200, 400, 800 ms, then delivers', async () => {
+    const { add, sent, ends } = setup((_b, n) =>
+      n <= 3 ? { kind: 'retry', status: 503 } : { kind: 'delivered', status: 201 },
+    );
+    add('evt_1');
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(sent.map((s) => s.body)).toEqual(['evt_1', 'evt_1', 'evt_1', 'evt_1']);
+    const gaps = sent.slice(1).map((s, i) => s.at - sent[i]!.at);
+    expect(gaps).toEqual([201, 401, 801]); // backoff + the 1 ms the scripted answer takes
+    expect(ends.map((e) => e.end.kind)).toEqual(['retry', 'retry', 'retry', 'delivered']);
+  });
+
+  it('honours Retry-After for that event only', async () => {
+    const { add, sent } = setup((body, n) =>
+      body === 'slow' && n === 1
+        ? { kind: 'retry', status: 429, retryAfterMs: 5_000 }
+        : { kind: 'delivered', status: 201 },
+    );
+    add('slow', 'b', 'c');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(sent.map((s) => s.body)).toEqual(['slow', 'b', 'c']);
+    await vi.advanceTimersByTimeAsync(4_980);
+    expect(sent).toHaveLength(3);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(sent.map((s) => s.body)).toEqual(['slow', 'b', 'c', 'slow']);
+  });
+
+  it('keeps at most `concurrency` attempts in flight', async () => {
+    const { add, maxInFlight, ends } = setup(() => ({ kind: 'delivered', status: 201 }));
+    add(...Array.from({ length: 50 }, (_, i) => `e${i}`));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(ends).toHaveLength(50);
+    expect(maxInFlight()).toBe(4);
+  });
+
+  it('probes one at a time after five retryable failures in a row, waiting for the retry', async () => {
+    let down = true;
+    const { add, sent, maxInFlight } = setup(() =>
+      down ? { kind: 'retry', error: 'ECONNREFUSED' } : { kind: 'delivered', status: 201 },
+    );
+    add(...Array.from({ length: 20 }, (_, i) => `e${i}`));
+    await vi.advanceTimersByTimeAsync(10);
+    const firstWave = sent.length;
+    await vi.advanceTimersByTimeAsync(10_000);
+    // Ten seconds of outage: one request at a time, each an event's own scheduled retry (at most the
+    // 5 backoff steps that fit in 10 s, per event), never a storm of fresh events.
+    const outage = sent.slice(firstWave);
+    expect(outage.every((s) => s.concurrent === 1)).toBe(true);
+    expect(outage.length).toBeLessThanOrEqual(20 * 5);
+    down = false;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(new Set(sent.map((s) => s.body)).size).toBe(20);
+    expect(maxInFlight()).toBe(4);
+  });
+
+  it('after closing() waits at most minTimeout for a retry that was due in 30 s', async () => {
+    const { add, sent, dispatcher } = setup((_b, n) =>
+      n === 1 ? { kind: 'retry', status: 429, retryAfterMs: 30_000 } : { kind: 'delivered', status: 201 },
+    );
+    add('a');
+    await vi.advanceTimersByTimeAsync(10);
+    dispatcher.closing();
+    await vi.advanceTimersByTimeAsync(250);
+    expect(sent).toHaveLength(2);
+  });
+
+  it('reports a retry that comes back after stop() as abandoned', async () => {
+    const { add, ends, dispatcher, outbox } = setup(() => ({ kind: 'retry', error: 'aborted' }));
+    add('a');
+    await vi.advanceTimersByTimeAsync(0);
+    dispatcher.stop();
+    await vi.advanceTimersByTimeAsync(5);
+    expect(ends.map((e) => e.end.kind)).toEqual(['abandoned']);
+    expect(outbox.size).toBe(0);
+  });
+});
