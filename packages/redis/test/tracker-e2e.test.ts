@@ -47,7 +47,7 @@ describe.skipIf(skip)('createTracker({ outbox: redisOutbox() }) end to end again
     const consumers = [0, 1].map(() =>
       tracker(redisOutbox({ redis: redis.url, stream, claimIdleMs: 2_000 })),
     );
-    const total = 2_000;
+    const total = 1_000;
     for (let i = 0; i < total; i++) {
       apps[i % 2]!.track({ meter: 'api_calls', customerId: `c${i % 3}`, quantity: 1 });
       if (i % 100 === 99) await new Promise((resolve) => setImmediate(resolve));
