@@ -70,10 +70,7 @@ export class Appender {
       const batch = this.#buffer.splice(0, this.batchSize);
       this.#inFlight = batch;
       const args = [String(this.maxLen)];
-      for (const event of batch) {
-        const fields = encodeEvent(event);
-        args.push(String(fields.length), ...fields);
-      }
+      for (const event of batch) args.push(encodeEvent(event));
       let ids: unknown[];
       try {
         ids = (await pRetry(() => runAppend(this.redis, this.stream, args), {

@@ -1,23 +1,20 @@
 /**
- * Appends a batch atomically while the stream is below its bound. ARGV: maxLen, then per event the
- * number of field arguments followed by them. Returns per event its entry id, or 0 when the stream was
- * full (the event is not stored). One script per batch: one round trip, and with `appendfsync always`
- * the whole batch is on disk before the reply.
+ * Appends a batch atomically while the stream is below its bound. ARGV: maxLen, then one encoded
+ * event each (field `e`). Returns per event its entry id, or 0 when the stream was full (the event is
+ * not stored). One script per batch: one round trip, and with `appendfsync always` the whole batch is
+ * on disk before the reply.
  */
 export const APPEND_SCRIPT = `
 local max = tonumber(ARGV[1])
 local len = redis.call('XLEN', KEYS[1])
 local out = {}
-local i = 2
-while i <= #ARGV do
-  local c = tonumber(ARGV[i])
+for i = 2, #ARGV do
   if len < max then
-    out[#out + 1] = redis.call('XADD', KEYS[1], '*', unpack(ARGV, i + 1, i + c))
+    out[#out + 1] = redis.call('XADD', KEYS[1], '*', 'e', ARGV[i])
     len = len + 1
   else
     out[#out + 1] = 0
   end
-  i = i + c + 1
 end
 return out
 `;

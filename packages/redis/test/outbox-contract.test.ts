@@ -58,8 +58,9 @@ describe.skipIf(skip)('redisOutbox against a real redis-server (the Outbox contr
     expect(calls).toBeLessThanOrEqual(2);
     // Stored with the key fixed at admission.
     const [first] = await admin.xrange(key, '-', '+', 'COUNT', 1);
-    expect(first![1]).toContain(events[0]!.idempotencyKey);
-    expect(first![1]).toContain(events[0]!.body);
+    const stored = JSON.parse(first![1][1]!);
+    expect(stored).toContain(events[0]!.idempotencyKey);
+    expect(stored).toContain(events[0]!.body);
   });
 
   it('delivers entries another process appended: revived as not own, acked and deleted on delivered', async () => {
@@ -191,6 +192,16 @@ describe.skipIf(skip)('redisOutbox against a real redis-server (the Outbox contr
     const second = make({ stream: key, claimIdleMs: 60_000 });
     await until(() => second.outbox.size === 8, 5_000);
     expect((await second.outbox.stats()).claimed).toBe(8);
+  });
+
+  it('dead-letters an entry that is not a Fluxrate event through host.corrupt and removes it', async () => {
+    const key = stream();
+    await admin.xadd(key, '*', 'something', 'else');
+    const { outbox, host } = make({ stream: key });
+    await until(() => host.corrupted.length === 1);
+    expect(JSON.parse(host.corrupted[0]!)).toMatchObject({ stream: key, fields: ['something', 'else'] });
+    expect(outbox.size).toBe(0);
+    await until(async () => (await admin.xlen(key)) === 0);
   });
 
   it('names the option at fault', () => {
