@@ -39,6 +39,8 @@ export class Consumer {
   #acking: Promise<void> | undefined;
   readonly #abort = new AbortController();
   #claiming = false;
+  #heartbeatEvery = 10_000;
+  #heartbeatAt = 0;
   /** The reader connection's client id, to end a blocking read at once on stop (`CLIENT UNBLOCK`). */
   #readerId: string | undefined;
 
@@ -52,11 +54,12 @@ export class Consumer {
   start(): void {
     this.#reading = true;
     this.#loop = this.#readLoop();
-    const every = Math.max(100, Math.min(this.options.claimIdleMs / 3, 10_000));
+    // Takeover is checked often (entries handed back on shutdown are claimable at once); the idle time
+    // of held entries is refreshed well within claimIdleMs.
+    const every = Math.max(100, Math.min(this.options.claimIdleMs / 3, 1_000));
+    this.#heartbeatEvery = Math.max(100, Math.min(this.options.claimIdleMs / 3, 10_000));
     this.#timer = setInterval(() => void this.#tick(), every);
     this.#timer.unref();
-    // A restarted consumer takes over what a stopped one handed back without waiting a whole period.
-    setTimeout(() => void this.#tick(), 50).unref();
   }
 
   /** Stops reading (held entries stay held until settled or released). */
@@ -150,6 +153,8 @@ export class Consumer {
           await this.ensureGroup();
           this.#readerId = String(await this.reader.call('CLIENT', 'ID'));
           groupReady = true;
+          // Abandoned work first: take over before reading new entries fills the prefetch.
+          await this.#tick();
         }
         const room = this.host.room();
         if (room <= 0) {
@@ -193,9 +198,12 @@ export class Consumer {
     this.#claiming = true;
     const { stream, group, consumer, claimIdleMs } = this.options;
     try {
-      const held = this.host.heldIds();
-      for (let i = 0; i < held.length; i += 500) {
-        await this.main.call('XCLAIM', stream, group, consumer, '0', ...held.slice(i, i + 500), 'JUSTID');
+      if (Date.now() - this.#heartbeatAt >= this.#heartbeatEvery) {
+        this.#heartbeatAt = Date.now();
+        const held = this.host.heldIds();
+        for (let i = 0; i < held.length; i += 500) {
+          await this.main.call('XCLAIM', stream, group, consumer, '0', ...held.slice(i, i + 500), 'JUSTID');
+        }
       }
       let cursor = '0-0';
       do {
