@@ -1,287 +1,111 @@
-// `pnpm bench` / `node bench/run.mjs [--quick] [--only fastify,express,nestjs] [--duration S]
-// [--connections N] [--rate R] [--no-fixed] [--no-micro] [--out FILE]`.
-// Every server, and the sink, runs in its own child process; autocannon runs here.
+// `pnpm bench [cpu|saturation|profile] [flags]`; every app, and the sink, in its own child process,
+// autocannon here.
+//   pnpm bench                        CPU per request (all frameworks), then the saturation view and
+//                                     micro-benchmarks: results/latest.md + .json (--quick: quick.*)
+//   pnpm bench cpu [--framework fastify --variants bare,agg --rate 3000 --duration 8 …]
+//   pnpm bench profile --framework express --variants event   (top self time under --cpu-prof)
+//   pnpm bench saturation [--only fastify --duration 10 --connections 50 …]   (flags: lib/args.mjs)
+// Flags of cpu/profile: lib/cpu-args.mjs. Subcommands print markdown and write results/<mode>.json.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { supportsAggregate } from './lib/aggregate.mjs';
-import { parseArgs } from './lib/args.mjs';
+import { parseArgs as parseCliArgs } from 'node:util';
+import { cpuBench } from './cpu.mjs';
+import { parseArgs as parseSaturationArgs } from './lib/args.mjs';
 import { startChild } from './lib/child.mjs';
+import { parseCpuArgs } from './lib/cpu-args.mjs';
+import { cpuMethod, cpuTargets } from './lib/cpu-report.mjs';
 import { machine } from './lib/machine.mjs';
-import { fmt, markdownTable } from './lib/table.mjs';
-import { LABELS, OURS, runVariant } from './lib/variants.mjs';
+import { markdownTable } from './lib/table.mjs';
+import { profileBench } from './profile.mjs';
+import { saturationBench } from './saturation.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const opts = parseArgs(process.argv.slice(2));
-const out = opts.out ?? here(opts.quick ? 'results/quick.md' : 'results/latest.md');
-const aggregate = supportsAggregate();
 const log = (msg) => process.stderr.write(`${msg}\n`);
+const MODES = ['cpu', 'saturation', 'profile'];
+const argv = process.argv.slice(2);
+const mode = MODES.includes(argv[0]) ? argv.shift() : 'all';
 const started = Date.now();
 const loadBefore = os.loadavg();
 
-function variantsFor(framework) {
-  const ours = ['metered', 'worker', ...(aggregate ? ['aggregate'] : [])];
-  const anchors = framework === 'fastify' ? ['fetch', 'pool', 'segment'] : [];
-  return ['bare', ...ours, ...anchors, 'bare'];
+/** `all` takes the flags both views share; each subcommand takes its own. */
+function options() {
+  if (mode === 'cpu' || mode === 'profile') return { cpu: parseCpuArgs(argv) };
+  if (mode === 'saturation') return { saturation: parseSaturationArgs(argv) };
+  const { values } = parseCliArgs({
+    args: argv,
+    strict: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      framework: { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
+  const quick = values.quick ? ['--quick'] : [];
+  const only = values.only ?? values.framework;
+  const frameworks = only ? ['--only', only] : [];
+  return {
+    out: values.out,
+    quick: values.quick,
+    cpu: parseCpuArgs([...quick, ...(only ? ['--framework', only] : [])]),
+    // A smoke run keeps the saturation view short (1 s per variant, no fixed-rate pass: the CPU
+    // table is one): it checks that the suite works.
+    saturation: parseSaturationArgs([
+      ...quick,
+      ...frameworks,
+      ...(values.quick ? ['--duration', '1', '--no-fixed'] : []),
+    ]),
+  };
 }
+
+const opts = options();
+const quick = opts.quick ?? (opts.cpu ?? opts.saturation).quick;
+const base = mode === 'all' ? 'latest' : mode;
+const out =
+  (mode === 'all' ? opts.out : (opts.cpu ?? opts.saturation).out) ??
+  here(`results/${quick ? `quick-${base}` : base}.md`);
 
 const sink = startChild(here('sink.mjs'));
 const sinkInfo = await sink.ready();
-
-const saturation = [];
-const fixed = [];
-let micro;
-let memory;
+let cpu;
+let saturation;
+let profile;
 try {
-  for (const framework of opts.only) {
-    for (const variant of variantsFor(framework)) {
-      log(`${framework} ${variant}: ${opts.duration} s, ${opts.connections} connections`);
-      saturation.push(await runVariant(framework, variant, sinkInfo, opts));
-    }
-  }
-  if (opts.fixed) {
-    for (const framework of opts.only.filter((f) => f !== 'nestjs')) {
-      for (const variant of ['bare', 'metered']) {
-        log(`${framework} ${variant}: fixed ${opts.rate} req/s, ${opts.duration} s`);
-        // Enough connections that a latency spike on a busy machine does not cap the offered rate.
-        const connections = Math.max(opts.connections, 100);
-        fixed.push(
-          await runVariant(framework, variant, sinkInfo, { ...opts, connections }, { rate: opts.rate }),
-        );
-      }
-    }
-  }
+  if (mode === 'profile') profile = await profileBench(opts.cpu, sinkInfo);
+  if (mode === 'all' || mode === 'cpu') cpu = await cpuBench(opts.cpu, sinkInfo);
+  if (mode === 'all' || mode === 'saturation') saturation = await saturationBench(opts.saturation, sinkInfo);
 } finally {
   await sink.stop();
 }
-if (opts.micro) {
-  log('micro-benchmarks');
-  const quick = opts.quick ? ['--quick'] : [];
-  micro = await startChild(here('micro/track.mjs'), quick, { timeoutMs: 120_000 }).ready();
-  memory = await startChild(here('micro/memory.mjs'), [], {
-    nodeArgs: ['--expose-gc'],
-    timeoutMs: 60_000,
-  }).ready();
-}
 
-// ---- tables ----
-
-const baselines = {};
-for (const framework of opts.only) {
-  const bare = saturation.filter((r) => r.framework === framework && r.variant === 'bare');
-  const mean = bare.reduce((s, r) => s + r.rps, 0) / bare.length;
-  const spread = Math.abs(bare[0].rps - bare.at(-1).rps) / mean;
-  baselines[framework] = { mean, before: bare[0].rps, after: bare.at(-1).rps, spread };
-}
-
-function stored(r) {
-  if (r.variant === 'bare') return '-';
-  if (r.variant === 'segment') return `${fmt.int(r.stored.segmentEvents)} (counting endpoint)`;
-  const events = r.stored.events === r.stored.total ? '' : ` in ${fmt.int(r.stored.events)} events`;
-  return `${fmt.int(r.stored.total)}${events}`;
-}
-
-/** What the sender itself reports losing: our tracker's dropped/failed counts, an anchor's failures. */
-function senderNotes(drained) {
-  if (!drained) return [];
-  if (drained.error) return [`shutdown error: ${drained.error.split('\n')[0]}`];
-  const out = [];
-  const stats = drained.stats;
-  if (stats) {
-    if (stats.dropped > 0) out.push(`tracker dropped ${fmt.int(stats.dropped)} (queue full at maxQueueSize)`);
-    if (stats.failed > 0) out.push(`tracker failed ${fmt.int(stats.failed)}`);
-    if (stats.retried > 0) out.push(`${fmt.int(stats.retried)} retries`);
-  }
-  if (drained.failed > 0) out.push(`${fmt.int(drained.failed)} sends failed`);
-  if (drained.errors > 0) out.push(`${fmt.int(drained.errors)} delivery errors`);
-  if (drained.pending > 0) out.push(`${fmt.int(drained.pending)} still pending`);
-  return out;
-}
-
-let bareSeen = {};
-const satRows = saturation.map((r) => {
-  let name = LABELS[r.variant];
-  if (r.variant === 'bare') {
-    name = bareSeen[r.framework] ? 'bare (after)' : 'bare (before)';
-    bareSeen[r.framework] = true;
-  }
-  const loadErrors = r.errors + r.timeouts + r.non2xx;
-  const notes = [];
-  if (loadErrors > 0) notes.push(`${loadErrors} load errors`);
-  notes.push(...senderNotes(r.app.drained));
-  notes.push(`shutdown ${fmt.int(r.app.shutdownMs)} ms`);
-  return [
-    r.framework,
-    name,
-    fmt.int(r.rps),
-    r.variant === 'bare' ? '-' : fmt.ratio(r.rps / baselines[r.framework].mean),
-    fmt.ms(r.p50),
-    fmt.ms(r.p99),
-    r.variant === 'bare' ? '-' : fmt.int(r.app.billed),
-    stored(r),
-    fmt.mb(r.app.maxRssKb),
-    notes.join('; '),
-  ];
-});
-bareSeen = {};
-
-const saturationTable = markdownTable(
-  [
-    'framework',
-    'variant',
-    'req/s',
-    'x bare',
-    'p50 ms',
-    'p99 ms',
-    'billed',
-    'stored at sink',
-    'peak RSS MB',
-    'notes',
-  ],
-  satRows,
-);
-
-const fixedPairs = opts.only
-  .filter((f) => f !== 'nestjs')
-  .map((framework) => ({
-    framework,
-    bare: fixed.find((r) => r.framework === framework && r.variant === 'bare'),
-    metered: fixed.find((r) => r.framework === framework && r.variant === 'metered'),
-  }))
-  .filter((p) => p.bare && p.metered);
-const fixedTable = markdownTable(
-  [
-    'framework',
-    'req/s achieved (bare / metered)',
-    'p50 ms bare',
-    'p50 ms metered',
-    'p99 ms bare',
-    'p99 ms metered',
-    'p99 difference ms',
-    'billed / stored',
-  ],
-  fixedPairs.map(({ framework, bare, metered }) => [
-    framework,
-    `${fmt.int(bare.rps)} / ${fmt.int(metered.rps)}`,
-    fmt.ms(bare.p50),
-    fmt.ms(metered.p50),
-    fmt.ms(bare.p99),
-    fmt.ms(metered.p99),
-    (metered.p99 - bare.p99).toFixed(2),
-    `${fmt.int(metered.app.billed)} / ${fmt.int(metered.stored.total)}`,
-  ]),
-);
-
-const microTable = micro
-  ? markdownTable(
-      ['measure', 'result'],
-      [
-        ['`tracker.track()` per call (default key)', `${fmt.int(micro.trackNs)} ns`],
-        ['`tracker.track()` per call (caller key, quantity)', `${fmt.int(micro.trackWithKeyNs)} ns`],
-        ['route meter `begin` + `finish` per request', `${fmt.int(micro.meterNs)} ns`],
-        [
-          'calibration: `crypto.randomUUID()` per call, same machine and moment',
-          `${fmt.int(micro.randomUuidNs)} ns`,
-        ],
-        [
-          `RSS growth, ${fmt.int(memory.events)} events queued while Fluxrate is down`,
-          `${memory.rssGrowthMb.toFixed(1)} MB (heap ${memory.heapGrowthMb.toFixed(1)} MB; ${fmt.int(memory.queued)} held, ${fmt.int(memory.dropped)} dropped)`,
-        ],
-      ],
-    )
-  : '';
-
-// ---- targets ----
-
-const targets = [];
-const check = (name, met, detail) => targets.push([name, met ? 'met' : 'missed', detail]);
-for (const framework of opts.only) {
-  const base = baselines[framework].mean;
-  for (const r of saturation.filter((x) => x.framework === framework && OURS.has(x.variant))) {
-    const ratio = r.rps / base;
-    const complete = r.stored.total === r.app.billed;
-    if (r.variant === 'aggregate' && framework !== 'nestjs') {
-      check(
-        `${framework}: aggregated >= 0.95x bare`,
-        ratio >= 0.95 && complete,
-        `${fmt.ratio(ratio)}, billed ${r.app.billed}, stored ${r.stored.total}`,
-      );
-    }
-    if (r.variant === 'metered') {
-      check(
-        `${framework}: per-event >= 0.65x bare, all delivered by shutdown`,
-        ratio >= 0.65 && complete,
-        `${fmt.ratio(ratio)}, billed ${r.app.billed}, stored ${r.stored.total}`,
-      );
-    }
-  }
-}
-if (!aggregate) targets.push(['aggregated mode', 'not run', 'the built tracker has no `aggregate` option']);
-for (const { framework, bare, metered } of fixedPairs) {
-  const diff = metered.p99 - bare.p99;
-  // A server that could not keep up with the rate has no comparable p99.
-  const atRate = Math.min(bare.rps, metered.rps) >= opts.rate * 0.95;
-  check(
-    `${framework}: p99 at ${opts.rate} req/s within 1 ms of bare`,
-    diff <= 1 && atRate,
-    `${diff.toFixed(2)} ms${atRate ? '' : ` (rate not reached: ${fmt.int(bare.rps)} / ${fmt.int(metered.rps)} req/s)`}`,
-  );
-}
-if (micro) {
-  check('`track()` <= 1 µs per call', micro.trackNs <= 1000, `${fmt.int(micro.trackNs)} ns`);
-  check(
-    '100 000 queued events <= 60 MB extra RSS',
-    memory.rssGrowthMb <= 60,
-    `${memory.rssGrowthMb.toFixed(1)} MB`,
-  );
-}
-const targetTable = markdownTable(['target', 'status', 'measured'], targets);
-
-// ---- report ----
-
+const targets = [...(cpu ? cpuTargets(cpu.rows) : []), ...(saturation?.targets ?? [])];
 const m = machine();
-const bareNotes = opts.only.map((f) => {
-  const b = baselines[f];
-  const warn = b.spread > 0.1 ? ' - the two bare runs differ by more than 10%: treat ratios with care' : '';
-  return `- ${f}: bare before ${fmt.int(b.before)} req/s, after ${fmt.int(b.after)} req/s, baseline (mean) ${fmt.int(b.mean)} (spread ${(b.spread * 100).toFixed(1)}%)${warn}`;
-});
+let commit = 'unknown';
+try {
+  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+} catch {
+  // not a git checkout
+}
+const loadavg = (l) => l.map((x) => x.toFixed(1)).join(' ');
 const report = `# Fluxrate benchmark results
 
-${new Date().toISOString()} - ${opts.duration} s per variant, ${opts.connections} connections, ${opts.warmup > 0 ? `warm-up ${opts.warmup} s` : 'no warm-up'}${opts.quick ? ' (quick run)' : ''}; ${((Date.now() - started) / 1000).toFixed(0)} s in all.
+${new Date().toISOString()}${quick ? ' (quick run)' : ''}; ${((Date.now() - started) / 1000).toFixed(0)} s in all; commit ${commit}.
 
-Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${m.platform}; load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')} at start, ${os
-  .loadavg()
-  .map((l) => l.toFixed(1))
-  .join(' ')} at end.
+Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${m.platform}; load average ${loadavg(loadBefore)} at start, ${loadavg(os.loadavg())} at end.
 Packages: ${Object.entries(m.packages)
   .map(([k, v]) => `${k} ${v}`)
   .join(', ')}.
-
-## Saturation (${opts.connections} connections)
-
-${saturationTable}
-
-Baselines:
-${bareNotes.join('\n')}
-
-"billed" = responses to the billable route that finished with a 2xx (counted in the app); "stored at sink" = usage the
-local Fluxrate held after the app's graceful shutdown (SIGTERM, server closed, \`tracker.shutdown({ timeoutMs: 30000 })\`).
-Segment's client cannot speak Fluxrate's API: it posts batches to a counting \`/v1/batch\` endpoint in the sink process.
-
-${fixed.length > 0 ? `## Fixed rate (${opts.rate} req/s, ${Math.max(opts.connections, 100)} connections)\n\n${fixedTable}\n` : ''}
-${micro ? `## Micro-benchmarks\n\n${microTable}\n` : ''}
-## Targets
-
-${targetTable}
-`;
+${profile ? `\nProfiled at ${cpuMethod({ ...opts.cpu, runs: 1 })}.\n\n${profile.markdown}` : ''}${cpu ? `\n${cpu.markdown}` : ''}${saturation ? `\n${saturation.markdown}` : ''}${targets.length > 0 ? `\n## Targets\n\n${markdownTable(['target', 'status', 'measured'], targets)}\n` : ''}`;
 
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, report);
-// Raw numbers (autocannon summaries, app reports, sink usage) next to the report, for digging.
+// Raw numbers (autocannon summaries, app reports and marks, sink usage) next to the report.
 writeFileSync(
-  out.replace(/\.md$/, '.json'),
-  `${JSON.stringify({ machine: m, opts, saturation, fixed, micro, memory }, null, 2)}\n`,
+  out.endsWith('.md') ? out.replace(/\.md$/, '.json') : `${out}.json`,
+  `${JSON.stringify({ machine: m, commit, mode, opts, loadAverage: [loadBefore, os.loadavg()], cpu: cpu && { runs: cpu.runs, summary: cpu.rows }, saturation: saturation?.raw, profile: profile?.raw }, null, 2)}\n`,
 );
 process.stdout.write(report);
 log(`written to ${out}`);

@@ -12,20 +12,39 @@ const reason = missing.length > 0 ? ` (skipped: build ${missing.join(', ')} with
 
 type Row = Record<string, string>;
 const num = (cell: string | undefined): number => Number((cell ?? '').replace(/,/g, '').split(' ')[0]);
+const bench = (args: string[]) => {
+  const run = spawnSync(process.execPath, ['bench/run.mjs', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 90_000,
+  });
+  expect(run.status, run.stderr).toBe(0);
+  return run.stdout;
+};
 
 // Runs the real suite, shortened, so the benchmark cannot rot: servers, sink, load, shutdown, report.
 describe('bench smoke run', () => {
   it.skipIf(missing.length > 0)(
-    `runs --quick --only fastify and every event we billed is stored${reason}`,
+    `runs --quick --only fastify: CPU per request for each variant, then the saturation view, and every event we billed is stored${reason}`,
     () => {
-      const run = spawnSync(process.execPath, ['bench/run.mjs', '--quick', '--only', 'fastify'], {
-        cwd: root,
-        encoding: 'utf8',
-        timeout: 110_000,
-      });
-      expect(run.status, run.stderr).toBe(0);
+      const stdout = bench(['--quick', '--only', 'fastify']);
 
-      const rows: Row[] = parseTable(run.stdout, '## Saturation') ?? [];
+      const cpu: Row[] = parseTable(stdout, '## CPU per request') ?? [];
+      expect(cpu.map((r) => r.variant)).toEqual([
+        'bare',
+        'Fluxrate, per event',
+        'Fluxrate, aggregated (1 s windows)',
+      ]);
+      for (const row of cpu) {
+        expect(num(row['median µs']), row.variant).toBeGreaterThan(0);
+        expect(num(row['served req/s']), row.variant).toBeGreaterThan(0);
+      }
+      for (const row of cpu.slice(1)) {
+        expect(Number.isFinite(num(row['vs bare µs'])), row.variant).toBe(true);
+        expect(num(row['billed / stored'].split(' / ')[1]), row.variant).toBe(num(row['billed / stored']));
+      }
+
+      const rows: Row[] = parseTable(stdout, '## Saturation') ?? [];
       expect(rows.map((r) => r.variant)).toEqual(
         expect.arrayContaining([
           'bare (before)',
@@ -44,11 +63,34 @@ describe('bench smoke run', () => {
         expect(num(row['stored at sink']), row.variant).toBe(num(row.billed));
       }
 
-      const fixed: Row[] = parseTable(run.stdout, '## Fixed rate') ?? [];
-      expect(fixed.map((r) => r.framework)).toEqual(['fastify']);
-      const targets: Row[] = parseTable(run.stdout, '## Targets') ?? [];
-      expect(targets.length).toBeGreaterThan(0);
+      const targets: Row[] = parseTable(stdout, '## Targets') ?? [];
+      expect(targets.map((r) => r.target)).toEqual(
+        expect.arrayContaining([expect.stringContaining('fastify: aggregated adds')]),
+      );
     },
     120_000,
+  );
+
+  it.skipIf(missing.length > 0)(
+    `profile mode cuts a real --cpu-prof profile to the measured window and ranks self time by function and owner${reason}`,
+    () => {
+      const stdout = bench([
+        'profile',
+        '--quick',
+        '--framework',
+        'fastify',
+        '--variants',
+        'agg',
+        '--warmup',
+        '0',
+      ]);
+      expect(stdout).toContain('Measured window only');
+      const top: Row[] = parseTable(stdout, 'Top 25 functions') ?? [];
+      expect(top.length).toBeGreaterThan(5);
+      for (const row of top) expect(num(row['self ms']), row.function).toBeGreaterThan(0);
+      const owners: Row[] = parseTable(stdout, 'Self time by owner') ?? [];
+      expect(owners.map((r) => r.owner)).toEqual(expect.arrayContaining(['fastify']));
+    },
+    60_000,
   );
 });

@@ -1,5 +1,6 @@
-// Shared by the benchmark apps: the sink's address, the tracker, the billed-request count and the
-// SIGTERM protocol (close the server, drain the tracker, print one JSON report line, exit).
+// Shared by the benchmark apps: the sink's address, the tracker, the billed-request count, the
+// SIGUSR2 CPU marks and the SIGTERM protocol (close the server, drain the tracker, print one JSON
+// report line, exit).
 import { createTracker } from '@fluxrate/core';
 
 /** `{ url, apiKey, token, segmentUrl }` of the sink process. */
@@ -15,12 +16,14 @@ export const SEARCH_RESULT = {
 };
 
 let billed = 0;
+let served = 0;
 /**
- * Counts a request that should bill: its response finished with a 2xx. Attached in every variant,
- * bare included, so they all pay the same for it.
+ * Counts a served request and one that should bill: its response finished with a 2xx. Attached in
+ * every variant, bare included, so they all pay the same for it.
  */
 export function countBilled(res) {
   res.once('finish', () => {
+    served++;
     if (res.statusCode >= 200 && res.statusCode < 300) billed++;
   });
 }
@@ -28,8 +31,7 @@ export function countBilled(res) {
 /** Tracker options for each of our variants. */
 export function variantOptions(variant) {
   if (variant === 'aggregate') return { aggregate: { windowMs: 1000 } };
-  if (variant === 'worker') return { delivery: 'worker' };
-  return { delivery: 'thread' };
+  return {};
 }
 
 export function benchTracker(extra = {}) {
@@ -43,9 +45,19 @@ export function benchTracker(extra = {}) {
 
 /**
  * Prints `{ ready, port }`, then on SIGTERM: `closeServer()`, `drain()` (its result goes into the
- * report), and prints `{ billed, maxRssKb, drained, shutdownMs }` before exiting.
+ * report), and prints `{ billed, maxRssKb, drained, shutdownMs, marks }` before exiting.
+ * Each SIGUSR2 records a mark (this process's CPU time, requests served, `stats()` if given): the
+ * CPU benchmark sends one before and one after its measured window. Nothing is printed at a mark,
+ * so the report stays the second line, and a mark costs nothing on the request path.
  */
-export function serve(port, { closeServer, drain = async () => null }) {
+export function serve(port, { closeServer, drain = async () => null, stats = () => undefined }) {
+  const marks = [];
+  process.on('SIGUSR2', () => {
+    // hrtime is CLOCK_MONOTONIC, the clock of V8's profile timestamps: the profile mode cuts the
+    // samples to the window with it.
+    const monoUs = Number(process.hrtime.bigint() / 1000n);
+    marks.push({ cpu: process.cpuUsage(), served, billed, atMs: performance.now(), monoUs, stats: stats() });
+  });
   process.stdout.write(`${JSON.stringify({ ready: true, port, pid: process.pid })}\n`);
   process.once('SIGTERM', async () => {
     const started = Date.now();
@@ -61,6 +73,7 @@ export function serve(port, { closeServer, drain = async () => null }) {
       maxRssKb: process.resourceUsage().maxRSS,
       drained,
       shutdownMs: Date.now() - started,
+      marks,
     };
     process.stdout.write(`${JSON.stringify(report)}\n`, () => process.exit(0));
   });

@@ -19,7 +19,7 @@ app.use((_req, res, next) => {
 });
 
 let tracker;
-if (variant === 'metered' || variant === 'aggregate' || variant === 'worker') {
+if (variant === 'metered' || variant === 'aggregate') {
   const { fluxrateMiddleware, billable } = await import('@fluxrate/express');
   tracker = benchTracker(variantOptions(variant));
   app.use(fluxrateMiddleware({ tracker, customer: () => CUSTOMER }));
@@ -31,6 +31,7 @@ if (variant === 'metered' || variant === 'aggregate' || variant === 'worker') {
 const server = app.listen(0, '127.0.0.1', () => {
   serve(server.address().port, {
     closeServer: () => closeHttp(server),
+    stats: () => tracker?.stats(),
     drain: async () => {
       if (!tracker) return null;
       const report = await tracker.shutdown({ timeoutMs: 30_000 });

@@ -12,7 +12,7 @@ app.addHook('onRequest', (_request, reply, done) => {
 
 let tracker;
 let anchor;
-if (variant === 'metered' || variant === 'aggregate' || variant === 'worker') {
+if (variant === 'metered' || variant === 'aggregate') {
   const { fluxrate } = await import('@fluxrate/fastify');
   tracker = benchTracker(variantOptions(variant));
   await app.register(fluxrate, { tracker, customer: () => CUSTOMER });
@@ -30,6 +30,7 @@ app.get('/v1/search', { config: { billable: { meter: 'api_calls' } } }, async ()
 await app.listen({ port: 0, host: '127.0.0.1' });
 serve(app.server.address().port, {
   closeServer: () => app.close(),
+  stats: () => tracker?.stats(),
   drain: async () => {
     if (tracker)
       return { report: summary(await tracker.shutdown({ timeoutMs: 30_000 })), stats: tracker.stats() };

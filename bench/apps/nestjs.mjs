@@ -6,7 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import { benchTracker, CUSTOMER, countBilled, SEARCH_RESULT, serve, variantOptions } from './common.mjs';
 
 const variant = process.argv[2] ?? 'bare';
-const metered = variant === 'metered' || variant === 'aggregate' || variant === 'worker';
+const metered = variant === 'metered' || variant === 'aggregate';
 
 class SearchController {
   search() {
@@ -42,6 +42,7 @@ app.use((_req, res, next) => {
 await app.listen(0, '127.0.0.1');
 serve(app.getHttpServer().address().port, {
   closeServer: () => app.close(),
+  stats: () => tracker?.stats(),
   drain: async () => {
     if (!tracker) return null;
     const report = await tracker.shutdown({ timeoutMs: 30_000 });

@@ -8,14 +8,13 @@ export const LABELS = {
   bare: 'bare',
   metered: 'Fluxrate, per event',
   aggregate: 'Fluxrate, aggregated (1 s windows)',
-  worker: 'Fluxrate, per event, delivery worker thread',
   fetch: 'anchor: naive fetch() per event',
   pool: 'anchor: fire-and-forget undici Pool',
   segment: 'anchor: Segment analytics-node track()',
 };
 
 /** Variants that are ours: their stored usage must equal what was billed. */
-export const OURS = new Set(['metered', 'aggregate', 'worker']);
+export const OURS = new Set(['metered', 'aggregate']);
 
 async function getJson(url, init) {
   const res = await fetch(url, init);

@@ -12,6 +12,7 @@ export { createRouteMeter, RouteMeter } from './route-meter.js';
 export { type CompiledSpec, compileBillable } from './route-spec.js';
 export type * from './route-types.js';
 export { normalizePattern } from './routes-table.js';
+export { type WithFlushOptions, withFlush } from './serverless.js';
 export { createTracker } from './tracker.js';
 export type * from './types.js';
 export { VERSION } from './version.js';
