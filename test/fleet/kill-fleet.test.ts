@@ -12,12 +12,13 @@ import { APP_FIXTURE, FORWARDER_BIN, type Proc, run, sleep } from './processes.j
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const missingDist = ['core', 'redis'].filter((p) => !existsSync(`${root}packages/${p}/dist/index.js`));
+const redisMissing = redisSkipReason();
 const skip =
-  redisSkipReason() ??
+  redisMissing ??
   (missingDist.length > 0
     ? `packages/{${missingDist.join(',')}}/dist missing: run \`pnpm build\` first`
     : undefined);
-if (skip && missingDist.length > 0) console.warn(`[fleet] skipped: ${skip}`);
+if (!redisMissing && skip) console.warn(`[fleet] skipped: ${skip}`);
 
 /** Events the apps accept in all (FLEET_EVENTS raises it) and the shortest chaos time. */
 const TARGET = Number(process.env.FLEET_EVENTS ?? 21_000);
