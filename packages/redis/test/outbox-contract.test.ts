@@ -211,3 +211,34 @@ describe.skipIf(skip)('redisOutbox against a real redis-server (the Outbox contr
     expect(() => redisOutbox({} as never)).toThrow(/redisOutbox\.redis/);
   });
 });
+
+describe.skipIf(skip)('redisOutbox with an ioredis 5 client (RESP2 replies)', () => {
+  it('appends, reads, retries and settles through a caller-owned ioredis 5 connection', async () => {
+    const { Redis: Redis5 } = await import('ioredis5');
+    const server = await startRedis();
+    const client = new Redis5(server.url);
+    const producer = redisOutbox({ redis: client as never, stream: 'v5', consume: false });
+    const consumer = redisOutbox({ redis: client as never, stream: 'v5', claimIdleMs: 60_000 });
+    const [ph, ch] = [new FakeHost(), new FakeHost()];
+    try {
+      producer.open(ph);
+      consumer.open(ch);
+      for (let i = 0; i < 30; i++) producer.append(event('v5', i + 1));
+      await until(() => ph.handed.length === 30 && consumer.size === 30);
+      const leased = consumer.lease(30, Date.now());
+      expect(leased.map((e) => e.quantity).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 30 }, (_, i) => i + 1),
+      );
+      for (const e of leased) consumer.settle(e, { kind: 'delivered' });
+      await until(async () => (await consumer.stats()).streamLength === 0);
+      expect(await consumer.stats()).toMatchObject({ pending: 0, acked: 30 });
+    } finally {
+      await producer.close();
+      await consumer.close();
+      // The caller's client stays open (the outbox only closes what it created): the caller quits it.
+      expect(client.status).toBe('ready');
+      client.disconnect();
+      await server.close();
+    }
+  });
+});
