@@ -14,22 +14,9 @@ const wide = Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [`k${i}`
 const HOSTILE: [string, Record<string, unknown>, RegExp][] = [
   ['circular metadata', { metadata: circular }, /metadata/],
   ['metadata nested 10 000 levels deep', { metadata: deep }, /metadata/],
-  ['metadata with 5 000 keys', { metadata: wide }, /metadata/],
-  ['a 1 MB metadata string', { metadata: { blob: 'x'.repeat(1_000_000) } }, /metadata/],
   ['BigInt quantity', { quantity: 10n }, /quantity/],
   ['BigInt in metadata', { metadata: { n: 10n } }, /metadata\.n/],
-  ['a Date in metadata', { metadata: { at: new Date() } }, /metadata\.at/],
-  ['a function in metadata', { metadata: { f: () => 1 } }, /metadata\.f/],
-  ['a symbol in metadata', { metadata: { s: Symbol('x') } }, /metadata\.s/],
-  ['NaN in metadata', { metadata: { n: Number.NaN } }, /metadata\.n/],
   ['metadata as an array', { metadata: [1, 2] }, /metadata/],
-  ['a class instance as metadata', { metadata: new Map() }, /metadata/],
-  ['a 100 000-character customer id', { customerId: 'c'.repeat(100_000) }, /customerId/],
-  ['a 256-character idempotency key', { idempotencyKey: 'k'.repeat(256) }, /idempotencyKey/],
-  ['a newline in the customer id', { customerId: 'acme\nX-Injected: 1' }, /customerId/],
-  ['a NUL in the customer id', { customerId: 'acme\u0000' }, /customerId/],
-  ['an ESC in the idempotency key', { idempotencyKey: 'key\u001b[31m' }, /idempotencyKey/],
-  ['DEL in the idempotency key', { idempotencyKey: 'key\u007f' }, /idempotencyKey/],
   ['an empty customer id', { customerId: '' }, /customerId/],
   ['a customer id that is an object', { customerId: { toString: () => 'acme' } }, /customerId/],
   ['quantity as a string', { quantity: '5' }, /quantity/],
@@ -47,6 +34,48 @@ const HOSTILE: [string, Record<string, unknown>, RegExp][] = [
   ['a meter that is not a string', { meter: { toString: () => 'api_calls' } }, /meter/],
   ['UNIQUE_COUNT without metadata.user_id', { meter: 'active_users', metadata: { other: 1 } }, /user_id/],
 ];
+
+/**
+ * Odd but valid events: Fluxrate's documented API accepts what they serialise to, so refusing them would
+ * leave billable requests unbilled. Each is sent as JSON serialises it, with the stored metadata.
+ */
+const ODD_BUT_VALID: [string, Record<string, unknown>, Record<string, unknown> | undefined][] = [
+  ['metadata with 5 000 keys', { metadata: wide }, wide],
+  ['a 100 KB metadata string', { metadata: { blob: 'x'.repeat(100_000) } }, { blob: 'x'.repeat(100_000) }],
+  ['a Date in metadata (ISO 8601)', { metadata: { at: new Date(0) } }, { at: '1970-01-01T00:00:00.000Z' }],
+  ['a function in metadata (left out)', { metadata: { f: () => 1, k: 1 } }, { k: 1 }],
+  ['a symbol in metadata (left out)', { metadata: { s: Symbol('x'), k: 1 } }, { k: 1 }],
+  ['NaN in metadata (null)', { metadata: { n: Number.NaN } }, { n: null }],
+  ['a Map as metadata ({})', { metadata: new Map([['a', 1]]) }, {}],
+  ['a 10 000-character customer id', { customerId: 'c'.repeat(10_000) }, undefined],
+  ['a 256-character idempotency key', { idempotencyKey: 'k'.repeat(256) }, undefined],
+  ['a newline in the customer id', { customerId: 'acme\nX-Injected: 1' }, undefined],
+  ['a NUL in the customer id', { customerId: 'acme\u0000' }, undefined],
+  ['an ESC in the idempotency key', { idempotencyKey: 'key\u001b[31m' }, undefined],
+  ['DEL in the idempotency key', { idempotencyKey: 'key\u007f' }, undefined],
+];
+
+// Fails on the main of 2026-12-01: each of these was refused by limits Fluxrate does not state.
+describe('odd but valid events are billed, serialised as JSON does', () => {
+  let fx: LocalServer;
+  beforeAll(async () => {
+    fx = await startFluxrate();
+  });
+  afterAll(() => fx.close());
+
+  it.each(ODD_BUT_VALID)('%s', async (_name, fields, stored) => {
+    fx.reset();
+    const tracker = trackerFor(fx);
+    const event = { meter: 'api_calls', customerId: 'acme', quantity: 2, ...fields };
+    tracker.track(event as unknown as TrackEvent<any>);
+    await tracker.shutdown();
+    expect(tracker.stats()).toMatchObject({ tracked: 1, delivered: 1, failed: 0 });
+    expect(fx.rejected()).toEqual([]);
+    const [row] = fx.events();
+    expect(row!.customer).toBe(event.customerId);
+    if (stored !== undefined) expect(row!.metadata).toEqual(stored);
+  });
+});
 
 describe('hostile events get a clear FluxrateValidationError and nothing invalid is sent', () => {
   let fx: LocalServer;

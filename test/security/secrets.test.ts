@@ -168,6 +168,35 @@ describe('secrets never leak: API key and access token', () => {
     }
   });
 
+  // Fails on the main of 2026-12-01: a key pasted into FLUXRATE_BASE_URL was printed (its first 40
+  // characters, or the part before a colon as the "protocol").
+  it('a key pasted into FLUXRATE_BASE_URL is never echoed, also through an adapter', () => {
+    const saved = process.env.FLUXRATE_BASE_URL;
+    const attempts: (() => unknown)[] = [
+      () => createTracker({ apiKey: KEY, meters: { api_calls: METER } }),
+      () => fluxrateMiddleware({ apiKey: KEY, meters: { api_calls: METER }, customer: () => 'acme' }),
+    ];
+    try {
+      for (const pasted of [KEY, `${KEY}:443`, `https//${KEY}`, KEY.slice(0, 30)]) {
+        process.env.FLUXRATE_BASE_URL = pasted;
+        for (const attempt of attempts) {
+          let error: unknown;
+          try {
+            attempt();
+          } catch (e) {
+            error = e;
+          }
+          expect(error).toBeInstanceOf(Error);
+          expect(serialize(error)).toContain('baseUrl');
+          expect(serialize(error)).not.toContain(KEY.slice(0, 20));
+        }
+      }
+    } finally {
+      if (saved === undefined) delete process.env.FLUXRATE_BASE_URL;
+      else process.env.FLUXRATE_BASE_URL = saved;
+    }
+  });
+
   // Regression: track() used to echo a rejected field value verbatim, so a key passed by mistake as
   // the meter or customer showed up in the FluxrateValidationError; validation messages are now redacted.
   it('does not echo a key passed by mistake as a track() field in the validation error', () => {

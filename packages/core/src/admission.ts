@@ -95,13 +95,14 @@ export class Admission {
     }
     const meter = resolveMeter(this.#options.meters, input.meter);
     const generated = input.idempotencyKey === undefined;
+    const { idLength, metadataBytes } = this.#options.limits;
     return {
       meter,
-      customerId: checkId('customerId', input.customerId),
+      customerId: checkId('customerId', input.customerId, idLength),
       quantity: checkQuantity(input.quantity),
       timestamp: checkTimestamp(input.timestamp, Date.now()),
-      idempotencyKey: generated ? newEventKey() : checkId('idempotencyKey', input.idempotencyKey),
-      metadataJson: checkMetadata(input.metadata, meter),
+      idempotencyKey: generated ? newEventKey() : checkId('idempotencyKey', input.idempotencyKey, idLength),
+      metadataJson: checkMetadata(input.metadata, meter, metadataBytes),
       // Keys generated here or from the route meter's request UUID cannot repeat.
       unique: generated || (input as { [kUniqueKey]?: boolean })[kUniqueKey] === true,
       attempts: 0,

@@ -1,4 +1,6 @@
 import { FluxrateConfigError } from './errors.js';
+import { type EventLimits, parseLimits } from './event-limits.js';
+import { guardLogger } from './guard-logger.js';
 import type { Outbox } from './outbox.js';
 import type { Aggregation, Logger, TrackerOptions } from './types.js';
 
@@ -38,6 +40,7 @@ export interface ResolvedOptions {
   deadLetterFile: string | undefined;
   aggregate: { windowMs: number; meters: Set<string> | undefined } | undefined;
   outbox: Outbox | undefined;
+  limits: EventLimits;
   /** Backlog size (events held) from which events with keys unique by construction are coalesced. */
   coalesceAt: number;
   coalesceWindowMs: number;
@@ -152,13 +155,15 @@ function parseBaseUrl(raw: string, allowInsecureHttp: boolean): { origin: string
   try {
     url = new URL(raw);
   } catch {
-    throw new FluxrateConfigError('baseUrl', `not a valid URL: ${describe(raw)}`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    // Never echoed: a key pasted into FLUXRATE_BASE_URL by mistake would be printed.
     throw new FluxrateConfigError(
       'baseUrl',
-      `must use https:// (or http:// on loopback), got ${url.protocol}`,
+      `not a valid URL (a string of ${raw.length} characters, not shown in case it is a secret)`,
     );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    // Not echoed either: 'org_live_x:y' parses as a URL whose protocol is part of the key.
+    throw new FluxrateConfigError('baseUrl', 'must use https:// (or http:// on loopback)');
   }
   if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname) && !allowInsecureHttp) {
     throw new FluxrateConfigError(
@@ -184,9 +189,18 @@ function parseMeters(raw: unknown): Map<string, ResolvedMeter> {
         'meter names use letters, digits, _ . : - (at most 100 characters)',
       );
     }
+    if (config === undefined) {
+      throw new FluxrateConfigError(
+        path,
+        `meter '${name}' is undefined (an unset environment variable?): it must be ${METER_NAME_HINT}`,
+      );
+    }
     const spec = typeof config === 'string' ? { token: config } : config;
     if (typeof spec !== 'object' || spec === null)
-      throw new FluxrateConfigError(path, `must be ${METER_NAME_HINT}`);
+      throw new FluxrateConfigError(
+        path,
+        `meter '${name}' must be ${METER_NAME_HINT}, got ${describe(spec)}`,
+      );
     const {
       token,
       aggregation = 'SUM',
@@ -238,8 +252,27 @@ export const TRACKER_KEYS: ReadonlySet<string> = new Set([
   'deadLetter',
   'aggregate',
   'outbox',
+  'limits',
   'coalesce',
 ]);
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: a secret read from a file may end in a line break
+const BAD_IN_HEADER = /[\u0000-\u001f\u007f]/;
+
+/** A credential is sent in a header: whitespace at either end or a line break would fail every attempt. */
+function checkSecret(option: string, env: string, value: unknown): void {
+  if (value === undefined) return;
+  // Never echo a secret back in the error: say what is wrong with it, never what it is.
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new FluxrateConfigError(option, 'must be a non-empty string');
+  }
+  if (value !== value.trim() || BAD_IN_HEADER.test(value)) {
+    throw new FluxrateConfigError(
+      option,
+      `has leading or trailing whitespace, a line break or a control character (read from a file or ${env}? trim it)`,
+    );
+  }
+}
 
 /** Validates tracker options once, at construction, naming the option at fault. */
 export function resolveOptions(input: TrackerOptions<string> | undefined): ResolvedOptions {
@@ -263,13 +296,8 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
 
   const apiKey = (options.apiKey as string | undefined) ?? process.env.FLUXRATE_API_KEY;
   const accessToken = (options.accessToken as string | undefined) ?? process.env.FLUXRATE_ACCESS_TOKEN;
-  // Never echo a secret back in the error: describe its type and length only.
-  if (apiKey !== undefined && (typeof apiKey !== 'string' || apiKey.trim() === '')) {
-    throw new FluxrateConfigError('apiKey', 'must be a non-empty string');
-  }
-  if (accessToken !== undefined && (typeof accessToken !== 'string' || accessToken.trim() === '')) {
-    throw new FluxrateConfigError('accessToken', 'must be a non-empty string');
-  }
+  checkSecret('apiKey', 'FLUXRATE_API_KEY', apiKey);
+  checkSecret('accessToken', 'FLUXRATE_ACCESS_TOKEN', accessToken);
   if (!disabled && transport === 'sdk' && !apiKey) {
     throw new FluxrateConfigError('apiKey', 'missing: pass apiKey or set FLUXRATE_API_KEY');
   }
@@ -304,9 +332,11 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
   if (maxTimeout < minTimeout)
     throw new FluxrateConfigError('retry.maxTimeout', 'must be >= retry.minTimeout');
 
-  const logger = (options.logger ?? {}) as Logger;
-  if (typeof logger !== 'object' || logger === null)
+  const rawLogger = (options.logger ?? {}) as Logger;
+  if ((typeof rawLogger !== 'object' && typeof rawLogger !== 'function') || rawLogger === null)
     throw new FluxrateConfigError('logger', 'must be a logger object');
+  // Every caller logs through the guard, so a throwing logger can never break billing.
+  const logger = guardLogger(rawLogger);
 
   const maxQueueSize = positiveInt(options, 'maxQueueSize', 100_000);
   const coalesce = parseCoalesce(options.coalesce, maxQueueSize);
@@ -332,6 +362,7 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
     deadLetterFile: pathOption(options.deadLetter, 'deadLetter', 'file'),
     aggregate: parseAggregate(options.aggregate),
     outbox: parseOutbox(options.outbox, options.spool),
+    limits: parseLimits(options.limits),
     coalesceAt: coalesce.at,
     coalesceWindowMs: coalesce.windowMs,
   };

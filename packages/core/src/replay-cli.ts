@@ -13,7 +13,11 @@ Options:
   --base-url URL         Fluxrate base URL (default: env FLUXRATE_BASE_URL, else https://api.fluxrate.co)
   --api-key KEY          API key (default: env FLUXRATE_API_KEY)
   --timeout-ms N         keep retrying for at most N ms (default 60000)
-  -h, --help`;
+  -h, --help
+
+Prints the counts. Exit status: 0 every event delivered; 1 some were refused by Fluxrate (fix them,
+e.g. with --meter, and replay again); 3 some are unsettled (still failing when the replay gave up:
+replay again later); 2 usage or file errors.`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -57,12 +61,18 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   for (const f of result.failed) {
-    console.log(`failed ${f.event.idempotencyKey}: ${f.status ?? ''} ${f.detail ?? ''}`.trim());
+    console.log(`failed ${f.event.idempotencyKey}: ${f.reason} ${f.status ?? ''} ${f.detail ?? ''}`.trim());
+  }
+  for (const u of result.unsettled) {
+    console.log(
+      `unsettled ${u.event.idempotencyKey}: ${u.reason} ${u.status ?? ''} ${u.detail ?? ''}`.trim(),
+    );
   }
   console.log(
-    `replayed ${result.events} event(s): ${result.delivered} delivered, ${result.failed.length} failed`,
+    `replayed ${result.events} event(s): ${result.delivered} delivered, ${result.failed.length} failed, ${result.unsettled.length} unsettled`,
   );
-  return result.failed.length === 0 ? 0 : 1;
+  if (result.delivered === result.events) return 0;
+  return result.unsettled.length > 0 ? 3 : 1;
 }
 
 main(process.argv.slice(2)).then(

@@ -15,11 +15,25 @@ export interface ReplayOptions {
   logger?: Logger;
 }
 
+/** An event the replay did not deliver, and why. */
+export interface ReplayMiss {
+  event: UsageEvent;
+  reason: string;
+  status?: number;
+  detail?: string;
+}
+
 export interface ReplayResult {
   /** Distinct events in the file (by idempotency key). */
   events: number;
   delivered: number;
-  failed: { event: UsageEvent; status?: number; detail?: string }[];
+  /** Definitively refused: Fluxrate rejected them (4xx) or they are invalid. Replaying again will not help. */
+  failed: ReplayMiss[];
+  /**
+   * Neither delivered nor refused: still failing (5xx, network) when the replay gave up, or left at the
+   * shutdown deadline. Replaying again later may deliver them; `delivered + failed + unsettled = events`.
+   */
+  unsettled: ReplayMiss[];
   /** The events as they would be (or were) sent, with the corrected meter tokens. */
   plan: { idempotencyKey: string; meter: string; meterToken: string; customerId: string; quantity: number }[];
 }
@@ -57,37 +71,63 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
     customerId: event.customerId,
     quantity: event.quantity,
   }));
-  const result: ReplayResult = { events: records.length, delivered: 0, failed: [], plan };
+  const result: ReplayResult = { events: records.length, delivered: 0, failed: [], unsettled: [], plan };
   if (options.dryRun || records.length === 0) return result;
 
   const tracker = createTracker({
     apiKey: options.apiKey,
     baseUrl: options.baseUrl,
     meters,
-    retry: { maxRetryTime: options.timeoutMs ?? 60_000 },
+    // An operator is waiting: back off at most 5 s between attempts (the tracker default is 30 s).
+    retry: { maxRetryTime: options.timeoutMs ?? 60_000, maxTimeout: 5_000 },
     ...(options.logger ? { logger: options.logger } : {}),
   });
-  tracker.on('delivered', () => {
+  const miss = (event: UsageEvent, reason: string, status?: number, detail?: string): ReplayMiss => ({
+    event,
+    reason,
+    ...(status === undefined ? {} : { status }),
+    ...(detail === undefined ? {} : { detail }),
+  });
+  const ended = new Set<string>();
+  tracker.on('delivered', ({ event }) => {
+    ended.add(event.idempotencyKey);
     result.delivered++;
   });
-  tracker.on('failed', ({ event, status, detail }) => {
-    result.failed.push({
-      event,
-      ...(status === undefined ? {} : { status }),
-      ...(detail === undefined ? {} : { detail }),
-    });
+  tracker.on('failed', ({ event, reason, status, detail }) => {
+    ended.add(event.idempotencyKey);
+    // Only a refusal is definitive; giving up on retries is not (Fluxrate may be back later).
+    (reason === 'rejected' ? result.failed : result.unsettled).push(miss(event, reason, status, detail));
+  });
+  tracker.on('dropped', ({ event, reason }) => {
+    ended.add(event.idempotencyKey);
+    result.unsettled.push(miss(event, reason));
   });
   for (const { event } of records) {
-    tracker.track({
-      meter: event.meter,
-      customerId: event.customerId,
-      quantity: event.quantity,
-      timestamp: event.timestamp,
-      idempotencyKey: event.idempotencyKey,
-      ...(event.metadata ? { metadata: event.metadata } : {}),
-    });
+    try {
+      tracker.track({
+        meter: event.meter,
+        customerId: event.customerId,
+        quantity: event.quantity,
+        timestamp: event.timestamp,
+        idempotencyKey: event.idempotencyKey,
+        ...(event.metadata ? { metadata: event.metadata } : {}),
+      });
+    } catch (error) {
+      ended.add(event.idempotencyKey);
+      result.failed.push(miss(event, 'invalid', undefined, (error as Error).message));
+    }
   }
-  await tracker.flush();
-  await tracker.shutdown({ timeoutMs: 5_000 });
+  // Wait for the outcome of every event, whatever keeps (or does not keep) the process alive meanwhile.
+  const keepAlive = setInterval(() => undefined, 1_000);
+  try {
+    await tracker.flush();
+    await tracker.shutdown({ timeoutMs: 5_000 });
+  } finally {
+    clearInterval(keepAlive);
+  }
+  // Anything with no outcome at all is unsettled too: the counts always add up to `events`.
+  for (const { event } of records) {
+    if (!ended.has(event.idempotencyKey)) result.unsettled.push(miss(event, 'no-outcome'));
+  }
   return result;
 }

@@ -9,6 +9,7 @@ import { type ResolvedOptions, resolveOptions } from './options.js';
 import type { Outbox, OutboxHost, StoredEvent } from './outbox.js';
 import { MemoryOutbox } from './outbox-memory.js';
 import { SqliteOutbox } from './outbox-sqlite.js';
+import { PersistentFaults } from './persistent-faults.js';
 import { redactor } from './redact.js';
 import { Transport } from './transport.js';
 import type {
@@ -41,6 +42,7 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
   readonly #coalescer: AggregationStage | undefined;
   readonly #dispatcher: Dispatcher | undefined;
   readonly #keepAlive = new KeepAlive();
+  readonly #faults: PersistentFaults;
   #state: 'open' | 'closing' | 'closed' = 'open';
   #shutdown: Promise<ShutdownReport> | undefined;
   #left: UsageEvent[] = [];
@@ -48,6 +50,7 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
   constructor(options?: TrackerOptions<M>) {
     this.#options = resolveOptions(options as TrackerOptions<string>);
     this.#redact = redactor([this.#options.apiKey, this.#options.accessToken]);
+    this.#faults = new PersistentFaults(this.#options.logger);
     this.#ledger = new Ledger(
       this.#options,
       this.#redact,
@@ -57,7 +60,8 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
     const { spoolDir, aggregate, disabled } = this.#options;
     this.#outbox = this.#options.outbox ?? (spoolDir ? new SqliteOutbox(spoolDir) : new MemoryOutbox());
     if (!disabled) {
-      const transport = new Transport(this.#options, this.#redact);
+      // Every attempt's outcome passes the persistent-fault check (TLS, header, DNS: logged once per kind).
+      const transport = new Transport(this.#options, this.#redact, this.#faults.note);
       this.#dispatcher = new Dispatcher(this.#outbox, transport, this.#options, this.#onAttemptEnd);
       this.#dispatcher.afterSettle = () => this.#ledger.checkIdle();
     }
@@ -231,6 +235,7 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
     return {
       ...this.#ledger.counts,
       aggregated: this.#stage?.merged ?? 0,
+      persistentFaults: { ...this.#faults.counts },
       coalesced: this.#coalescer?.merged ?? 0,
       queued: this.#admission.held - (this.#dispatcher?.inFlight ?? 0),
       inFlight: this.#dispatcher?.inFlight ?? 0,

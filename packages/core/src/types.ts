@@ -100,6 +100,12 @@ export interface TrackerOptions<M extends string = string> {
    * Default: `{ highWater: maxQueueSize / 10, windowMs: 1000 }`.
    */
   coalesce?: false | { highWater?: number; windowMs?: number };
+  /**
+   * Limits Fluxrate's documented API does not state, off by default so no event Fluxrate accepts is
+   * refused: `idLength` (characters of `customerId` / `idempotencyKey`), `metadataBytes` (serialised
+   * `metadata`). Default: none.
+   */
+  limits?: { idLength?: number; metadataBytes?: number };
 }
 
 /** What `track()` accepts. */
@@ -171,6 +177,11 @@ export interface TrackerStats {
   replayed: number;
   /** Events another process delivers (an outbox shared through storage, e.g. Redis with `consume: false`). */
   handedOff: number;
+  /**
+   * Attempts that failed in a way retrying cannot fix by itself: TLS verification, an invalid header, a
+   * host name that does not resolve. Each kind is also logged at error level at its first occurrence.
+   */
+  persistentFaults: { tls: number; header: number; dns: number };
 }
 
 export interface FlushOptions {

@@ -2,25 +2,25 @@ import { randomUUID } from 'node:crypto';
 import { FluxrateValidationError } from './errors.js';
 import { describe, isUuid, type ResolvedMeter } from './options.js';
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 // ISO 8601 date-time with a time zone, e.g. 2025-01-15T10:30:00Z or 2025-01-15T10:30:00.123+02:00.
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
 // ISO 8601 as Fluxrate reads it has four-digit years: 0000-01-01 to 9999-12-31.
 const MIN_TIME = Date.parse('0000-01-01T00:00:00Z');
 const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-const MAX_METADATA_DEPTH = 6;
-const MAX_METADATA_NODES = 500;
-const MAX_METADATA_BYTES = 16_384;
 
-export function checkId(field: string, value: unknown, max = 255): string {
+/**
+ * A required string field. Fluxrate documents no length or character limit, so only a missing (empty or
+ * blank) value is refused; `max` is the optional `limits.idLength`.
+ */
+export function checkId(field: string, value: unknown, max?: number): string {
   if (typeof value !== 'string')
     throw new FluxrateValidationError(field, `must be a string, got ${describe(value)}`);
   if (value.trim().length === 0) throw new FluxrateValidationError(field, 'must not be empty or blank');
-  if (value.length > max)
-    throw new FluxrateValidationError(field, `must be at most ${max} characters, got ${value.length}`);
-  if (CONTROL_CHARS.test(value))
-    throw new FluxrateValidationError(field, 'must not contain control characters');
+  if (max !== undefined && value.length > max)
+    throw new FluxrateValidationError(
+      field,
+      `must be at most ${max} characters (limits.idLength), got ${value.length}`,
+    );
   return value;
 }
 
@@ -64,47 +64,55 @@ export function checkTimestamp(value: unknown, now: number): number {
   );
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+/**
+ * Why metadata JSON.stringify refused (a cycle or a BigInt), with the path to it. JSON's own rules apply
+ * otherwise: a Date becomes ISO 8601, `toJSON()` is honoured, functions and `undefined` are left out.
+ */
+function explainUnserialisable(
+  value: unknown,
+  path: string,
+  ancestors: unknown[],
+): { path: string; problem: string } | undefined {
+  if (typeof value === 'bigint') return { path, problem: 'is a BigInt, which JSON cannot carry' };
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (ancestors.includes(value)) return { path, problem: 'is circular (refers to itself)' };
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return undefined;
+  ancestors.push(value);
+  const entries = Array.isArray(value)
+    ? value.map((v, i) => [`${path}[${i}]`, v] as const)
+    : Object.keys(value).map((k) => [`${path}.${k}`, (value as Record<string, unknown>)[k]] as const);
+  for (const [childPath, child] of entries) {
+    const found = explainUnserialisable(child, childPath, ancestors);
+    if (found) return found;
+  }
+  ancestors.pop();
+  return undefined;
 }
 
-/** Walks metadata once, rejecting anything JSON cannot carry faithfully; bounded in depth and size. */
-function checkJsonValue(value: unknown, path: string, depth: number, budget: { nodes: number }): void {
-  if (--budget.nodes < 0)
-    throw new FluxrateValidationError('metadata', `has more than ${MAX_METADATA_NODES} values`);
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-    case 'undefined':
-      return;
-    case 'number':
-      if (!Number.isFinite(value))
-        throw new FluxrateValidationError(path, `must be a finite number, got ${value}`);
-      return;
-    case 'object': {
-      if (value === null) return;
-      if (depth >= MAX_METADATA_DEPTH) {
-        throw new FluxrateValidationError(
-          path,
-          `is nested deeper than ${MAX_METADATA_DEPTH} levels (circular?)`,
-        );
-      }
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) checkJsonValue(value[i], `${path}[${i}]`, depth + 1, budget);
-        return;
-      }
-      if (!isPlainObject(value)) throw new FluxrateValidationError(path, 'must be a plain JSON object');
-      for (const key of Object.keys(value)) checkJsonValue(value[key], `${path}.${key}`, depth + 1, budget);
-      return;
+function serialiseMetadata(value: object): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    let found: { path: string; problem: string } | undefined;
+    try {
+      found = explainUnserialisable(value, 'metadata', []);
+    } catch {
+      // Too deep to walk as well: reported below.
     }
-    default:
-      throw new FluxrateValidationError(path, `cannot be sent as JSON (${typeof value})`);
+    if (found) throw new FluxrateValidationError(found.path, found.problem);
+    const tooDeep = error instanceof RangeError;
+    throw new FluxrateValidationError(
+      'metadata',
+      tooDeep ? 'is nested too deeply to serialise' : `cannot be serialised as JSON (${String(error)})`,
+    );
   }
 }
 
-export function checkMetadata(value: unknown, meter: ResolvedMeter): string | undefined {
+/**
+ * Metadata as Fluxrate documents it: an object, with `user_id` for UNIQUE_COUNT meters. Serialised once,
+ * here, with JSON's rules; `maxBytes` is the optional `limits.metadataBytes`.
+ */
+export function checkMetadata(value: unknown, meter: ResolvedMeter, maxBytes?: number): string | undefined {
   if (value === undefined) {
     if (meter.aggregation === 'UNIQUE_COUNT') {
       throw new FluxrateValidationError(
@@ -114,11 +122,15 @@ export function checkMetadata(value: unknown, meter: ResolvedMeter): string | un
     }
     return undefined;
   }
-  if (!isPlainObject(value))
-    throw new FluxrateValidationError('metadata', `must be a plain object, got ${describe(value)}`);
-  checkJsonValue(value, 'metadata', 0, { nodes: MAX_METADATA_NODES });
+  const json =
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? serialiseMetadata(value)
+      : undefined;
+  // A Date or anything whose toJSON() is not an object would not reach Fluxrate as an object.
+  if (json === undefined || json.charCodeAt(0) !== 123 /* { */)
+    throw new FluxrateValidationError('metadata', `must be an object, got ${describe(value)}`);
   if (meter.aggregation === 'UNIQUE_COUNT') {
-    const userId = value.user_id;
+    const userId = (value as Record<string, unknown>).user_id;
     const ok =
       (typeof userId === 'string' && userId.length > 0) ||
       (typeof userId === 'number' && Number.isFinite(userId));
@@ -128,11 +140,10 @@ export function checkMetadata(value: unknown, meter: ResolvedMeter): string | un
         `is required for UNIQUE_COUNT meter '${meter.name}'`,
       );
   }
-  const json = JSON.stringify(value);
-  if (json.length > MAX_METADATA_BYTES) {
+  if (maxBytes !== undefined && json.length > maxBytes) {
     throw new FluxrateValidationError(
       'metadata',
-      `serializes to ${json.length} characters (max ${MAX_METADATA_BYTES})`,
+      `serialises to ${json.length} characters (limits.metadataBytes is ${maxBytes})`,
     );
   }
   return json;

@@ -215,4 +215,62 @@ describe('tracker options', () => {
     await t.flush();
     expect(server.requests[0]!.headers['x-api-key']).toBe(API_KEY);
   });
+
+  // Fails on the main of 2026-12-01: a key read from a secret file with its trailing newline was
+  // accepted, then every attempt failed for an hour with "invalid header" and no log line.
+  it.each([
+    ['a trailing newline', `${API_KEY}\n`],
+    ['a trailing CRLF', `${API_KEY}\r\n`],
+    ['a leading space', ` ${API_KEY}`],
+    ['a trailing tab', `${API_KEY}\t`],
+    ['a newline inside', `${API_KEY.slice(0, 10)}\n${API_KEY.slice(10)}`],
+  ])('refuses an apiKey with %s, naming apiKey without echoing it', (_label, apiKey) => {
+    const error = configError({ ...base, apiKey });
+    expect(error.option).toBe('apiKey');
+    expect(error.message).toMatch(/whitespace|line break/);
+    expect(error.message).not.toContain(API_KEY.slice(0, 10));
+  });
+
+  it('refuses an accessToken with surrounding whitespace, naming accessToken', () => {
+    const error = configError({
+      ...base,
+      transport: 'rest',
+      accessToken: 'eyJhbGciOiJIUzI1NiJ9.payload.sig\n',
+    });
+    expect(error.option).toBe('accessToken');
+    expect(error.message).not.toContain('eyJhbGciOiJIUzI1NiJ9');
+  });
+
+  it('refuses FLUXRATE_API_KEY with a trailing newline, naming apiKey and the variable', () => {
+    process.env.FLUXRATE_API_KEY = `${API_KEY}\n`;
+    const error = configError({ baseUrl: 'http://127.0.0.1:9' });
+    expect(error.option).toBe('apiKey');
+    expect(error.message).toContain('FLUXRATE_API_KEY');
+    expect(error.message).not.toContain(API_KEY);
+  });
+
+  // Fails on the main of 2026-12-01: the message said only "must be a meter token, or { token, … }".
+  it('says an unset meter env var is undefined and names the meter', () => {
+    const error = configError({ ...base, meters: { api_calls: process.env.FLUXRATE_UNSET_METER_TOKEN } });
+    expect(error.option).toBe('meters.api_calls');
+    expect(error.message).toContain('undefined');
+    expect(error.message).toContain("'api_calls'");
+  });
+
+  // Fails on the main of 2026-12-01: the first 40 characters of an invalid baseUrl were echoed.
+  it.each([
+    ['not a URL', API_KEY],
+    ['a key with a colon, parsed as a protocol', `${API_KEY}:x`],
+    ['a key after the scheme', `https//${API_KEY}`],
+  ])('never echoes a baseUrl that is %s (a key pasted into FLUXRATE_BASE_URL)', (_label, baseUrl) => {
+    const error = configError({ ...base, baseUrl });
+    expect(error.option).toBe('baseUrl');
+    expect(error.message).not.toContain(API_KEY.slice(0, 12));
+  });
+
+  it('refuses a limits option of the wrong shape, naming it', () => {
+    expect(configError({ ...base, limits: 5 }).option).toBe('limits');
+    expect(configError({ ...base, limits: { idLength: 0 } }).option).toBe('limits.idLength');
+    expect(configError({ ...base, limits: { metadataDepth: 3 } }).option).toBe('limits.metadataDepth');
+  });
 });

@@ -1,8 +1,12 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTracker, type Tracker } from '../src/index.js';
 import {
   API_KEY,
   captureLogger,
+  FAST_RETRY,
   onCleanup,
   record,
   scripted,
@@ -174,5 +178,110 @@ describe('secrets never leak', () => {
     await t.flush();
     expect(events.failed[0]).toMatchObject({ reason: 'retries-exhausted', status: 500 });
     expect(events.failed[0]!.detail).not.toContain(API_KEY);
+  });
+});
+
+/** A key with the characters servers escape: base64's + / =, a quote and a backslash. */
+const HARD_KEY = 'org_live_S3cr3tK3y+w1th/Slash=And"Quote\\Back9876';
+/** Every 8-character window of the key's secret part: none may survive anywhere. */
+const FRAGMENTS = (() => {
+  const secret = HARD_KEY.slice('org_live_'.length);
+  const forms = [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)];
+  return forms.flatMap((f) => Array.from({ length: f.length - 7 }, (_, i) => f.slice(i, i + 8)));
+})();
+
+/** Python's json.dumps(ensure_ascii) style: every character outside [A-Za-z0-9 ] as \u00XX. */
+const uEscape = (text: string) =>
+  [...text]
+    .map((c) => (/[A-Za-z0-9 ]/.test(c) ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
+    .join('');
+
+/** Ways a server echoes the key it received; each is a raw response body. */
+const ECHOES: [string, number, (key: string) => string][] = [
+  [
+    'JSON-escaped in a list detail (422)',
+    422,
+    (k) => JSON.stringify({ detail: [{ loc: ['header', 'x-api-key'], msg: 'invalid', input: k }] }),
+  ],
+  [
+    'JSON-escaped in an object detail (503)',
+    503,
+    (k) => JSON.stringify({ detail: { headers: { 'x-api-key': k } } }),
+  ],
+  [
+    'with "/" escaped as "\\/" (PHP style)',
+    400,
+    (k) => JSON.stringify({ detail: `bad key ${k}` }).replace(/\//g, '\\/'),
+  ],
+  ['\\u-escaped (ensure_ascii style)', 401, (k) => `{"detail": "bad key ${uEscape(k)}"}`],
+  [
+    'URL-encoded',
+    404,
+    (k) => JSON.stringify({ detail: `GET /callback?key=${encodeURIComponent(k)} not found` }),
+  ],
+  ['cut by the server inside the key', 422, (k) => JSON.stringify({ detail: `bad key ${k.slice(0, 30)}` })],
+  [
+    'across the 1 000-character cut of detail',
+    422,
+    (k) => JSON.stringify({ detail: `${'x'.repeat(985)}${k}` }),
+  ],
+  [
+    'across the 8 KiB body prefix',
+    422,
+    (k) => `{"detail":"${'x'.repeat(8_192 - 30)}${JSON.stringify(k).slice(1, -1)}"}`,
+  ],
+  ['in a body that is not JSON', 502, (k) => `<html>upstream rejected X-API-Key: ${k}</html>`],
+];
+
+describe('secrets never leak, in every form a server may echo them', () => {
+  // Fails on the main of 2026-12-01 for the escaped, \u, URL-encoded, server-cut and prefix-cut forms.
+  it.each(ECHOES)(
+    'redacts the key echoed %s from logs, events, the dead-letter file and warnings',
+    async (label, status, echo) => {
+      const server = await scripted((req) => ({ status, body: echo(String(req.headers['x-api-key'])) }));
+      const dir = mkdtempSync(join(tmpdir(), 'fluxrate-redact-'));
+      onCleanup(async () => rmSync(dir, { recursive: true, force: true }));
+      const deadLetter = join(dir, 'dead.ndjson');
+      const warnings: string[] = [];
+      const onWarning = (w: Error) => warnings.push(`${w.name} ${w.message}`);
+      process.on('warning', onWarning);
+      onCleanup(async () => void process.off('warning', onWarning));
+      const logger = captureLogger();
+      const t = tracker({
+        baseUrl: server.url,
+        apiKey: HARD_KEY,
+        logger,
+        deadLetter: { file: deadLetter },
+        retry: { ...FAST_RETRY, retries: 1 },
+      });
+      // A second tracker with no logger surfaces its problems as process warnings.
+      const quiet = tracker({ baseUrl: server.url, apiKey: HARD_KEY, retry: { ...FAST_RETRY, retries: 1 } });
+      const { events, stringify } = captureAll(t, logger);
+      t.track({ meter: 'api_calls', customerId: 'acme' });
+      quiet.track({ meter: 'api_calls', customerId: 'acme' });
+      await Promise.all([t.flush({ timeoutMs: 5_000 }), quiet.flush({ timeoutMs: 5_000 })]);
+      await t.shutdown({ timeoutMs: 1_000 });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(server.requests[0]!.headers['x-api-key']).toBe(HARD_KEY);
+      expect(events.failed).toHaveLength(1);
+      const surfaces = `${stringify()}\n${readFileSync(deadLetter, 'utf8')}\n${warnings.join('\n')}`;
+      for (const fragment of FRAGMENTS) expect(surfaces).not.toContain(fragment);
+      // Past the 8 KiB prefix and the 1 000-character cut, that echo is never read at all.
+      if (!label.includes('8 KiB')) expect(surfaces).toContain('[redacted]');
+    },
+  );
+
+  // Fails on the main of 2026-12-01: credentials in a URL a server echoed reached the logs.
+  it('redacts the userinfo of any URL echoed in a detail', async () => {
+    const server = await scripted([
+      { status: 422, body: { detail: 'proxy https://admin:hunter2-pass@proxy.internal/x refused' } },
+    ]);
+    const logger = captureLogger();
+    const t = tracker({ baseUrl: server.url, logger });
+    const { events, stringify } = captureAll(t, logger);
+    t.track({ meter: 'api_calls', customerId: 'acme' });
+    await t.flush();
+    expect(events.failed[0]!.detail).toBe('proxy https://[redacted]@proxy.internal/x refused');
+    expect(stringify()).not.toContain('hunter2');
   });
 });

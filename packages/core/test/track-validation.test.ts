@@ -53,10 +53,6 @@ describe('track() validation', () => {
 
   it.each([
     ['empty', ''],
-    ['too long', 'c'.repeat(256)],
-    ['with a newline', 'ac\nme'],
-    ['with a NUL', 'ac\u0000me'],
-    ['with DEL', 'ac\u007fme'],
     ['a number', 42],
     ['undefined', undefined],
     ['an object', { id: 'acme' }],
@@ -68,6 +64,26 @@ describe('track() validation', () => {
     const t = tracker();
     t.track({ meter: 'api_calls', customerId: 'c'.repeat(255) });
     expect(t.stats().tracked).toBe(1);
+  });
+
+  // Fails on the main of 2026-12-01: ids over 255 characters or with control characters were refused,
+  // limits Fluxrate does not document, so the request went unbilled.
+  it('accepts long ids and ids with control characters, which Fluxrate does not refuse', () => {
+    const t = tracker();
+    t.track({ meter: 'api_calls', customerId: 'c'.repeat(1_000), idempotencyKey: 'k'.repeat(300) });
+    t.track({ meter: 'api_calls', customerId: 'ac\nme', idempotencyKey: 'key\u001b[31m' });
+    expect(t.stats().tracked).toBe(2);
+  });
+
+  it('refuses ids longer than limits.idLength when it is set, naming the field', () => {
+    const t = tracker({ limits: { idLength: 255 } });
+    const error = thrown(() => t.track({ meter: 'api_calls', customerId: 'c'.repeat(256) }));
+    expect(error.field).toBe('customerId');
+    expect(error.message).toContain('limits.idLength');
+    expect(
+      thrown(() => t.track({ meter: 'api_calls', customerId: 'acme', idempotencyKey: 'k'.repeat(256) }))
+        .field,
+    ).toBe('idempotencyKey');
   });
 
   it.each([
@@ -108,18 +124,16 @@ describe('track() validation', () => {
     expect(rejected({ timestamp: new Date('nope') }).field).toBe('timestamp');
   });
 
-  it('refuses an idempotencyKey longer than 255 characters or empty, naming idempotencyKey', () => {
-    expect(rejected({ idempotencyKey: 'k'.repeat(256) }).field).toBe('idempotencyKey');
+  it('refuses an empty or non-string idempotencyKey, naming idempotencyKey', () => {
     expect(rejected({ idempotencyKey: '' }).field).toBe('idempotencyKey');
     expect(rejected({ idempotencyKey: 7 }).field).toBe('idempotencyKey');
   });
 
   it.each([
     ['an array', [1]],
-    ['a Map', new Map([['a', 1]])],
     ['a Date', new Date()],
-    ['a class instance', new (class Meta {})()],
     ['a string', 'region=eu'],
+    ['null', null],
   ])('refuses metadata that is %s, naming metadata', (_label, metadata) => {
     expect(rejected({ metadata }).field).toBe('metadata');
   });
@@ -134,31 +148,51 @@ describe('track() validation', () => {
     expect(rejected({ metadata: { n: 10n } }).field).toBe('metadata.n');
   });
 
-  it('refuses a function inside metadata, naming its path', () => {
-    expect(rejected({ metadata: { nested: { fn: () => 1 } } }).field).toBe('metadata.nested.fn');
+  it('refuses metadata nested too deeply to serialise, naming metadata', () => {
+    expect(rejected({ metadata: deep(100_000) }).field).toBe('metadata');
   });
 
-  it('refuses a non-finite number inside metadata, naming its path', () => {
-    expect(rejected({ metadata: { list: [1, Number.NaN] } }).field).toBe('metadata.list[1]');
-  });
-
-  it('refuses metadata nested too deep', () => {
-    expect(rejected({ metadata: deep(10) }).field).toMatch(/^metadata/);
-  });
-
-  it('accepts moderately nested metadata', () => {
+  // Fails on the main of 2026-12-01: depth 6, 500 values and 16 KiB were guessed limits, not Fluxrate's.
+  it('accepts deep, wide and large metadata, which Fluxrate does not refuse', () => {
     const t = tracker();
-    t.track({ meter: 'api_calls', customerId: 'acme', metadata: deep(3) });
-    expect(t.stats().tracked).toBe(1);
+    const wide = Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`k${i}`, i]));
+    t.track({ meter: 'api_calls', customerId: 'acme', metadata: deep(10) });
+    t.track({ meter: 'api_calls', customerId: 'acme', metadata: wide });
+    t.track({ meter: 'api_calls', customerId: 'acme', metadata: { blob: 'x'.repeat(20_000) } });
+    expect(t.stats().tracked).toBe(3);
   });
 
-  it('refuses metadata that serializes too large, naming metadata', () => {
-    expect(rejected({ metadata: { blob: 'x'.repeat(20_000) } }).field).toBe('metadata');
+  it('refuses metadata over limits.metadataBytes when it is set, naming metadata', () => {
+    const t = tracker({ limits: { metadataBytes: 16_384 } });
+    const error = thrown(() =>
+      t.track({ meter: 'api_calls', customerId: 'acme', metadata: { blob: 'x'.repeat(20_000) } }),
+    );
+    expect(error.field).toBe('metadata');
+    expect(error.message).toContain('limits.metadataBytes');
   });
 
-  it('refuses metadata with too many values, naming metadata', () => {
-    const metadata = Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`k${i}`, i]));
-    expect(rejected({ metadata }).field).toBe('metadata');
+  // Fails on the main of 2026-12-01: a Date, a function or NaN inside metadata made track() throw.
+  it('serialises metadata as JSON does: a Date as ISO 8601, toJSON() honoured, functions left out', async () => {
+    const server = await scripted();
+    const t = tracker({ baseUrl: server.url });
+    const at = new Date('2025-01-15T10:30:00.000Z');
+    t.track({
+      meter: 'api_calls',
+      customerId: 'acme',
+      metadata: { at, nested: { when: [at] }, fn: () => 1, gone: undefined, n: Number.NaN, m: new Map() },
+    });
+    t.track({
+      meter: 'api_calls',
+      customerId: 'acme',
+      metadata: new (class Meta {
+        region = 'eu';
+      })() as never,
+    });
+    await t.flush();
+    expect(server.requests.map((r) => r.json.metadata)).toEqual([
+      { at: '2025-01-15T10:30:00.000Z', nested: { when: ['2025-01-15T10:30:00.000Z'] }, n: null, m: {} },
+      { region: 'eu' },
+    ]);
   });
 
   it('refuses a UNIQUE_COUNT event without metadata.user_id, naming metadata.user_id', () => {

@@ -1,0 +1,47 @@
+import type { PersistentFault } from './transport.js';
+
+// Certificate verification and TLS setup failures: the same every time until someone fixes trust.
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'HOSTNAME_MISMATCH',
+]);
+const HEADER_CODES = new Set([
+  'ERR_INVALID_CHAR',
+  'ERR_HTTP_INVALID_HEADER_VALUE',
+  'UND_ERR_HEADERS_INVALID',
+]);
+
+interface ErrorLike {
+  code?: unknown;
+  message?: unknown;
+  cause?: unknown;
+}
+
+/** `CODE: message` of a network-level error (undici wraps some in `cause`), and whether retrying can fix it. */
+export function classifyNetworkError(error: unknown): { message: string; persistent?: PersistentFault } {
+  const err = (error ?? {}) as ErrorLike;
+  const cause = (err.cause ?? {}) as ErrorLike;
+  const code = typeof err.code === 'string' ? err.code : typeof cause.code === 'string' ? cause.code : '';
+  const text = String(err.message ?? error);
+  const message = code && !text.startsWith(code) ? `${code}: ${text}` : text;
+  const persistent = classify(code, text);
+  return persistent ? { message, persistent } : { message };
+}
+
+function classify(code: string, text: string): PersistentFault | undefined {
+  if (TLS_CODES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_')) return 'tls';
+  if (code === 'ENOTFOUND') return 'dns';
+  if (HEADER_CODES.has(code) || (code === 'UND_ERR_INVALID_ARG' && /header/i.test(text))) return 'header';
+  return undefined;
+}

@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type LocalServer, startLocalServer } from '@fluxrate/local';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { DeadLetterRecord } from '../src/index.js';
+
+const CLI = join(import.meta.dirname, '../dist/replay-cli.js');
+const WRONG_TOKEN = '00000000-0000-4000-8000-000000000000';
+
+let local: LocalServer;
+let dir: string;
+beforeAll(async () => {
+  local = await startLocalServer({ meters: { api_calls: { aggregation: 'SUM' } } });
+  dir = mkdtempSync(join(tmpdir(), 'fluxrate-replay-'));
+});
+afterAll(async () => {
+  await local.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(() => {
+  local.reset();
+  local.setFaults({});
+});
+
+/** A dead-letter file of `count` events as a tracker writes it after a 503 outage. */
+function deadLetters(count: number, token: string): string {
+  const file = join(dir, `${Math.random().toString(36).slice(2)}.ndjson`);
+  const lines = Array.from(
+    { length: count },
+    (_, i): DeadLetterRecord => ({
+      at: new Date().toISOString(),
+      reason: 'retries-exhausted',
+      status: 503,
+      detail: 'Service Unavailable',
+      attempts: 3,
+      event: {
+        meter: 'api_calls',
+        meterToken: token,
+        customerId: 'acme',
+        quantity: 2,
+        timestamp: new Date().toISOString(),
+        idempotencyKey: `replay_${i}`,
+      },
+    }),
+  );
+  writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+  return file;
+}
+
+/** Runs fluxrate-replay as its own process (async: the local server lives in this one). */
+function replay(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args, '--base-url', local.url, '--api-key', local.apiKey], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => {
+    stdout += c;
+  });
+  child.stderr.on('data', (c) => {
+    stderr += c;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}
+
+describe('fluxrate-replay exits non-zero unless every event was delivered or refused, and prints the counts', () => {
+  beforeAll(() => {
+    // The CLI is a real process running the built package: without the build this test must fail, not skip.
+    expect(existsSync(CLI), `${CLI} missing: run \`pnpm build\` first`).toBe(true);
+  });
+
+  // Fails on the main of 2026-12-01: the retry timers were unref'd, so the process exited 0 after storing 0.
+  it('exits 3 with "5 unsettled" when every attempt gets a 503 until the replay gives up', async () => {
+    local.setFaults({ 503: 1 });
+    const file = deadLetters(5, local.meters.api_calls!.token);
+    const run = await replay(file, '--timeout-ms', '400');
+    expect(run.stdout).toContain('replayed 5 event(s): 0 delivered, 0 failed, 5 unsettled');
+    expect(run.code).toBe(3);
+    expect(local.events()).toHaveLength(0);
+    expect(local.stats().faults['503']).toBeGreaterThanOrEqual(5);
+  });
+
+  it('exits 0 once every event is delivered through 30% of 503s, each stored once', async () => {
+    local.setFaults({ 503: 0.3, seed: 7 });
+    const file = deadLetters(5, local.meters.api_calls!.token);
+    const run = await replay(file);
+    expect(run.stdout).toContain('replayed 5 event(s): 5 delivered, 0 failed, 0 unsettled');
+    expect(run.code).toBe(0);
+    expect(local.events()).toHaveLength(5);
+    expect(local.stats().faults['503']).toBeGreaterThan(0);
+  });
+
+  it('exits 1 when Fluxrate refuses the events (unknown meter token), naming each', async () => {
+    const file = deadLetters(5, WRONG_TOKEN);
+    const run = await replay(file);
+    expect(run.stdout).toContain('replayed 5 event(s): 0 delivered, 5 failed, 0 unsettled');
+    expect(run.stdout).toMatch(/failed replay_0: rejected 404/);
+    expect(run.code).toBe(1);
+  });
+});
