@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTracker } from '@fluxrate/core';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
@@ -96,4 +98,57 @@ describe.skipIf(skip)('fluxrate-forwarder SIGTERM', () => {
     expect(keys).toHaveLength(total);
     expect(early.redis.claimed).toBeGreaterThanOrEqual(stopped.handedBack);
   }, 60_000);
+
+  it('acks and deletes definitively failed entries and writes them to --dead-letter', async () => {
+    fx ??= await startLocalServer({ meters: { api_calls: {} } });
+    fx.setFaults({});
+    redis ??= await startRedis();
+    const stream = 'fleet:failed';
+    const dir = mkdtempSync(join(tmpdir(), 'fluxrate-fwd-dl-'));
+    const file = join(dir, 'dead.ndjson');
+    try {
+      const app = createTracker({
+        apiKey: fx.apiKey,
+        baseUrl: fx.url,
+        outbox: redisOutbox({ redis: redis.url, stream, consume: false }),
+      });
+      // A meter token Fluxrate does not know: 404, never retried.
+      for (let i = 0; i < 25; i++) {
+        app.track({ meter: '99999999-9999-4999-8999-999999999999', customerId: 'dl', quantity: 1 });
+      }
+      await app.shutdown();
+      const fwd = run(
+        'dl',
+        [
+          FORWARDER_BIN,
+          '--redis',
+          redis.url,
+          '--stream',
+          stream,
+          '--json',
+          '--dead-letter',
+          file,
+          '--stats-interval',
+          '100',
+        ],
+        { FLUXRATE_API_KEY: fx.apiKey, FLUXRATE_BASE_URL: fx.url },
+      );
+      procs.push(fwd);
+      await fwd.until(
+        'stats',
+        (l) => l.failed === 25 && l.redis?.streamLength === 0 && l.redis?.pending === 0,
+      );
+      fwd.child.kill('SIGTERM');
+      expect(await fwd.until('stopped')).toMatchObject({ failed: 25, handedBack: 0 });
+      const lines = readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(lines).toHaveLength(25);
+      expect(lines.every((l) => l.reason === 'rejected' && l.status === 404)).toBe(true);
+      expect(fx.events({ customer: 'dl' })).toHaveLength(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

@@ -17,6 +17,7 @@ Options:
   --claim-idle MS         take over entries idle this long on another consumer (default 30000)
   --retry-min MS          first retry delay (default 200)
   --retry-max MS          largest retry delay (default 30000)
+  --dead-letter FILE      append every failed or dropped event to this NDJSON file
   --stats-interval MS     print a stats line this often (default 5000; 0: only at exit)
   --shutdown-timeout MS   longest graceful shutdown (default 10000)
   --aggregate MS          not supported yet: aggregate in the apps (createTracker({ aggregate }))
@@ -48,6 +49,7 @@ export async function runCli(argv: string[]): Promise<number> {
         prefetch: { type: 'string' },
         'claim-idle': { type: 'string' },
         'retry-min': { type: 'string' },
+        'dead-letter': { type: 'string' },
         'retry-max': { type: 'string' },
         'stats-interval': { type: 'string' },
         'shutdown-timeout': { type: 'string' },
@@ -99,6 +101,7 @@ export async function runCli(argv: string[]): Promise<number> {
       },
       tracker: {
         concurrency: int('concurrency', str('concurrency'), 8),
+        ...(str('dead-letter') ? { deadLetter: { file: str('dead-letter')! } } : {}),
         retry: {
           minTimeout: int('retry-min', str('retry-min'), 200),
           maxTimeout: int('retry-max', str('retry-max'), 30_000),
