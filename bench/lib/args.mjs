@@ -1,3 +1,5 @@
+import { parseArgs as parseNodeArgs } from 'node:util';
+
 const FRAMEWORKS = ['fastify', 'express', 'nestjs'];
 
 /**
@@ -5,41 +7,47 @@ const FRAMEWORKS = ['fastify', 'express', 'nestjs'];
  * `--rate R` fixed-rate req/s (2000), `--no-fixed`, `--no-micro`, `--out FILE`.
  */
 export function parseArgs(argv) {
+  // `--no-fixed` / `--no-micro` are flags of their own: parseArgs' allowNegative needs Node >= 22.4.
+  const { values } = parseNodeArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      quick: { type: 'boolean', default: false },
+      duration: { type: 'string' },
+      connections: { type: 'string' },
+      rate: { type: 'string' },
+      only: { type: 'string' },
+      'no-fixed': { type: 'boolean', default: false },
+      'no-micro': { type: 'boolean', default: false },
+      out: { type: 'string' },
+    },
+  });
   const opts = {
-    quick: false,
-    duration: undefined,
-    connections: 50,
-    only: FRAMEWORKS,
-    rate: 2000,
-    fixed: true,
-    micro: true,
-    out: undefined,
+    quick: values.quick,
+    duration: values.duration === undefined ? undefined : positive('--duration', values.duration),
+    connections: values.connections === undefined ? 50 : positive('--connections', values.connections),
+    only: values.only === undefined ? FRAMEWORKS : frameworks(values.only),
+    rate: values.rate === undefined ? 2000 : positive('--rate', values.rate),
+    fixed: !values['no-fixed'],
+    micro: !values['no-micro'],
+    out: values.out,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const [flag, inline] = arg.split('=', 2);
-    const value = () => inline ?? argv[++i];
-    if (flag === '--quick') opts.quick = true;
-    else if (flag === '--duration') opts.duration = positive(flag, value());
-    else if (flag === '--connections') opts.connections = positive(flag, value());
-    else if (flag === '--rate') opts.rate = positive(flag, value());
-    else if (flag === '--no-fixed') opts.fixed = false;
-    else if (flag === '--no-micro') opts.micro = false;
-    else if (flag === '--out') opts.out = value();
-    else if (flag === '--only') {
-      opts.only = value()
-        .split(',')
-        .map((f) => (f.trim() === 'nest' ? 'nestjs' : f.trim()))
-        .filter(Boolean);
-      const unknown = opts.only.filter((f) => !FRAMEWORKS.includes(f));
-      if (unknown.length > 0)
-        throw new Error(`--only: unknown framework ${unknown.join(', ')} (use ${FRAMEWORKS.join(',')})`);
-    } else throw new Error(`unknown flag ${arg}`);
-  }
   opts.duration ??= opts.quick ? 3 : 10;
   // A smoke run skips the warm-up: it checks that the suite works, not how fast.
   opts.warmup = opts.quick ? 0 : 1;
   return opts;
+}
+
+function frameworks(raw) {
+  const only = raw
+    .split(',')
+    .map((f) => (f.trim() === 'nest' ? 'nestjs' : f.trim()))
+    .filter(Boolean);
+  const unknown = only.filter((f) => !FRAMEWORKS.includes(f));
+  if (unknown.length > 0)
+    throw new Error(`--only: unknown framework ${unknown.join(', ')} (use ${FRAMEWORKS.join(',')})`);
+  return only;
 }
 
 function positive(flag, raw) {

@@ -2,12 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalServer } from '@fluxrate/local';
+import { type Child, needsBuild, sleep, startFluxrate } from '@fluxrate/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Child, missingDist, runFixture } from '../support/child.js';
-import { sleep, startFluxrate } from '../support/fluxrate.js';
+import { runFixture } from '../support/fixtures.js';
 
-const skipReason = missingDist('core');
-if (skipReason) console.warn(`[aggregate-spool-crash] skipped: ${skipReason}`);
+const skipReason = needsBuild('aggregate spool crash', 'core');
 const BURST = 50;
 
 // Issue #13 item 2: on main, aggregation inputs reached the spool only when their window closed, so a

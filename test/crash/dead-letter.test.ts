@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createTracker } from '@fluxrate/core';
 import type { LocalServer } from '@fluxrate/local';
+import { startFluxrate } from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFluxrate } from '../support/fluxrate.js';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../../packages/core/dist/replay-cli.js', import.meta.url));

@@ -1,10 +1,9 @@
 import type { LocalServer } from '@fluxrate/local';
+import { type Child, needsBuild, startFluxrate } from '@fluxrate/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Child, missingDist, runFixture } from '../support/child.js';
-import { startFluxrate } from '../support/fluxrate.js';
+import { runFixture } from '../support/fixtures.js';
 
-const skipReason = missingDist('core');
-if (skipReason) console.warn(`[flush-keeps-alive] skipped: ${skipReason}`);
+const skipReason = needsBuild('flush keeps alive', 'core');
 
 // Issue #13 item 1: on main, `track(); await tracker.flush()` in a job exited 0 while events waited for
 // their retry behind unref'd timers (20 events, 50% 503s: 11 stored), with nothing counted or emitted.

@@ -2,12 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalServer } from '@fluxrate/local';
+import { type Answer, type Child, get, needsBuild, sleep, startFluxrate } from '@fluxrate/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Answer, type Child, get, missingDist, runFixture } from '../support/child.js';
-import { sleep, startFluxrate } from '../support/fluxrate.js';
+import { runFixture } from '../support/fixtures.js';
 
-const skipReason = missingDist('core', 'express');
-if (skipReason) console.warn(`[crash] skipped: ${skipReason}`);
+const skipReason = needsBuild('crash', 'core', 'express');
 
 describe.skipIf(skipReason)('crash with a durable spool (SIGKILL, restart on the same spool dir)', () => {
   let fx: LocalServer | undefined;

@@ -4,13 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LocalServer } from '@fluxrate/local';
+import { needsBuild, startFluxrate } from '@fluxrate/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { missingDist } from '../support/child.js';
-import { startFluxrate } from '../support/fluxrate.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repo = join(here, '../..');
-const skipReason = missingDist('core', 'nestjs');
+const skipReason = needsBuild('nest 12', 'core', 'nestjs');
 
 /**
  * A throwaway app folder whose node_modules has Nest 12 (from test/nest12) and a COPY of the built

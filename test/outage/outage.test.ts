@@ -1,9 +1,8 @@
 import type { DropReason, UsageEvent } from '@fluxrate/core';
 import type { LocalServer } from '@fluxrate/local';
+import { captureLogger, sleep, startFluxrate, trackerFor } from '@fluxrate/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApp } from '../support/apps.js';
-import { capturingLogger } from '../support/capture.js';
-import { sleep, startFluxrate, trackerFor } from '../support/fluxrate.js';
 import { billablePlan, drive, Expected, percentile, reconcile } from '../support/load.js';
 
 /** `SOAK_FULL=1` runs the full mode: Fluxrate down for 20 s (else 3 s) in the middle of the load. */
@@ -115,7 +114,7 @@ describe('Fluxrate outage in the middle of load', () => {
   }, async () => {
     fx = await startFluxrate();
     const maxQueueSize = 100;
-    const logger = capturingLogger();
+    const logger = captureLogger();
     // coalesce: false, to prove the drop path itself (with the default, these events are coalesced, not dropped).
     const tracker = trackerFor(fx, { maxQueueSize, logger, timeoutMs: 1_000, coalesce: false });
     const dropped: { event: UsageEvent; reason: DropReason }[] = [];
@@ -158,7 +157,7 @@ describe('Fluxrate outage in the middle of load', () => {
     ]);
     expect(keys).toEqual(expected.keys);
     // Never silent: the drop is logged (rate-limited), naming the reason.
-    const warns = logger.lines.filter(
+    const warns = logger.calls.filter(
       (l) => l.level === 'warn' && (l.obj as { reason?: string }).reason === 'overflow',
     );
     expect(warns.length).toBeGreaterThan(0);

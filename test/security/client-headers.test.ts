@@ -1,9 +1,9 @@
 import type { Tracker } from '@fluxrate/core';
 import type { LocalServer } from '@fluxrate/local';
+import { startFluxrate, trackerFor } from '@fluxrate/testkit';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FRAMEWORKS, type RunningApp, startApp } from '../support/apps.js';
-import { startFluxrate, trackerFor } from '../support/fluxrate.js';
 
 /** Sends `n` GET /v1/search with the given headers, 10 at a time; returns the statuses. */
 async function send(url: string, n: number, headers: Record<string, string>): Promise<number[]> {

@@ -1,8 +1,7 @@
 import { createTracker, FluxrateValidationError, type TrackEvent } from '@fluxrate/core';
 import type { LocalServer } from '@fluxrate/local';
+import { captureEvents, startFluxrate, trackerFor } from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { captureEvents } from '../support/capture.js';
-import { startFluxrate, trackerFor } from '../support/fluxrate.js';
 
 const circular: Record<string, unknown> = { a: 1 };
 circular.self = circular;

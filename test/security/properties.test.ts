@@ -7,9 +7,9 @@ import {
   type Tracker,
 } from '@fluxrate/core';
 import type { LocalServer } from '@fluxrate/local';
+import { startFluxrate, trackerFor } from '@fluxrate/testkit';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFluxrate, trackerFor } from '../support/fluxrate.js';
 
 const UUID = '550e8400-e29b-41d4-a716-446655440000';
 

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { createTracker } from '@fluxrate/core';
 import { fluxrateMiddleware } from '@fluxrate/express';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
+import { captureEvents, captureLogger, serialize } from '@fluxrate/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { captureEvents, capturingLogger, serialize } from '../support/capture.js';
 
 const KEY = 'org_live_SECRET_9f8e7d6c5b4a39281706';
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.SECRET_JWT_PAYLOAD.c2lnbmF0dXJl';
@@ -55,7 +55,7 @@ describe('secrets never leak: API key and access token', () => {
 
   /** Runs one event through a tracker and collects every surface, then checks none holds a secret. */
   async function exercise(options: Record<string, unknown>, withErrorLogger = true) {
-    const logger = capturingLogger();
+    const logger = captureLogger();
     const deadLetter = join(dir, `${Math.random().toString(36).slice(2)}.ndjson`);
     const tracker = createTracker({
       meters: { api_calls: METER },

@@ -1,10 +1,9 @@
 import type { LocalServer } from '@fluxrate/local';
+import { type Child, needsBuild, sleep, startFluxrate } from '@fluxrate/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Child, missingDist, runFixture } from '../support/child.js';
-import { sleep, startFluxrate } from '../support/fluxrate.js';
+import { runFixture } from '../support/fixtures.js';
 
-const skipReason = missingDist('core', 'express');
-if (skipReason) console.warn(`[serverless] skipped: ${skipReason}`);
+const skipReason = needsBuild('serverless', 'core', 'express');
 const INVOCATIONS = 8;
 
 /**

@@ -1,9 +1,9 @@
 import type { LocalServer } from '@fluxrate/local';
+import { type Child, get, needsBuild, startFluxrate } from '@fluxrate/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Child, get, missingDist, runFixture } from '../support/child.js';
-import { startFluxrate } from '../support/fluxrate.js';
+import { runFixture } from '../support/fixtures.js';
 
-const skipReason = missingDist('core', 'nestjs');
+const skipReason = needsBuild('nest sigterm', 'core', 'nestjs');
 
 describe.skipIf(skipReason)(
   'NestJS: SIGTERM with enableShutdownHooks() flushes the module-owned tracker',

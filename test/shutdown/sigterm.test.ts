@@ -1,10 +1,9 @@
 import type { LocalServer } from '@fluxrate/local';
+import { type Answer, type Child, get, needsBuild, sleep, startFluxrate } from '@fluxrate/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Answer, type Child, get, missingDist, runFixture } from '../support/child.js';
-import { sleep, startFluxrate } from '../support/fluxrate.js';
+import { runFixture } from '../support/fixtures.js';
 
-const skipReason = missingDist('core', 'express');
-if (skipReason) console.warn(`[shutdown] skipped: ${skipReason}`);
+const skipReason = needsBuild('shutdown', 'core', 'express');
 
 /** Workers send 300 ms requests on fresh connections until the server refuses one. */
 async function loadUntilRefused(port: number, workers: number, customer: string): Promise<Answer[]> {

@@ -1,7 +1,7 @@
 import type { FaultOptions, LocalServer } from '@fluxrate/local';
+import { sleep, startFluxrate, trackerFor } from '@fluxrate/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FRAMEWORKS, startApp } from '../support/apps.js';
-import { sleep, startFluxrate, trackerFor } from '../support/fluxrate.js';
 import { drive, Expected, plan, reconcile } from '../support/load.js';
 
 /** `SOAK_FULL=1 npx vitest run test/soak` runs the full mode (20 000 billable requests per framework). */

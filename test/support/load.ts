@@ -1,6 +1,6 @@
 import { mulberry32 } from '@fluxrate/local';
+import type { Meter } from '@fluxrate/testkit';
 import { Pool } from 'undici';
-import type { Meter } from './fluxrate.js';
 
 export type Kind = 'search' | 'chat' | 'seen' | 'free' | 'fail' | 'hang';
 

@@ -5,6 +5,7 @@ import type { QueuedEvent } from './event.js';
 import { type OutboxHost, type Settlement, type StoredEvent, toStored } from './outbox.js';
 import { MemoryOutbox } from './outbox-memory.js';
 import { type Database, describeSqliteError, openDatabase, type Statement } from './sqlite-driver.js';
+import type { SpoolDriver } from './types.js';
 
 type Op =
   | { op: 'insert'; event: QueuedEvent }
@@ -32,7 +33,7 @@ export class SqliteOutbox extends MemoryOutbox {
   #scheduled = false;
   #closed = false;
 
-  constructor(dir: string) {
+  constructor(dir: string, driver?: SpoolDriver) {
     super();
     this.file = join(dir, 'fluxrate-spool.db');
     try {
@@ -40,7 +41,7 @@ export class SqliteOutbox extends MemoryOutbox {
     } catch (error) {
       throw new FluxrateConfigError('spool.dir', `cannot create ${dir}: ${describeSqliteError(error)}`);
     }
-    this.#db = openDatabase(this.file);
+    this.#db = openDatabase(this.file, driver);
     try {
       this.#db.exec(
         'CREATE TABLE IF NOT EXISTS events (key TEXT PRIMARY KEY, row TEXT NOT NULL, created INTEGER NOT NULL)',

@@ -50,6 +50,8 @@ export function readDeadLetters(file: string): DeadLetterRecord[] {
     } catch {
       throw new Error(`${file}:${index + 1}: not a JSON line`);
     }
+    // A spool row that could not be read back is kept verbatim (`raw`) for a human; it has no event to replay.
+    if ((record as { reason?: string })?.reason === 'corrupt') return;
     if (!record?.event?.idempotencyKey) throw new Error(`${file}:${index + 1}: no event.idempotencyKey`);
     byKey.set(record.event.idempotencyKey, record);
   });

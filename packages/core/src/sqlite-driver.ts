@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { FluxrateConfigError } from './errors.js';
+import type { SpoolDriver } from './types.js';
 
 export interface Statement {
   run(...params: unknown[]): unknown;
@@ -28,20 +29,29 @@ const isLoadFailure = (error: unknown): boolean => {
   );
 };
 
-function loadDriver(): { driver: Driver; name: string } {
+/** better-sqlite3, else node:sqlite; a `forced` driver is the only one tried. */
+function loadDriver(forced?: SpoolDriver): { driver: Driver; name: string } {
   const requireFrom = [createRequire(join(process.cwd(), 'noop.js')), createRequire(import.meta.url)];
   const problems: string[] = [];
-  for (const require of requireFrom) {
+  for (const require of forced === 'node:sqlite' ? [] : requireFrom) {
     try {
-      return { driver: require('better-sqlite3') as Driver, name: 'better-sqlite3' };
+      const driver = require('better-sqlite3') as Driver;
+      // Its native binding loads at the first `new Database()`: probe it, so one built for another Node ABI
+      // falls back here instead of failing on the spool file.
+      new driver(':memory:').close();
+      return { driver, name: 'better-sqlite3' };
     } catch (error) {
       problems.push(firstLine(error));
     }
   }
+  if (forced === 'better-sqlite3')
+    throw new FluxrateConfigError('spool.driver', `better-sqlite3 does not load: ${problems.at(-1)}`);
   try {
     const { DatabaseSync } = requireFrom[1]!('node:sqlite') as { DatabaseSync: Driver };
     return { driver: DatabaseSync, name: 'node:sqlite' };
-  } catch {
+  } catch (error) {
+    if (forced === 'node:sqlite')
+      throw new FluxrateConfigError('spool.driver', `node:sqlite needs Node >= 22.13: ${firstLine(error)}`);
     throw new FluxrateConfigError(
       'spool',
       `needs better-sqlite3@12 (npm i better-sqlite3) or Node >= 22.13 (node:sqlite); better-sqlite3: ${problems.at(-1)}`,
@@ -54,8 +64,8 @@ function loadDriver(): { driver: Driver; name: string } {
  * node:sqlite (Node >= 22.13). Errors name the file and the real cause (read-only directory, not a
  * database, full disk), never "install better-sqlite3" when the driver loaded fine.
  */
-export function openDatabase(file: string): Database {
-  const { driver, name } = loadDriver();
+export function openDatabase(file: string, forced?: SpoolDriver): Database {
+  const { driver, name } = loadDriver(forced);
   let db: Database | undefined;
   try {
     db = new driver(file);

@@ -57,8 +57,9 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
       () => this.#idle(),
       () => this.stats(),
     );
-    const { spoolDir, aggregate, disabled } = this.#options;
-    this.#outbox = this.#options.outbox ?? (spoolDir ? new SqliteOutbox(spoolDir) : new MemoryOutbox());
+    const { spoolDir, spoolDriver, aggregate, disabled } = this.#options;
+    this.#outbox =
+      this.#options.outbox ?? (spoolDir ? new SqliteOutbox(spoolDir, spoolDriver) : new MemoryOutbox());
     if (!disabled) {
       // Every attempt's outcome passes the persistent-fault check (TLS, header, DNS: logged once per kind).
       const transport = new Transport(this.#options, this.#redact, this.#faults.note);

@@ -75,7 +75,11 @@ export interface TrackerOptions<M extends string = string> {
    * peer `better-sqlite3`, or Node's built-in `node:sqlite` on Node >= 22.13) and deleted once delivered or failed; a new tracker on the same dir replays
    * what is left with the same idempotency keys. Default: off (in-memory only).
    */
-  spool?: { dir: string };
+  spool?: {
+    dir: string;
+    /** Force one SQLite driver (no fallback). Default: better-sqlite3 when it loads, else node:sqlite. */
+    driver?: SpoolDriver;
+  };
   /**
    * Dead letters: every failed or dropped event is appended to this NDJSON file (exact event, key,
    * reason, status, `detail`; never the API key) for reconciliation and `fluxrate-replay`. Default: off.
@@ -230,3 +234,6 @@ export interface Tracker<M extends string = string> {
   reportSkip(skip: TrackerEvents['skipped']): void;
   readonly closed: boolean;
 }
+
+/** The SQLite driver behind the spool. */
+export type SpoolDriver = 'better-sqlite3' | 'node:sqlite';

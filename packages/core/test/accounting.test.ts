@@ -1,5 +1,5 @@
+import { captureLogger, record, scripted, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
-import { captureLogger, record, scripted, tracker } from './support/helpers.js';
 
 describe('accounting', () => {
   it('ends every event as delivered, failed or dropped, each emitted and counted', async () => {

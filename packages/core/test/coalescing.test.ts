@@ -1,6 +1,6 @@
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
+import { FAST_RETRY, onCleanup, record, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
-import { FAST_RETRY, onCleanup, record, tracker } from './support/helpers.js';
 
 async function local(): Promise<LocalServer> {
   const fx = await startLocalServer({ seed: 1 });

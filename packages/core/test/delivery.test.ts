@@ -1,6 +1,6 @@
+import { API_KEY, captureLogger, record, scripted, TOKEN, tracker, waitFor } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 import { VERSION } from '../src/index.js';
-import { API_KEY, captureLogger, record, scripted, TOKEN, tracker, waitFor } from './support/helpers.js';
 
 describe('delivery: request shape', () => {
   it('POSTs /api/v1/sdk/track with the body fields Fluxrate documents', async () => {

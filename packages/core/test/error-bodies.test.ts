@@ -1,7 +1,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { onCleanup, record, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
-import { onCleanup, record, tracker } from './support/helpers.js';
 
 const MB = 1024 * 1024;
 

@@ -1,6 +1,5 @@
+import { record, scripted, startScriptedServer, tracker, waitFor } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
-import { record, scripted, tracker, waitFor } from './support/helpers.js';
-import { startScriptedServer } from './support/scripted-server.js';
 
 /** A base URL nothing listens on (a server started then closed): every attempt is refused. */
 async function deadUrl(): Promise<string> {

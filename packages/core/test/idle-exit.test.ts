@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { scripted, TOKEN } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
-import { scripted, TOKEN } from './support/helpers.js';
 
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const hasDist = existsSync(dist);

@@ -1,6 +1,6 @@
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
+import { FAST_RETRY, onCleanup, record, scripted, TOKEN, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
-import { FAST_RETRY, onCleanup, record, scripted, TOKEN, tracker } from './support/helpers.js';
 
 async function local(options: Parameters<typeof startLocalServer>[0] = {}): Promise<LocalServer> {
   const fx = await startLocalServer({ seed: 1, ...options });

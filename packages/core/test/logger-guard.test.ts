@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { API_KEY, onCleanup, record, scripted, TOKEN, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 import { type Logger } from '../src/index.js';
-import { API_KEY, onCleanup, record, scripted, TOKEN, tracker } from './support/helpers.js';
 
 const DIST = join(import.meta.dirname, '../dist/index.js');
 

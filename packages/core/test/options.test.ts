@@ -1,6 +1,6 @@
+import { API_KEY, onCleanup, scripted, TOKEN, thrown } from '@fluxrate/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTracker, FluxrateConfigError, FluxrateError } from '../src/index.js';
-import { API_KEY, onCleanup, scripted, TOKEN, thrown } from './support/helpers.js';
 
 const ENV = ['FLUXRATE_API_KEY', 'FLUXRATE_BASE_URL', 'FLUXRATE_ACCESS_TOKEN'] as const;
 const saved: Record<string, string | undefined> = {};

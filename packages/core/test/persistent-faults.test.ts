@@ -4,8 +4,8 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { API_KEY, captureLogger, onCleanup, record, tracker } from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_KEY, captureLogger, onCleanup, record, tracker } from './support/helpers.js';
 
 /** A throwaway self-signed certificate, made with openssl for this run. */
 function selfSignedCert(dir: string): { key: Buffer; cert: Buffer } {

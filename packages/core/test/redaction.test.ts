@@ -1,8 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { createTracker, type Tracker } from '../src/index.js';
 import {
   API_KEY,
   captureLogger,
@@ -13,7 +11,9 @@ import {
   TOKEN,
   thrown,
   tracker,
-} from './support/helpers.js';
+} from '@fluxrate/testkit';
+import { describe, expect, it } from 'vitest';
+import { createTracker, type Tracker } from '../src/index.js';
 
 const ACCESS_TOKEN = 'eyJhbGciOiJIUzI1NiJ9.secret-payload.signature-part';
 

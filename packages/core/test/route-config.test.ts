@@ -1,3 +1,4 @@
+import { onCleanup, TOKEN, thrown, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 import {
   compileBillable,
@@ -6,7 +7,6 @@ import {
   FluxrateRouteError,
   normalizePattern,
 } from '../src/index.js';
-import { onCleanup, TOKEN, thrown, tracker } from './support/helpers.js';
 import { type Args, routeHarness } from './support/route-harness.js';
 
 function meterWith(options: Record<string, unknown>) {

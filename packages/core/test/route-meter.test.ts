@@ -1,5 +1,5 @@
+import { TOKEN } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
-import { TOKEN } from './support/helpers.js';
 import { type FakeRequest, routeHarness, TOKENS_TOKEN } from './support/route-harness.js';
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { captureLogger, record, sleep, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
-import { captureLogger, record, sleep, tracker } from './support/helpers.js';
 
 const lines = (file: string) =>
   readFileSync(file, 'utf8')

@@ -1,6 +1,6 @@
+import { record, scripted, TOKEN, thrown, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 import { FluxrateError, FluxrateValidationError } from '../src/index.js';
-import { record, scripted, TOKEN, thrown, tracker } from './support/helpers.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

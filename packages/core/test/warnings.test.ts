@@ -1,5 +1,5 @@
+import { tracker } from '@fluxrate/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tracker } from './support/helpers.js';
 
 let warnings: { code?: string; message: string }[] = [];
 const onWarning = (w: Error & { code?: string }) => warnings.push({ code: w.code, message: w.message });

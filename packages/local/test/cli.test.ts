@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { sleep } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 import { type CliIo, parseCliArgs, runCli } from '../src/cli-main.js';
 import type { LocalServer } from '../src/index.js';
@@ -62,7 +63,7 @@ describe('fluxrate-local CLI (runCli in-process)', () => {
     const done = runCli(['--port', '0'], m.io);
     const server = await m.started;
     await track(server, event(server));
-    await new Promise((r) => setTimeout(r, 80));
+    await sleep(80);
     m.stop();
     await done;
     expect(m.out.join('')).toMatch(/\n\S+ requests 1 \| stored 1 \|/);
@@ -72,7 +73,7 @@ describe('fluxrate-local CLI (runCli in-process)', () => {
     const m = memoryIo(true);
     const done = runCli(['--port', '0'], m.io);
     await m.started;
-    await new Promise((r) => setTimeout(r, 60));
+    await sleep(60);
     m.stop();
     await done;
     expect(m.out.join('')).toContain('\r\x1b[2Krequests 0 |');
@@ -83,7 +84,7 @@ describe('fluxrate-local CLI (runCli in-process)', () => {
     const done = runCli(['--port', '0', '--quiet'], m.io);
     await m.started;
     const banner = m.out.join('');
-    await new Promise((r) => setTimeout(r, 60));
+    await sleep(60);
     m.stop();
     await done;
     expect(m.out.join('')).toBe(banner);

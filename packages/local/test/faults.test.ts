@@ -1,11 +1,12 @@
+import { fetchJson, sleep, startLocal } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 import { type FaultOptions, mulberry32, startLocalServer } from '../src/index.js';
-import { event, request, start, track, trackOutcome } from './helpers.js';
+import { event, track, trackOutcome } from './helpers.js';
 
 describe('fault injection', () => {
   for (const status of [500, 502, 503] as const) {
     it(`answers ${status} with a detail and stores nothing`, async () => {
-      const s = await start({ faults: { [status]: 1 } });
+      const s = await startLocal({ faults: { [status]: 1 } });
       const res = await track(s, event(s));
       expect(res.status).toBe(status);
       expect(res.body.detail).toMatch(/injected fault/);
@@ -15,7 +16,7 @@ describe('fault injection', () => {
   }
 
   it('answers 429 with a Retry-After header of the configured seconds', async () => {
-    const s = await start({ faults: { 429: 1, retryAfter: 7 } });
+    const s = await startLocal({ faults: { 429: 1, retryAfter: 7 } });
     const res = await track(s, event(s));
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('7');
@@ -23,19 +24,19 @@ describe('fault injection', () => {
   });
 
   it('defaults Retry-After to 1 second', async () => {
-    const s = await start({ faults: { 429: 1 } });
+    const s = await startLocal({ faults: { 429: 1 } });
     expect((await track(s, event(s))).headers.get('retry-after')).toBe('1');
   });
 
   it('reset-before drops the connection and stores nothing', async () => {
-    const s = await start({ faults: { resetBefore: 1 } });
+    const s = await startLocal({ faults: { resetBefore: 1 } });
     await expect(track(s, event(s, { idempotency_key: 'k' }))).rejects.toThrow();
     expect(s.events()).toHaveLength(0);
     expect(s.stats().faults.resetBefore).toBe(1);
   });
 
   it('reset-after stores the event, drops the connection, and a retry with the same key is deduplicated', async () => {
-    const s = await start({ faults: { resetAfter: 1 } });
+    const s = await startLocal({ faults: { resetAfter: 1 } });
     await expect(track(s, event(s, { idempotency_key: 'req_1_api_calls' }))).rejects.toThrow();
     expect(s.events()).toHaveLength(1);
     const stored = s.events()[0]!;
@@ -50,7 +51,7 @@ describe('fault injection', () => {
   });
 
   it('slow waits, then stores and answers', async () => {
-    const s = await start({ faults: { slow: { rate: 1, ms: 250 } } });
+    const s = await startLocal({ faults: { slow: { rate: 1, ms: 250 } } });
     const t0 = Date.now();
     const res = await track(s, event(s));
     expect(res.status).toBe(201);
@@ -59,7 +60,7 @@ describe('fault injection', () => {
   });
 
   it('slow still stores when the client has given up', async () => {
-    const s = await start({ faults: { slow: { rate: 1, ms: 300 } } });
+    const s = await startLocal({ faults: { slow: { rate: 1, ms: 300 } } });
     await expect(
       fetch(`${s.url}/api/v1/sdk/track`, {
         method: 'POST',
@@ -69,13 +70,13 @@ describe('fault injection', () => {
       }),
     ).rejects.toThrow();
     expect(s.events()).toHaveLength(0);
-    await new Promise((r) => setTimeout(r, 450));
+    await sleep(450);
     expect(s.events()).toHaveLength(1);
   });
 
   it('applies to POST /api/v1/usage too', async () => {
-    const s = await start({ faults: { 503: 1 } });
-    const res = await request(`${s.url}/api/v1/usage`, {
+    const s = await startLocal({ faults: { 503: 1 } });
+    const res = await fetchJson(`${s.url}/api/v1/usage`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', cookie: `access_token=${s.accessToken}` },
       body: JSON.stringify({
@@ -88,11 +89,11 @@ describe('fault injection', () => {
   });
 
   it('never applies to admin, page or read routes', async () => {
-    const s = await start({ faults: { 503: 0.5, resetBefore: 0.5 } });
+    const s = await startLocal({ faults: { 503: 0.5, resetBefore: 0.5 } });
     for (const path of ['/', '/__admin/stats', '/__admin/events', '/__admin/usage', '/__admin/faults']) {
-      expect((await request(`${s.url}${path}`)).status).toBe(200);
+      expect((await fetchJson(`${s.url}${path}`)).status).toBe(200);
     }
-    const read = await request(`${s.url}/api/v1/meters/${s.meters.api_calls!.id}/usage`, {
+    const read = await fetchJson(`${s.url}/api/v1/meters/${s.meters.api_calls!.id}/usage`, {
       headers: { 'x-api-key': s.apiKey },
     });
     expect(read.status).toBe(200);
@@ -103,7 +104,7 @@ describe('fault injection', () => {
     const faults: FaultOptions = { 500: 0.1, 503: 0.2, 429: 0.1, resetBefore: 0.1, resetAfter: 0.1 };
 
     async function sequence(options: { seed: number }, n = 40): Promise<Array<number | 'reset'>> {
-      const s = await start({ faults, ...options });
+      const s = await startLocal({ faults, ...options });
       const out: Array<number | 'reset'> = [];
       for (let i = 0; i < n; i++) out.push(await trackOutcome(s, event(s)));
       return out;
@@ -122,7 +123,7 @@ describe('fault injection', () => {
 
     it('restarts the sequence when setFaults is given a seed', async () => {
       const expected = await sequence({ seed: 7 }, 20);
-      const s = await start({ seed: 123 });
+      const s = await startLocal({ seed: 123 });
       for (let i = 0; i < 5; i++) await track(s, event(s));
       s.setFaults({ ...faults, seed: 7 });
       const got: Array<number | 'reset'> = [];
@@ -132,7 +133,7 @@ describe('fault injection', () => {
     });
 
     it('hits each rate roughly in proportion', async () => {
-      const s = await start({ seed: 9, faults: { 503: 0.25 } });
+      const s = await startLocal({ seed: 9, faults: { 503: 0.25 } });
       const results = await Promise.all(Array.from({ length: 400 }, () => trackOutcome(s, event(s))));
       const unavailable = results.filter((r) => r === 503).length;
       expect(unavailable).toBeGreaterThan(60);
@@ -152,8 +153,8 @@ describe('fault injection', () => {
 
   describe('configuration', () => {
     it('is replaced at run time through PUT /__admin/faults', async () => {
-      const s = await start();
-      const put = await request(`${s.url}/__admin/faults`, {
+      const s = await startLocal();
+      const put = await fetchJson(`${s.url}/__admin/faults`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ 502: 1 }),
@@ -161,7 +162,7 @@ describe('fault injection', () => {
       expect(put.status).toBe(200);
       expect(put.body).toEqual({ 502: 1 });
       expect((await track(s, event(s))).status).toBe(502);
-      await request(`${s.url}/__admin/faults`, {
+      await fetchJson(`${s.url}/__admin/faults`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
         body: '{}',
@@ -170,8 +171,8 @@ describe('fault injection', () => {
     });
 
     it('rejects bad fault settings naming the field', async () => {
-      const s = await start();
-      const res = await request(`${s.url}/__admin/faults`, {
+      const s = await startLocal();
+      const res = await fetchJson(`${s.url}/__admin/faults`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ 503: 2 }),

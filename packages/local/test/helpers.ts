@@ -1,34 +1,9 @@
-import { afterEach } from 'vitest';
-import { type LocalServer, type LocalServerOptions, startLocalServer } from '../src/index.js';
+// The local server's own request helpers; generic support (servers closed after each test, fetch with a
+// parsed body, waiting) comes from @fluxrate/testkit.
+import { fetchJson, type JsonAnswer } from '@fluxrate/testkit';
+import type { LocalServer } from '../src/index.js';
 
-const started: LocalServer[] = [];
-
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((s) => s.close()));
-});
-
-/** Starts a server that is closed after the current test. */
-export async function start(options: LocalServerOptions = {}): Promise<LocalServer> {
-  const server = await startLocalServer(options);
-  started.push(server);
-  return server;
-}
-
-export interface Answer {
-  status: number;
-  headers: Headers;
-  body: any;
-}
-
-export async function request(url: string, init: RequestInit = {}): Promise<Answer> {
-  const res = await fetch(url, init);
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {}
-  return { status: res.status, headers: res.headers, body };
-}
+export type Answer = JsonAnswer;
 
 /** POST /api/v1/sdk/track with the server's API key unless headers say otherwise. */
 export function track(
@@ -36,7 +11,7 @@ export function track(
   body: unknown,
   headers: Record<string, string> = {},
 ): Promise<Answer> {
-  return request(`${server.url}/api/v1/sdk/track`, {
+  return fetchJson(`${server.url}/api/v1/sdk/track`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-api-key': server.apiKey, ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -49,7 +24,7 @@ export function usage(
   body: unknown,
   headers: Record<string, string> = {},
 ): Promise<Answer> {
-  return request(`${server.url}/api/v1/usage`, {
+  return fetchJson(`${server.url}/api/v1/usage`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', cookie: `access_token=${server.accessToken}`, ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),

@@ -1,6 +1,7 @@
+import { fetchJson, startLocal } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 import type { LocalServer } from '../src/index.js';
-import { request, start, track } from './helpers.js';
+import { track } from './helpers.js';
 
 async function seed(s: LocalServer, meter: string, events: Array<[string, number, string?, string?]>) {
   for (const [timestamp, quantity, user, customer = 'acme'] of events) {
@@ -17,7 +18,7 @@ async function seed(s: LocalServer, meter: string, events: Array<[string, number
 }
 
 function get(s: LocalServer, meter: string, query: string, headers?: Record<string, string>) {
-  return request(`${s.url}/api/v1/meters/${s.meters[meter]!.id}/usage?${query}`, {
+  return fetchJson(`${s.url}/api/v1/meters/${s.meters[meter]!.id}/usage?${query}`, {
     headers: headers ?? { cookie: `access_token=${s.accessToken}` },
   });
 }
@@ -39,7 +40,7 @@ const EVENTS: Array<[string, number, string?, string?]> = [
 
 describe('GET /api/v1/meters/:meter_id/usage', () => {
   it('computes SUM, MAX, UNIQUE_COUNT and LAST over the range', async () => {
-    const s = await start({ meters: METERS });
+    const s = await startLocal({ meters: METERS });
     for (const m of Object.keys(METERS)) await seed(s, m, EVENTS);
     const totals: Record<string, number> = {};
     for (const m of Object.keys(METERS)) {
@@ -59,7 +60,7 @@ describe('GET /api/v1/meters/:meter_id/usage', () => {
   });
 
   it('uses the latest timestamp for LAST even when events arrive out of order', async () => {
-    const s = await start({ meters: METERS });
+    const s = await startLocal({ meters: METERS });
     await seed(s, 'last', [
       ['2025-01-02T00:00:00Z', 9],
       ['2025-01-01T00:00:00Z', 5],
@@ -68,14 +69,14 @@ describe('GET /api/v1/meters/:meter_id/usage', () => {
   });
 
   it('filters by start_date and end_date (inclusive)', async () => {
-    const s = await start({ meters: METERS });
+    const s = await startLocal({ meters: METERS });
     await seed(s, 'sum', EVENTS);
     const res = await get(s, 'sum', 'start_date=2025-01-13T09:45:00Z&end_date=2025-01-19');
     expect(res.body).toMatchObject({ total_usage: 12, event_count: 3, unique_customers: 2 });
   });
 
   it('groups by hour, day, week and month with the meter aggregation per period', async () => {
-    const s = await start({ meters: METERS });
+    const s = await startLocal({ meters: METERS });
     await seed(s, 'sum', EVENTS);
     await seed(s, 'users', EVENTS);
     expect((await get(s, 'sum', 'group_by=hour')).body.grouped_data).toEqual([
@@ -101,20 +102,20 @@ describe('GET /api/v1/meters/:meter_id/usage', () => {
   });
 
   it('accepts the X-API-Key as well as the cookie', async () => {
-    const s = await start();
+    const s = await startLocal();
     const res = await get(s, 'api_calls', '', { 'x-api-key': s.apiKey });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ total_usage: 0, event_count: 0, unique_customers: 0, grouped_data: [] });
   });
 
   it('answers 401 without credentials or with a bad key', async () => {
-    const s = await start();
+    const s = await startLocal();
     expect((await get(s, 'api_calls', '', {})).status).toBe(401);
     expect((await get(s, 'api_calls', '', { 'x-api-key': 'wrong' })).status).toBe(401);
   });
 
   it('answers 422 for a bad group_by or date', async () => {
-    const s = await start();
+    const s = await startLocal();
     const g = await get(s, 'api_calls', 'group_by=year');
     expect(g.status).toBe(422);
     expect(g.body.detail).toMatch(/group_by must be one of hour, day, week, month/);
@@ -129,8 +130,8 @@ describe('GET /api/v1/meters/:meter_id/usage', () => {
   });
 
   it('answers 404 for an unknown meter id', async () => {
-    const s = await start();
-    const res = await request(`${s.url}/api/v1/meters/nope/usage`, { headers: { 'x-api-key': s.apiKey } });
+    const s = await startLocal();
+    const res = await fetchJson(`${s.url}/api/v1/meters/nope/usage`, { headers: { 'x-api-key': s.apiKey } });
     expect(res.status).toBe(404);
     expect(res.body).toEqual({ detail: 'Meter not found' });
   });

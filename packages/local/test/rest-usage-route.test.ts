@@ -1,9 +1,10 @@
+import { startLocal } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
-import { start, track, UUID, usage } from './helpers.js';
+import { track, UUID, usage } from './helpers.js';
 
 describe('POST /api/v1/usage (cookie access_token)', () => {
   it('stores an event for internal meter and customer ids', async () => {
-    const s = await start();
+    const s = await startLocal();
     const customer = s.createCustomer('acme');
     expect(customer.id).toMatch(UUID);
     const res = await usage(s, {
@@ -23,7 +24,7 @@ describe('POST /api/v1/usage (cookie access_token)', () => {
   });
 
   it('reaches customers created by the track route', async () => {
-    const s = await start();
+    const s = await startLocal();
     const tracked = await track(s, {
       meter_token: s.meters.api_calls!.token,
       customer_external_id: 'x',
@@ -41,7 +42,7 @@ describe('POST /api/v1/usage (cookie access_token)', () => {
   });
 
   it('answers 401 without the cookie, or with an unknown token', async () => {
-    const s = await start();
+    const s = await startLocal();
     const body = { meter_id: s.meters.tokens!.id, customer_id: s.createCustomer('a').id, quantity: 1 };
     const missing = await usage(s, body, { cookie: '' });
     expect(missing.status).toBe(401);
@@ -52,14 +53,14 @@ describe('POST /api/v1/usage (cookie access_token)', () => {
   });
 
   it('does not accept an API key instead of the cookie', async () => {
-    const s = await start();
+    const s = await startLocal();
     const body = { meter_id: s.meters.tokens!.id, customer_id: s.createCustomer('a').id, quantity: 1 };
     const res = await usage(s, body, { cookie: '', 'x-api-key': s.apiKey });
     expect(res.status).toBe(401);
   });
 
   it('answers 404 for an unknown meter or customer', async () => {
-    const s = await start();
+    const s = await startLocal();
     const customer = s.createCustomer('a');
     const noMeter = await usage(s, { meter_id: 'nope', customer_id: customer.id, quantity: 1 });
     expect(noMeter.status).toBe(404);
@@ -70,7 +71,7 @@ describe('POST /api/v1/usage (cookie access_token)', () => {
   });
 
   it('validates like the track route', async () => {
-    const s = await start();
+    const s = await startLocal();
     const res = await usage(s, { meter_id: 5, quantity: '5', timestamp: 'soon' });
     expect(res.status).toBe(422);
     expect(res.body.detail).toMatch(/meter_id must be a string/);
@@ -80,7 +81,7 @@ describe('POST /api/v1/usage (cookie access_token)', () => {
   });
 
   it('deduplicates on idempotency_key and returns the original record', async () => {
-    const s = await start();
+    const s = await startLocal();
     const body = {
       meter_id: s.meters.tokens!.id,
       customer_id: s.createCustomer('a').id,

@@ -1,5 +1,6 @@
+import { sleep, startLocal } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
-import { event, start, track } from './helpers.js';
+import { event, track } from './helpers.js';
 
 function causeCode(error: unknown): string | undefined {
   return (error as { cause?: { code?: string } }).cause?.code;
@@ -7,7 +8,7 @@ function causeCode(error: unknown): string | undefined {
 
 describe('outage switch', () => {
   it('suspend refuses connections and resume serves again on the same port, keeping the data', async () => {
-    const s = await start();
+    const s = await startLocal();
     expect((await track(s, event(s, { idempotency_key: 'a' }))).status).toBe(201);
     await s.suspend();
     expect(s.stats().suspended).toBe(true);
@@ -23,25 +24,25 @@ describe('outage switch', () => {
   });
 
   it('suspend drops connections that are in flight', async () => {
-    const s = await start({ faults: { slow: { rate: 1, ms: 500 } } });
+    const s = await startLocal({ faults: { slow: { rate: 1, ms: 500 } } });
     const pending = track(s, event(s)).catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     await s.suspend();
     expect(await pending).toBeInstanceOf(Error);
     await s.resume();
   });
 
   it('suspend and resume are idempotent, and close works while suspended', async () => {
-    const s = await start();
+    const s = await startLocal();
     await s.suspend();
     await s.suspend();
     await s.close();
   });
 
   it('close does not wait for a slow fault to finish', async () => {
-    const s = await start({ faults: { slow: { rate: 1, ms: 60_000 } } });
+    const s = await startLocal({ faults: { slow: { rate: 1, ms: 60_000 } } });
     const pending = track(s, event(s)).catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     const t0 = Date.now();
     await s.close();
     expect(Date.now() - t0).toBeLessThan(2000);

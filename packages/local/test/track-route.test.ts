@@ -1,9 +1,10 @@
+import { fetchJson, startLocal } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
-import { event, request, start, track, UUID } from './helpers.js';
+import { event, track, UUID } from './helpers.js';
 
 describe('POST /api/v1/sdk/track', () => {
   it('stores an event and answers 201 with the Fluxrate record', async () => {
-    const s = await start();
+    const s = await startLocal();
     const before = Date.now();
     const res = await track(s, event(s, { quantity: 100, metadata: { region: 'eu' } }));
     expect(res.status).toBe(201);
@@ -28,20 +29,20 @@ describe('POST /api/v1/sdk/track', () => {
   });
 
   it('returns decimal quantities as strings without exponents', async () => {
-    const s = await start();
+    const s = await startLocal();
     expect((await track(s, event(s, { quantity: 1.5 }))).body.quantity).toBe('1.5');
     expect((await track(s, event(s, { quantity: 1e21 }))).body.quantity).toBe('1000000000000000000000');
     expect((await track(s, event(s, { quantity: 1e-7 }))).body.quantity).toBe('0.0000001');
   });
 
   it('keeps the given timestamp, normalised to UTC', async () => {
-    const s = await start();
+    const s = await startLocal();
     const res = await track(s, event(s, { timestamp: '2025-01-15T12:30:00+02:00' }));
     expect(res.body.timestamp).toBe('2025-01-15T10:30:00.000Z');
   });
 
   it('creates a customer on first sight and reuses it afterwards', async () => {
-    const s = await start();
+    const s = await startLocal();
     const a = await track(s, event(s, { customer_external_id: 'acme' }));
     const b = await track(s, event(s, { customer_external_id: 'acme' }));
     const c = await track(s, event(s, { customer_external_id: 'globex' }));
@@ -51,14 +52,14 @@ describe('POST /api/v1/sdk/track', () => {
   });
 
   it('accepts null for optional fields, as Python clients send them', async () => {
-    const s = await start();
+    const s = await startLocal();
     const res = await track(s, event(s, { idempotency_key: null, timestamp: null }));
     expect(res.status).toBe(201);
   });
 
   describe('deduplication', () => {
     it('returns the original record for a repeated idempotency_key and stores once', async () => {
-      const s = await start();
+      const s = await startLocal();
       const first = await track(s, event(s, { quantity: 3, idempotency_key: 'order_789_step_3' }));
       const again = await track(s, event(s, { quantity: 5, idempotency_key: 'order_789_step_3' }));
       expect(again.status).toBe(201);
@@ -68,7 +69,7 @@ describe('POST /api/v1/sdk/track', () => {
     });
 
     it('scopes keys to the whole server, across customers and meters', async () => {
-      const s = await start();
+      const s = await startLocal();
       const first = await track(s, event(s, { idempotency_key: 'k1' }));
       const other = await track(s, {
         meter_token: s.meters.tokens!.token,
@@ -81,7 +82,7 @@ describe('POST /api/v1/sdk/track', () => {
     });
 
     it('stores events without a key every time', async () => {
-      const s = await start();
+      const s = await startLocal();
       await track(s, event(s));
       await track(s, event(s));
       expect(s.events()).toHaveLength(2);
@@ -90,21 +91,21 @@ describe('POST /api/v1/sdk/track', () => {
 
   describe('auth', () => {
     it('answers 401 without an API key', async () => {
-      const s = await start();
+      const s = await startLocal();
       const res = await track(s, event(s), { 'x-api-key': '' });
       expect(res.status).toBe(401);
       expect(res.body.detail).toMatch(/X-API-Key/);
     });
 
     it('answers 401 for an unknown key and does not echo it', async () => {
-      const s = await start();
+      const s = await startLocal();
       const res = await track(s, event(s), { 'x-api-key': 'org_live_nope_secret' });
       expect(res.status).toBe(401);
       expect(res.body).toEqual({ detail: 'Invalid API key' });
     });
 
     it('answers 403 for a key without the usage.write scope', async () => {
-      const s = await start({
+      const s = await startLocal({
         apiKeys: ['org_live_writer', { key: 'org_live_reader', scopes: ['usage.read'] }],
       });
       const res = await track(s, event(s), { 'x-api-key': 'org_live_reader' });
@@ -114,7 +115,7 @@ describe('POST /api/v1/sdk/track', () => {
     });
 
     it('generates a default org_live_local_ key', async () => {
-      const s = await start();
+      const s = await startLocal();
       expect(s.apiKey).toMatch(/^org_live_local_[0-9a-f]+$/);
     });
   });
@@ -143,7 +144,7 @@ describe('POST /api/v1/sdk/track', () => {
     ];
     for (const [name, patch, detail] of cases) {
       it(`rejects ${name}`, async () => {
-        const s = await start();
+        const s = await startLocal();
         const res = await track(s, event(s, patch));
         expect(res.status).toBe(422);
         expect(res.body.detail).toMatch(detail);
@@ -152,7 +153,7 @@ describe('POST /api/v1/sdk/track', () => {
     }
 
     it('rejects a quantity that overflows to Infinity', async () => {
-      const s = await start();
+      const s = await startLocal();
       const body = JSON.stringify(event(s)).replace('"quantity":1', '"quantity":1e400');
       const res = await track(s, body);
       expect(res.status).toBe(422);
@@ -160,7 +161,7 @@ describe('POST /api/v1/sdk/track', () => {
     });
 
     it('requires metadata.user_id on UNIQUE_COUNT meters', async () => {
-      const s = await start();
+      const s = await startLocal();
       const body = { meter_token: s.meters.active_users!.token, customer_external_id: 'acme', quantity: 1 };
       const res = await track(s, body);
       expect(res.status).toBe(422);
@@ -169,20 +170,20 @@ describe('POST /api/v1/sdk/track', () => {
     });
 
     it('rejects a JSON body that is not an object', async () => {
-      const s = await start();
+      const s = await startLocal();
       const res = await track(s, '[1,2]');
       expect(res.status).toBe(422);
       expect(res.body.detail).toMatch(/JSON object/);
     });
 
     it('names every bad field at once', async () => {
-      const s = await start();
+      const s = await startLocal();
       const res = await track(s, { quantity: '5' });
       expect(res.body.detail).toMatch(/meter_token.*customer_external_id.*quantity/);
     });
 
     it('can answer in FastAPI style', async () => {
-      const s = await start({ validationDetail: 'fastapi' });
+      const s = await startLocal({ validationDetail: 'fastapi' });
       const res = await track(s, event(s, { quantity: '5' }));
       expect(res.status).toBe(422);
       expect(res.body.detail).toEqual([
@@ -192,7 +193,7 @@ describe('POST /api/v1/sdk/track', () => {
   });
 
   it('answers 404 "Meter not found" for an unknown meter token', async () => {
-    const s = await start();
+    const s = await startLocal();
     const res = await track(s, event(s, { meter_token: '00000000-0000-0000-0000-000000000000' }));
     expect(res.status).toBe(404);
     expect(res.body).toEqual({ detail: 'Meter not found' });
@@ -201,22 +202,22 @@ describe('POST /api/v1/sdk/track', () => {
 
   describe('transport errors (400)', () => {
     it('answers 400 for malformed JSON', async () => {
-      const s = await start();
+      const s = await startLocal();
       const res = await track(s, '{"meter_token": ');
       expect(res.status).toBe(400);
       expect(res.body.detail).toMatch(/^Malformed JSON body/);
     });
 
     it('answers 400 (not 415) for a non-JSON content type', async () => {
-      const s = await start();
+      const s = await startLocal();
       const res = await track(s, JSON.stringify(event(s)), { 'content-type': 'text/plain' });
       expect(res.status).toBe(400);
       expect(res.body.detail).toMatch(/Content-Type: application\/json/);
     });
 
     it('answers 400 for a body without a content type', async () => {
-      const s = await start();
-      const res = await request(`${s.url}/api/v1/sdk/track`, {
+      const s = await startLocal();
+      const res = await fetchJson(`${s.url}/api/v1/sdk/track`, {
         method: 'POST',
         headers: { 'x-api-key': s.apiKey },
         body: new Uint8Array(Buffer.from(JSON.stringify(event(s)))),
@@ -226,8 +227,8 @@ describe('POST /api/v1/sdk/track', () => {
     });
 
     it('answers 400 for no body at all', async () => {
-      const s = await start();
-      const res = await request(`${s.url}/api/v1/sdk/track`, {
+      const s = await startLocal();
+      const res = await fetchJson(`${s.url}/api/v1/sdk/track`, {
         method: 'POST',
         headers: { 'x-api-key': s.apiKey },
       });
@@ -236,7 +237,7 @@ describe('POST /api/v1/sdk/track', () => {
     });
 
     it('answers 400 for an empty JSON body', async () => {
-      const s = await start();
+      const s = await startLocal();
       const res = await track(s, '');
       expect(res.status).toBe(400);
       expect(res.body.detail).toMatch(/empty/);

@@ -1,3 +1,4 @@
+import { record, scripted, TOKEN, tracker, USERS_TOKEN } from '@fluxrate/testkit';
 import {
   type CompiledSpec,
   createRouteMeter,
@@ -5,7 +6,6 @@ import {
   type RequestOutcome,
   type RouteMeter,
 } from '../../src/index.js';
-import { record, scripted, TOKEN, tracker, USERS_TOKEN } from './helpers.js';
 
 /** The framework-neutral request the route meter sees in these tests: a plain object. */
 export interface FakeRequest {

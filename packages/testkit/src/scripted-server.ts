@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { onCleanup } from './cleanup.js';
 
 /** How the server answers one request. */
 export interface Step {
@@ -117,4 +118,13 @@ export async function startScriptedServer(
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A scripted server closed after the current test. */
+export async function scripted(
+  steps?: Step[] | ((req: RecordedRequest, index: number) => Step),
+): Promise<ScriptedServer> {
+  const server = await startScriptedServer(steps);
+  onCleanup(() => server.close());
+  return server;
 }

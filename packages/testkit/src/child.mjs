@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+const STDERR_KEPT = 16_000;
+
+/**
+ * A child `node` process speaking one JSON object per stdout line (other lines are ignored: a library
+ * printing). Lines can be read in order (`take`, `ready`, `stop`: the bench's protocol, where the first
+ * line says ready and the last, after SIGTERM, is the report) or looked up by their `event` field
+ * (`next`, `until`: the fixtures' milestones). Stderr is kept (the last 16 kB) for error messages.
+ * Types: child.d.mts.
+ */
+export function startChild(script, args = [], { env = {}, nodeArgs = [], timeoutMs = 20_000, cwd } = {}) {
+  const proc = spawn(process.execPath, [...nodeArgs, script, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(cwd ? { cwd } : {}),
+  });
+  const label = [script, ...args].join(' ');
+  let stderr = '';
+  proc.stderr.on('data', (d) => {
+    stderr = (stderr + d).slice(-STDERR_KEPT);
+  });
+  const lines = [];
+  let read = 0;
+  let exit;
+  const checks = new Set();
+  const recheck = () => {
+    for (const check of [...checks]) check();
+  };
+  createInterface({ input: proc.stdout }).on('line', (text) => {
+    let line;
+    try {
+      line = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (line === null || typeof line !== 'object') return;
+    lines.push(line);
+    recheck();
+  });
+  // 'close' (not 'exit'): every stdout line has been read by then.
+  const exited = new Promise((resolve) =>
+    proc.once('close', (code, signal) => {
+      exit = { code, signal };
+      resolve(exit);
+      recheck();
+    }),
+  );
+
+  /** Resolves with `find()`'s first non-undefined answer, re-asked on every line; rejects on timeout or exit. */
+  const waitFor = (find, what, ms) =>
+    new Promise((resolve, reject) => {
+      const done = (fn) => {
+        clearTimeout(timer);
+        checks.delete(check);
+        fn();
+      };
+      const check = () => {
+        const found = find();
+        if (found !== undefined) done(() => resolve(found));
+        else if (exit)
+          done(() =>
+            reject(new Error(`${label} exited (${exit.code ?? exit.signal}) before ${what}\n${stderr}`)),
+          );
+      };
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`${label}: no ${what} in ${ms} ms\n${stderr}`))),
+        ms,
+      );
+      checks.add(check);
+      check();
+    });
+
+  const take = (ms = timeoutMs) =>
+    waitFor(() => (read < lines.length ? lines[read++] : undefined), 'answer', ms);
+
+  return {
+    proc,
+    process: proc,
+    pid: proc.pid,
+    lines,
+    exited,
+    stderr: () => stderr,
+    take,
+    /** The first line: the child says it is ready. */
+    ready: () => take(timeoutMs),
+    next: (event, ms = timeoutMs) =>
+      waitFor(() => lines.find((l) => l.event === event), `'${event}' line`, ms),
+    until: (event, test, ms = timeoutMs) =>
+      waitFor(
+        () => {
+          const line = lines.findLast((l) => l.event === event);
+          return line && test(line) ? line : undefined;
+        },
+        `matching '${event}' line`,
+        ms,
+      ),
+    /** SIGTERM, then the report line and the exit. */
+    async stop(ms = 60_000) {
+      proc.kill('SIGTERM');
+      const report = await take(ms);
+      await exited;
+      return report;
+    },
+    kill: (signal = 'SIGKILL') => proc.kill(signal),
+  };
+}

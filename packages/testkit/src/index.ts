@@ -1,0 +1,11 @@
+// Test support for the whole workspace (see README.md). Framework-free: the adapter test apps live
+// beside their suites.
+export * from './build.js';
+export * from './capture.js';
+export { type Child, type JsonLine, type StartChildOptions, startChild } from './child.mjs';
+export * from './cleanup.js';
+export * from './http.js';
+export * from './local.js';
+export * from './scripted-server.js';
+export * from './trackers.js';
+export * from './wait.js';
