@@ -22,6 +22,7 @@ const ALWAYS_EXCLUDED = ['**/node_modules/**', '**/dist/**'];
 // Tests run against the TypeScript sources; the pack-and-import tests cover the built output.
 // Exact matches: a subpath (`@fluxrate/core/adapter`) is not rewritten into `…/index.ts/adapter`.
 const alias = [
+  { find: /^@fluxrate\/core\/adapter$/, replacement: at('packages/core/src/adapter.ts') },
   ...PACKAGES.map((pkg) => ({
     find: new RegExp(`^@fluxrate/${pkg}$`),
     replacement: at(`packages/${pkg}/src/index.ts`),

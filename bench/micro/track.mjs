@@ -9,7 +9,8 @@
 // that keeps up (a short backlog), instead of piling up into the old generation, whose GC cost is
 // the memory benchmark's subject (a backlog of 100 000 during an outage).
 import { randomUUID } from 'node:crypto';
-import { createRouteMeter, createTracker } from '@fluxrate/core';
+import { createTracker } from '@fluxrate/core';
+import { createRouteMeter } from '@fluxrate/core/adapter';
 import { Bench } from 'tinybench';
 import { closedPort } from './closed-port.mjs';
 

@@ -1,11 +1,11 @@
 import {
-  createRouteMeter,
   createTracker,
   FluxrateValidationError,
   type RequestOutcome,
   type TrackEvent,
   type Tracker,
 } from '@fluxrate/core';
+import { createRouteMeter } from '@fluxrate/core/adapter';
 import type { LocalServer } from '@fluxrate/local';
 import { startFluxrate, trackerFor } from '@fluxrate/testkit';
 import fc from 'fast-check';

@@ -2,17 +2,13 @@ export type { DeadLetterRecord } from './dead-letter.js';
 export type { FluxrateErrorCode } from './errors.js';
 export { FluxrateConfigError, FluxrateError, FluxrateRouteError, FluxrateValidationError } from './errors.js';
 export type { QueuedEvent } from './event.js';
-export { requestKey, scopedKey } from './idempotency-key.js';
 export type { Outbox, OutboxHost, Settlement, StoredEvent } from './outbox.js';
 export { toStored } from './outbox.js';
 export { type ReplayOptions, type ReplayResult, readDeadLetters, replayDeadLetters } from './replay.js';
-export { RequestBillingState } from './request-billing.js';
 export { backoffDelay, parseRetryAfter, RETRYABLE_STATUS } from './retry-policy.js';
-export { createRouteMeter, RouteMeter } from './route-meter.js';
-export { type CompiledSpec, compileBillable } from './route-spec.js';
 export type * from './route-types.js';
-export { normalizePattern } from './routes-table.js';
 export { type WithFlushOptions, withFlush } from './serverless.js';
 export { createTracker } from './tracker.js';
 export type * from './types.js';
 export { VERSION } from './version.js';
+// Adapter internals (request lifecycle, route meter, keys, spec compiler) are in `@fluxrate/core/adapter`.

@@ -5,6 +5,12 @@ interface Usage {
   added: number;
 }
 
+/** Called by the lifecycle: the last hold was released, or usage arrived after the event was tracked. */
+export interface BillingHooks {
+  released(): void;
+  late(meter: string): void;
+}
+
 /** Per-request state. Methods never throw: bad values are kept and reported when the request is billed. */
 export class RequestBillingState implements RequestBilling {
   readonly requestId: string;
@@ -17,13 +23,22 @@ export class RequestBillingState implements RequestBilling {
   /** The request id came from the app's `requestId` option (so keys are scoped to the customer). */
   appRequestId = false;
   usage: Map<string, Usage> | undefined;
+  /** Open `hold()`s; billing waits for them (up to the lifecycle's deadline). */
+  holds = 0;
+  /** Set once the request was billed (or abandoned): later usage is reported, not billed. */
+  sealed = false;
+  hooks: BillingHooks | undefined;
 
   constructor(requestId: string, startedAt: number) {
     this.requestId = requestId;
     this.startedAt = startedAt;
   }
 
-  #entry(meter: string): Usage {
+  #entry(meter: string): Usage | undefined {
+    if (this.sealed) {
+      this.hooks?.late(meter);
+      return undefined;
+    }
     this.usage ??= new Map();
     let entry = this.usage.get(meter);
     if (!entry) {
@@ -34,14 +49,31 @@ export class RequestBillingState implements RequestBilling {
   }
 
   setQuantity(meter: string, quantity: number): void {
-    this.#entry(String(meter)).set = quantity;
+    const entry = this.#entry(String(meter));
+    if (entry) entry.set = quantity;
   }
 
   addUsage(meter: string, quantity: number): void {
-    this.#entry(String(meter)).added += quantity;
+    const entry = this.#entry(String(meter));
+    if (entry) entry.added += quantity;
   }
 
   skip(): void {
     this.skipped = true;
+  }
+
+  hold(): () => void {
+    if (this.sealed) {
+      this.hooks?.late('(hold)');
+      return () => undefined;
+    }
+    this.holds++;
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      this.holds--;
+      if (this.holds === 0) this.hooks?.released();
+    };
   }
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { AdapterTracker } from './adapter-tracker.js';
 import { FluxrateConfigError, FluxrateValidationError } from './errors.js';
 import { requestKey, scopedKey } from './idempotency-key.js';
 import { describe, TRACKER_KEYS } from './options.js';
@@ -7,12 +8,21 @@ import { type CompiledSpec, compileBillable } from './route-spec.js';
 import type { RequestOutcome } from './route-types.js';
 import { RoutesTable } from './routes-table.js';
 import { createTracker } from './tracker.js';
-import type { TrackEvent, Tracker, TrackerOptions } from './types.js';
+import type { TrackEvent, TrackerOptions } from './types.js';
 import { kUniqueKey } from './unique-key.js';
 
 type Fn = (...args: unknown[]) => unknown;
 
-const METER_KEYS = ['customer', 'when', 'requestId', 'routes', 'onMissingCustomer', 'idempotency'] as const;
+const METER_KEYS = [
+  'customer',
+  'when',
+  'requestId',
+  'routes',
+  'onMissingCustomer',
+  'idempotency',
+  'holdTimeoutMs',
+  'shutdownTimeoutMs',
+] as const;
 const CLIENT_KEY = /^[\u0021-\u007e][\u0020-\u007e]{0,254}$/;
 
 /** Result of a guarded user function: its value, or the reason it could not be used. */
@@ -36,7 +46,7 @@ function guard(fn: unknown, args: unknown[]): Guarded {
 const handlerSuffix = (handler: string | undefined): string => (handler ? ` (in ${handler})` : '');
 
 const defaultWhen = (outcome: RequestOutcome): boolean =>
-  outcome.finished && !outcome.aborted && outcome.status >= 100 && outcome.status < 400;
+  outcome.finished && !outcome.aborted && !outcome.failed && outcome.status >= 100 && outcome.status < 400;
 
 /**
  * Billing decisions shared by every adapter: the adapter supplies its framework's arguments
@@ -44,7 +54,7 @@ const defaultWhen = (outcome: RequestOutcome): boolean =>
  * Nothing here throws into a request: problems become `error` or `skipped` events on the tracker.
  */
 export class RouteMeter<Args extends unknown[] = unknown[]> {
-  readonly tracker: Tracker<string>;
+  readonly tracker: AdapterTracker;
   /** True when the adapter created the tracker from options, and so owns its shutdown. */
   readonly ownsTracker: boolean;
   readonly routes: RoutesTable;
@@ -88,7 +98,7 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
     }
     this.idempotency = idempotency;
     if (options.tracker !== undefined) {
-      const t = options.tracker as Tracker<string>;
+      const t = options.tracker as AdapterTracker;
       if (
         typeof t !== 'object' ||
         t === null ||
@@ -112,7 +122,7 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
       this.tracker = t;
       this.ownsTracker = false;
     } else {
-      this.tracker = createTracker(trackerOptions as TrackerOptions<string>);
+      this.tracker = createTracker(trackerOptions as TrackerOptions<string>) as AdapterTracker;
       this.ownsTracker = true;
     }
     try {
@@ -160,10 +170,11 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
     annotated: CompiledSpec[] | false | undefined,
     method: string,
     route: string | undefined,
+    path?: string,
   ): CompiledSpec[] {
     if (annotated === false) return [];
     if (annotated) return annotated;
-    return this.routes.lookup(method, route) || [];
+    return this.routes.lookup(method, route, path) || [];
   }
 
   /**

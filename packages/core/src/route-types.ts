@@ -11,6 +11,11 @@ export interface RequestOutcome {
   aborted: boolean;
   /** The response was fully handed to the OS. */
   finished: boolean;
+  /**
+   * The handler failed after the response had started (a stream or Observable that errored, a handler
+   * that threw after writing). Not billed by default.
+   */
+  failed?: boolean;
   durationMs: number;
   /** Where the request was handled, e.g. `SearchController.search`; named in error reasons. */
   handler?: string;
@@ -28,7 +33,7 @@ export interface RouteSpec<Args extends unknown[] = unknown[], M extends string 
   /** Default: the adapter's global `customer`. */
   customer?: Resolver<Args, string | null | undefined>;
   metadata?: Resolver<Args, Record<string, unknown> | null | undefined>;
-  /** Bill this request? Default: finished, not aborted, status < 400. */
+  /** Bill this request? Default: finished, not aborted, not failed, status < 400. */
   when?: (...args: [...Args, RequestOutcome]) => boolean;
   /** App-chosen key (e.g. an order id). Always scoped to the customer and meter. */
   idempotencyKey?: Resolver<Args, string | null | undefined>;
@@ -48,7 +53,7 @@ export type RoutesTable<Args extends unknown[] = unknown[], M extends string = M
 export interface RouteMeterOptions<Args extends unknown[] = unknown[], M extends string = MeterName> {
   /** The customer billed for a request. Required unless every spec names its own. */
   customer?: (...args: [...Args, RequestOutcome]) => string | null | undefined;
-  /** Global billing condition. Default: finished, not aborted, status < 400. */
+  /** Global billing condition. Default: finished, not aborted, not failed, status < 400. */
   when?: (...args: [...Args, RequestOutcome]) => boolean;
   /**
    * The request id used in keys. Default: a server-generated UUID per request. An app-supplied id is
@@ -64,6 +69,13 @@ export interface RouteMeterOptions<Args extends unknown[] = unknown[], M extends
    * `client-key`: honour the client's `Idempotency-Key` header (IETF draft), scoped to customer and meter.
    */
   idempotency?: 'request' | 'client-key';
+  /** How long billing waits after the response for open `hold()`s, in ms. Default: 30 000. */
+  holdTimeoutMs?: number;
+  /**
+   * Deadline for `close()` (and the framework's close hook): a tracker the adapter created is shut
+   * down within it; a tracker passed in is flushed within it and left running. Default: 10 000.
+   */
+  shutdownTimeoutMs?: number;
 }
 
 /** Adapter options: a tracker, or tracker options from which the adapter creates (and owns) one. */
@@ -82,4 +94,10 @@ export interface RequestBilling {
   addUsage(meter: string, quantity: number): void;
   /** Do not bill this request. */
   skip(): void;
+  /**
+   * Keeps the event open after the response ended, until the returned function is called (or the
+   * adapter's `holdTimeoutMs` passes: then what was added is billed and an `error` names the route).
+   * For quantities known late: `const done = req.fluxrate.hold(); … addUsage('tokens', n); done();`
+   */
+  hold(): () => void;
 }

@@ -1,12 +1,7 @@
 import { onCleanup, TOKEN, thrown, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
-import {
-  compileBillable,
-  createRouteMeter,
-  FluxrateConfigError,
-  FluxrateRouteError,
-  normalizePattern,
-} from '../src/index.js';
+import { compileBillable, createRouteMeter, normalizePattern } from '../src/adapter.js';
+import { FluxrateConfigError, FluxrateRouteError } from '../src/index.js';
 import { type Args, routeHarness } from './support/route-harness.js';
 
 function meterWith(options: Record<string, unknown>) {
@@ -75,6 +70,44 @@ describe('routes table', () => {
     const specs = h.meter.specsFor(undefined, 'POST', '/v1/chat');
     h.run(specs, { method: 'POST', route: '/v1/chat' });
     expect((await h.sent()).map((b) => b.quantity)).toEqual([2]);
+  });
+
+  describe('wildcards', () => {
+    const table = {
+      '*': { meter: 'api_calls', quantity: 1 },
+      'GET /v1/*': { meter: 'api_calls', quantity: 2 },
+      '/v1/admin/*': false,
+      'GET /v1/chat': 'tokens',
+    };
+    const quantity = (specs: { quantity: unknown }[]) => specs.map((s) => s.quantity);
+
+    it("'*' matches every route, 'GET /v1/*' a prefix, and the most specific entry wins", async () => {
+      const { meter } = await routeHarness({ routes: table });
+      expect(quantity(meter.specsFor(undefined, 'GET', '/v2/x'))).toEqual([1]);
+      expect(quantity(meter.specsFor(undefined, 'GET', '/v1/items/:id'))).toEqual([2]);
+      expect(quantity(meter.specsFor(undefined, 'GET', '/v1'))).toEqual([2]);
+      expect(quantity(meter.specsFor(undefined, 'POST', '/v1/items/:id'))).toEqual([1]);
+      expect(metersOf(meter.specsFor(undefined, 'GET', '/v1/chat'))).toEqual(['tokens']);
+      expect(meter.specsFor(undefined, 'GET', '/v1/admin/users')).toEqual([]);
+      // A prefix matches whole segments only.
+      expect(quantity(meter.specsFor(undefined, 'GET', '/v1x'))).toEqual([1]);
+    });
+
+    it('lets HEAD use GET entries, and a route-less request match wildcards on its path only', async () => {
+      const { meter } = await routeHarness({ routes: table });
+      expect(quantity(meter.specsFor(undefined, 'HEAD', '/v1/items/:id'))).toEqual([2]);
+      expect(quantity(meter.specsFor(undefined, 'GET', undefined, '/v1/assets/a.css'))).toEqual([2]);
+      // Exact entries name route patterns, so a path never matches them.
+      expect(quantity(meter.specsFor(undefined, 'GET', undefined, '/v1/chat'))).toEqual([2]);
+      expect(meter.specsFor(undefined, 'GET', undefined)).toEqual([]);
+    });
+
+    it('refuses two wildcard keys for the same prefix', () => {
+      const error = thrown(() =>
+        meterWith({ routes: { 'GET /v1/*': 'api_calls', 'get  /v1/*': 'api_calls' } }),
+      );
+      expect(error).toBeInstanceOf(FluxrateConfigError);
+    });
   });
 
   it.each([

@@ -1,5 +1,3 @@
-import type { RequestBillingState } from '@fluxrate/core';
-
 interface RouteLike {
   path?: unknown;
 }
@@ -12,13 +10,16 @@ export function routePattern(baseUrl: unknown, route: RouteLike): string {
 }
 
 /**
- * Records the matched route pattern at the moment Express matches it. Express's router assigns
+ * Reports the matched route pattern at the moment Express matches it. Express's router assigns
  * `req.route` right before it dispatches to a route, while `req.baseUrl` still holds that router's
  * mount path; by the time the response ends, routers have handed on and restored `baseUrl` (an error
  * middleware, for one, sees the top-level `baseUrl`). An accessor on this request observes the
  * assignment, so nested routers and error paths report `/v1/items/:id`, not `/items/:id`.
  */
-export function captureRoute(req: { baseUrl?: unknown; route?: unknown }, state: RequestBillingState): void {
+export function captureRoute(
+  req: { baseUrl?: unknown; route?: unknown },
+  routed: (pattern: string) => void,
+): void {
   let current: unknown = req.route;
   try {
     Object.defineProperty(req, 'route', {
@@ -27,7 +28,7 @@ export function captureRoute(req: { baseUrl?: unknown; route?: unknown }, state:
       get: () => current,
       set: (route: unknown) => {
         current = route;
-        if (typeof route === 'object' && route !== null) state.route = routePattern(req.baseUrl, route);
+        if (typeof route === 'object' && route !== null) routed(routePattern(req.baseUrl, route));
       },
     });
   } catch {

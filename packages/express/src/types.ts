@@ -49,7 +49,9 @@ export type FluxrateMiddleware<M extends string = MeterName> = RequestHandler & 
   billable(spec: BillableInput<M>): RequestHandler;
   /**
    * Shuts the tracker down (draining queued events) when the middleware owns it; otherwise flushes it
-   * and leaves it running for its owner to shut down. Call it after `server.close()`.
+   * and leaves it running for its owner to shut down, within `timeoutMs` (default: the
+   * `shutdownTimeoutMs` option, 10 000). Requests still held by `hold()` are billed first.
+   * Call it after `server.close()`.
    */
   close(options?: ShutdownOptions): Promise<void>;
 };

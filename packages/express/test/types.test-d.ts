@@ -94,9 +94,22 @@ describe('standalone billable()', () => {
     expectTypeOf(billable('api_calls')).toEqualTypeOf<RequestHandler>();
     app.get('/v1/search', billable('api_calls'), (req, res) => {
       req.fluxrate.addUsage('tokens', 3);
+      expectTypeOf(req.fluxrate.hold()).toEqualTypeOf<() => void>();
       res.json({ id: req.fluxrate.requestId });
     });
     router.use(billable({ meter: 'tokens' }));
     app.use('/v1', billable('api_calls'), router);
+  });
+
+  it('takes holdTimeoutMs and shutdownTimeoutMs, and a routes table with wildcards', () => {
+    const tracker = createTracker({ meters: { api_calls: 't1' } });
+    fluxrateMiddleware({
+      tracker,
+      holdTimeoutMs: 5_000,
+      shutdownTimeoutMs: 2_000,
+      routes: { '*': 'api_calls', 'GET /v1/*': false },
+    });
+    // @ts-expect-error a misspelt meter in the routes table
+    fluxrateMiddleware({ tracker, routes: { '*': 'api_cals' } });
   });
 });

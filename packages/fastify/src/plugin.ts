@@ -1,128 +1,71 @@
-import {
-  createRouteMeter,
-  type MeterName,
-  type RequestBillingState,
-  type RequestOutcome,
-  type RouteMeter,
-  type Tracker,
-} from '@fluxrate/core';
-import type {
-  FastifyInstance,
-  FastifyPluginAsync,
-  FastifyReply,
-  FastifyRequest,
-  HookHandlerDoneFunction,
-  RouteOptions,
-} from 'fastify';
+import type { MeterName, Tracker } from '@fluxrate/core';
+import { RequestLifecycle } from '@fluxrate/core/adapter';
+import type { FastifyInstance, FastifyPluginAsync, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
-import { parseOptions } from './options.js';
+import { lifecycleOptions } from './options.js';
 import { RouteSpecs } from './route-specs.js';
 import type { FastifyArgs, FluxrateFastifyOptions } from './types.js';
 
 const NAME = '@fluxrate/fastify';
-/** Set by `onRequestAbort`: the client went away before the reply was sent. */
-const kAborted = Symbol('fluxrate.aborted');
 
-type Request = FastifyRequest & { [kAborted]: boolean };
-
-function outcomeOf(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  state: RequestBillingState,
-  route: string | undefined,
-  finished: boolean,
-): RequestOutcome {
-  return {
-    requestId: state.requestId,
-    method: request.method,
-    route,
-    status: reply.statusCode,
-    aborted: (request as Request)[kAborted],
-    finished,
-    durationMs: Date.now() - state.startedAt,
-  };
-}
-
-/**
- * The reply was fully handed to the socket. `writableFinished` says so on a real socket; under
- * `fastify.inject` the fake socket has no `writableLength`, so it stays false, and an ended,
- * undestroyed response counts as finished. A reply cut off by a destroyed socket is neither.
- */
-function responseFinished(raw: FastifyReply['raw']): boolean {
-  return raw.writableFinished || (raw.writableEnded && !raw.destroyed);
-}
+const pathOf = (url: string): string => {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+};
 
 async function fluxratePlugin(fastify: FastifyInstance, options: FluxrateFastifyOptions): Promise<void> {
-  const { meterOptions, shutdownTimeoutMs } = parseOptions(options);
-  const meter: RouteMeter<FastifyArgs> = createRouteMeter<FastifyArgs>(meterOptions, NAME);
-  const specs = new RouteSpecs(meter);
-  const clientKeys = meter.idempotency === 'client-key';
+  const lifecycle = new RequestLifecycle<FastifyArgs>(lifecycleOptions(options), NAME);
+  const specs = new RouteSpecs(lifecycle);
+  const clientKeys = lifecycle.meter.idempotency === 'client-key';
 
-  // The meter checked meter names at runtime; the decoration carries the app's registered names.
-  fastify.decorate('fluxrate', { tracker: meter.tracker as Tracker<MeterName> });
-  fastify.decorateRequest('fluxrate', null as never);
-  fastify.decorateRequest(kAborted, false);
+  // The lifecycle checked meter names at runtime; the decoration carries the app's registered names.
+  const decoration = { tracker: lifecycle.tracker as unknown as Tracker<MeterName> };
+  // Registered again in a child context: that context sees its own tracker; requests are metered once.
+  if (fastify.hasDecorator('fluxrate')) fastify.fluxrate = decoration;
+  else fastify.decorate('fluxrate', decoration);
+  if (!fastify.hasRequestDecorator('fluxrate')) fastify.decorateRequest('fluxrate', null as never);
 
   fastify.addHook('onRoute', (routeOptions: RouteOptions) => specs.compile(routeOptions));
 
+  // The spec is resolved here, when the request is routed: a reply that later changes route
+  // (`reply.callNotFound()` after sending, as @fastify/static does) is billed for the route it had.
   fastify.addHook('onRequest', (request, reply, done) => {
-    request.fluxrate = meter.begin(
-      [request, reply],
-      clientKeys ? request.headers['idempotency-key'] : undefined,
-    );
+    const metered = lifecycle.begin(request.raw, reply.raw, [request, reply], {
+      method: request.method,
+      path: pathOf(request.url),
+      clientKey: clientKeys ? request.headers['idempotency-key'] : undefined,
+    });
+    const { config, url } = request.routeOptions;
+    metered?.routed(url, specs.annotation(config));
+    // Another registration of the plugin may meter this request already: share its state.
+    request.fluxrate = (metered ?? RequestLifecycle.current(request.raw))?.state ?? (null as never);
     done();
   });
 
-  fastify.addHook('onRequestAbort', (request, done) => {
-    (request as Request)[kAborted] = true;
+  fastify.addHook('onError', (request, _reply, _error, done) => {
+    RequestLifecycle.current(request.raw)?.fail();
     done();
   });
 
-  if (meter.onMissingCustomer === 'reject') {
-    fastify.addHook('preHandler', (request, reply, done: HookHandlerDoneFunction) => {
-      const state = request.fluxrate as RequestBillingState | null;
-      if (state !== null) {
-        const { config, url } = request.routeOptions;
-        const billed = specs.resolve(config, request.method);
-        const args: FastifyArgs = [request, reply];
-        if (
-          billed.length > 0 &&
-          meter.shouldReject(billed, args, outcomeOf(request, reply, state, url, false))
-        ) {
-          reply.code(403).send({ error: 'customer required' });
-          return;
-        }
+  if (lifecycle.meter.onMissingCustomer === 'reject') {
+    fastify.addHook('preHandler', (request, reply, done) => {
+      if (RequestLifecycle.current(request.raw)?.shouldReject()) {
+        reply.code(403).send({ error: 'customer required' });
+        return;
       }
       done();
     });
   }
 
-  fastify.addHook('onResponse', (request, reply, done) => {
-    const state = request.fluxrate as RequestBillingState | null;
-    if (state !== null) {
-      try {
-        const { config, url } = request.routeOptions;
-        const billed = specs.resolve(config, request.method);
-        const finished = responseFinished(reply.raw);
-        meter.finish(state, billed, [request, reply], outcomeOf(request, reply, state, url, finished));
-      } catch (error) {
-        meter.tracker.reportError({ reason: `${NAME} internal error: ${String(error)}`, error });
-      }
+  fastify.addHook('onClose', async () => {
+    const report = await lifecycle.close();
+    if (report && report.pending.length > 0) {
+      fastify.log.warn(
+        { pending: report.pending.length, dropped: report.dropped },
+        `${NAME}: usage events not delivered before the ${lifecycle.shutdownTimeoutMs} ms shutdown deadline`,
+      );
     }
-    done();
   });
-
-  if (meter.ownsTracker) {
-    fastify.addHook('onClose', async () => {
-      const report = await meter.tracker.shutdown({ timeoutMs: shutdownTimeoutMs });
-      if (report.pending.length > 0) {
-        fastify.log.warn(
-          { pending: report.pending.length, dropped: report.dropped },
-          `${NAME}: usage events not delivered before the ${shutdownTimeoutMs} ms shutdown deadline`,
-        );
-      }
-    });
-  }
 }
 
 /**

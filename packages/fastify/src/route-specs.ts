@@ -1,4 +1,4 @@
-import type { CompiledSpec, RouteMeter } from '@fluxrate/core';
+import type { CompiledSpec, RequestLifecycle } from '@fluxrate/core/adapter';
 import type { RouteOptions } from 'fastify';
 import type { FastifyArgs } from './types.js';
 
@@ -16,14 +16,14 @@ export function routeName(method: string | readonly string[] | undefined, url: s
   return `${Array.isArray(method) ? method.join(',') : (method ?? '*')} ${url ?? '(no route)'}`;
 }
 
-/** Per-plugin view of route specs: compiled at registration, or lazily for routes `onRoute` never saw. */
+/** Per-plugin view of route annotations: compiled at registration, or lazily for routes `onRoute` never saw. */
 export class RouteSpecs {
-  readonly #meter: RouteMeter<FastifyArgs>;
+  readonly #lifecycle: RequestLifecycle<FastifyArgs>;
   /** Routes declared before the plugin: compiled on their first request, keyed by the route's config object. */
   readonly #late = new WeakMap<object, Annotation>();
 
-  constructor(meter: RouteMeter<FastifyArgs>) {
-    this.#meter = meter;
+  constructor(lifecycle: RequestLifecycle<FastifyArgs>) {
+    this.#lifecycle = lifecycle;
   }
 
   /** `onRoute`: validates `config.billable` once; a bad spec throws, naming the route. */
@@ -33,35 +33,26 @@ export class RouteSpecs {
     const compiled =
       billable === false
         ? false
-        : this.#meter.compile(billable, routeName(routeOptions.method, routeOptions.url));
+        : this.#lifecycle.compile(billable, routeName(routeOptions.method, routeOptions.url));
     // A fresh object: a config shared by several routes must not carry one route's entry to another.
     routeOptions.config = { ...routeOptions.config, [kCompiled]: compiled } as RouteOptions['config'];
   }
 
-  /** The specs that bill a request to this route (empty: not billable). Never throws. */
-  resolve(routeConfig: object | undefined, method: string): CompiledSpec[] {
-    if (routeConfig === undefined) return [];
+  /** The route's own annotation (undefined: none, the `routes` table decides). Never throws. */
+  annotation(routeConfig: object | undefined): Annotation {
+    if (routeConfig === undefined) return undefined;
     const config = routeConfig as RouteConfig;
-    let annotation: Annotation;
-    if (kCompiled in config) annotation = config[kCompiled] as Annotation;
-    else if (config.billable !== undefined) annotation = this.#compileLate(config);
-    return this.#meter.specsFor(annotation, method, config.url);
-  }
-
-  #compileLate(config: RouteConfig): Annotation {
+    if (kCompiled in config) return config[kCompiled] as Annotation;
+    if (config.billable === undefined) return undefined;
     if (this.#late.has(config)) return this.#late.get(config);
     const route = routeName(config.method, config.url);
     let annotation: Annotation;
     try {
-      annotation = config.billable === false ? false : this.#meter.compile(config.billable, route);
+      annotation = config.billable === false ? false : this.#lifecycle.compile(config.billable, route);
     } catch (error) {
       // Too late to fail registration: report once, loudly, and bill nothing for this route.
       annotation = [];
-      this.#meter.tracker.reportError({
-        route,
-        reason: `${error instanceof Error ? error.message : String(error)} (route declared before the plugin; not billed)`,
-        error,
-      });
+      this.#lifecycle.reportRouteError(route, error, 'route declared before the plugin; not billed');
     }
     this.#late.set(config, annotation);
     return annotation;

@@ -7,14 +7,11 @@ export type FastifyArgs = [request: FastifyRequest, reply: FastifyReply];
 /** A route's `config.billable`: one spec, several, or `false` to opt out of the `routes` table. */
 export type FastifyBillable<M extends string = MeterName> = BillableSpec<FastifyArgs, M> | false;
 
-/** Plugin options: core's adapter options (a `tracker`, or tracker options) plus Fastify specifics. */
-export type FluxrateFastifyOptions<M extends string = MeterName> = AdapterOptions<FastifyArgs, M> & {
-  /**
-   * Deadline in ms for flushing a tracker the plugin created, run from Fastify's `onClose`.
-   * Not allowed next to `tracker`: an app that passes its own tracker shuts it down itself. Default: 10 000.
-   */
-  shutdownTimeoutMs?: number;
-};
+/**
+ * Plugin options: core's adapter options (a `tracker`, or tracker options, plus `customer`, `when`,
+ * `routes`, `shutdownTimeoutMs` (run from Fastify's `onClose`), `holdTimeoutMs`, …).
+ */
+export type FluxrateFastifyOptions<M extends string = MeterName> = AdapterOptions<FastifyArgs, M>;
 
 /** What `fastify.fluxrate` holds. */
 export interface FluxrateDecoration {

@@ -30,14 +30,6 @@ describe('plugin options', () => {
     await expect(app.register(fluxrate, { tracker: {} as never })).rejects.toThrow(/`tracker`/);
   });
 
-  it('refuses shutdownTimeoutMs next to an app-owned tracker (the app shuts that down)', async () => {
-    const fx = await startFluxrate();
-    const app = newApp();
-    await expect(
-      app.register(fluxrate, { tracker: trackerFor(fx), shutdownTimeoutMs: 100 } as never),
-    ).rejects.toThrow(/`shutdownTimeoutMs`/);
-  });
-
   it('ignores the options Fastify register consumes itself (prefix, logLevel)', async () => {
     const fx = await startFluxrate();
     const app = newApp();

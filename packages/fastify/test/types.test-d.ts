@@ -78,6 +78,7 @@ describe('@fluxrate/fastify types', () => {
       expectTypeOf(request.fluxrate).toEqualTypeOf<RequestBilling>();
       expectTypeOf(request.fluxrate.requestId).toEqualTypeOf<string>();
       request.fluxrate.addUsage('tokens', 5);
+      expectTypeOf(request.fluxrate.hold()).toEqualTypeOf<() => void>();
       return 'ok';
     });
     expectTypeOf(app.fluxrate.tracker).toEqualTypeOf<Tracker<'api_calls' | 'tokens'>>();

@@ -1,16 +1,8 @@
-import {
-  type CompiledSpec,
-  createRouteMeter,
-  FluxrateConfigError,
-  type RouteMeter,
-  type ShutdownReport,
-  type Tracker,
-} from '@fluxrate/core';
-import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from './fluxrate.constants.js';
+import { FluxrateConfigError, type ShutdownReport, type Tracker } from '@fluxrate/core';
+import { type CompiledSpec, RequestLifecycle } from '@fluxrate/core/adapter';
 import type { NestBillingArgs, NestBillingContext } from './fluxrate.types.js';
 
 const ADAPTER = 'FluxrateModule';
-/** Options the route meter takes; everything else (besides `tracker`) is a tracker option. */
 type Fn = (...args: unknown[]) => unknown;
 /** Cached annotation per handler and controller: specs, `false` (opted out) or `null` (none). */
 type Annotation = CompiledSpec[] | false | null;
@@ -25,21 +17,20 @@ const describe = (v: unknown): string =>
         : typeof v;
 
 /**
- * The module's billing state: the route meter, the tracker it reports to, and the specs compiled once
- * per handler. One instance per `FluxrateModule`; shared by every `FluxrateInterceptor` instance.
+ * The module's billing state: core's request lifecycle and the specs compiled once per handler.
+ * One instance per `FluxrateModule`; shared by every `FluxrateInterceptor` instance.
  */
 export class FluxrateBilling {
   readonly #annotations = new WeakMap<object, Map<object, Annotation>>();
 
-  readonly tracker: Tracker;
-  readonly ownsTracker: boolean;
+  constructor(readonly lifecycle: RequestLifecycle<NestBillingArgs>) {}
 
-  constructor(
-    readonly meter: RouteMeter<NestBillingArgs>,
-    readonly shutdownTimeoutMs: number,
-  ) {
-    this.tracker = meter.tracker;
-    this.ownsTracker = meter.ownsTracker;
+  get tracker(): Tracker {
+    return this.lifecycle.tracker;
+  }
+
+  get shutdownTimeoutMs(): number {
+    return this.lifecycle.shutdownTimeoutMs;
   }
 
   annotation(handler: object, controller: object): Annotation | undefined {
@@ -49,7 +40,11 @@ export class FluxrateBilling {
   /** Compiles a `@Billable` spec (or records `@SkipBilling` / none); throws `FluxrateRouteError` naming `route`. */
   compile(handler: object, controller: object, spec: unknown, route: string): Annotation {
     const annotation: Annotation =
-      spec === false ? false : spec === undefined || spec === null ? null : this.meter.compile(spec, route);
+      spec === false
+        ? false
+        : spec === undefined || spec === null
+          ? null
+          : this.lifecycle.compile(spec, route);
     let byController = this.#annotations.get(handler);
     if (!byController) {
       byController = new Map();
@@ -60,10 +55,8 @@ export class FluxrateBilling {
   }
 
   /** On `app.close()`: shuts down a tracker the module created, or flushes the app's own, within the deadline. */
-  async close(): Promise<ShutdownReport | undefined> {
-    if (this.ownsTracker) return this.tracker.shutdown({ timeoutMs: this.shutdownTimeoutMs });
-    await this.tracker.flush({ timeoutMs: this.shutdownTimeoutMs });
-    return undefined;
+  close(): Promise<ShutdownReport | undefined> {
+    return this.lifecycle.close();
   }
 }
 
@@ -78,7 +71,7 @@ export function createFluxrateBilling(options: unknown, fromFactory = false): Fl
       `${fromFactory ? 'the forRootAsync() factory must return' : 'forRoot() expects'} an options object, got ${describe(options)}`,
     );
   }
-  const { global, shutdownTimeoutMs, ...rest } = options as Record<string, unknown>;
+  const { global, ...rest } = options as Record<string, unknown>;
   if (fromFactory && global !== undefined) {
     throw new FluxrateConfigError(
       'global',
@@ -88,20 +81,14 @@ export function createFluxrateBilling(options: unknown, fromFactory = false): Fl
   if (!fromFactory && global !== undefined && typeof global !== 'boolean') {
     throw new FluxrateConfigError('global', `must be a boolean, got ${describe(global)}`);
   }
-  const deadline = shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
-  if (typeof deadline !== 'number' || Number.isNaN(deadline) || deadline < 0) {
-    throw new FluxrateConfigError('shutdownTimeoutMs', `must be a number >= 0, got ${describe(deadline)}`);
-  }
-
   // Nest passes one context object to route functions; module-level customer/requestId get the request first.
-  const meterOptions: Record<string, unknown> = { ...rest };
+  const lifecycleOptions: Record<string, unknown> = { ...rest };
   for (const name of ['customer', 'requestId'] as const) {
-    const fn = meterOptions[name];
+    const fn = lifecycleOptions[name];
     if (typeof fn === 'function') {
-      meterOptions[name] = (ctx: NestBillingContext, ...more: unknown[]) =>
+      lifecycleOptions[name] = (ctx: NestBillingContext, ...more: unknown[]) =>
         (fn as Fn)(ctx.request, ctx, ...more);
     }
   }
-  // The route meter splits tracker options from its own and creates (and owns) a tracker when none is given.
-  return new FluxrateBilling(createRouteMeter<NestBillingArgs>(meterOptions, ADAPTER), deadline);
+  return new FluxrateBilling(new RequestLifecycle<NestBillingArgs>(lifecycleOptions, ADAPTER));
 }

@@ -4,9 +4,6 @@ export const FLUXRATE_MODULE_OPTIONS = Symbol.for('@fluxrate/nestjs:options');
 /** Reflect-metadata key holding a handler's or controller's billable spec (`false` from `@SkipBilling()`). */
 export const BILLABLE_METADATA = 'fluxrate:billable';
 
-/** Default deadline for delivering outstanding events on `app.close()`, in ms. */
-export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
-
 // Nest's own metadata keys (`@nestjs/common/constants`), read to name routes at bootstrap.
 export const NEST_PATH_METADATA = 'path';
 export const NEST_METHOD_METADATA = 'method';

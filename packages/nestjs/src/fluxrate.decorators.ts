@@ -1,4 +1,5 @@
-import { compileBillable, type MeterName } from '@fluxrate/core';
+import type { MeterName } from '@fluxrate/core';
+import { compileBillable } from '@fluxrate/core/adapter';
 import { Inject, SetMetadata } from '@nestjs/common';
 import { BILLABLE_METADATA } from './fluxrate.constants.js';
 import { FluxrateTracker } from './fluxrate.tracker.js';

@@ -24,6 +24,24 @@ const join = (...parts: unknown[]): string =>
     .filter(Boolean)
     .join('/')}`;
 
+interface RouteHandler {
+  controller: Handler;
+  name: string;
+  handler: Handler;
+}
+
+/** Every route handler of every controller the app declares. */
+export function* routeHandlers(discovery: DiscoveryService): Generator<RouteHandler> {
+  for (const wrapper of discovery.getControllers()) {
+    const controller = wrapper.metatype as Handler | null | undefined;
+    if (typeof controller !== 'function' || !controller.prototype) continue;
+    for (const name of methodNames(controller.prototype)) {
+      const handler = controller.prototype[name] as Handler;
+      if (Reflect.getMetadata(NEST_PATH_METADATA, handler) !== undefined) yield { controller, name, handler };
+    }
+  }
+}
+
 /**
  * Compiles every route handler's `@Billable` at bootstrap, so a bad spec or an unknown meter fails the
  * app's start with a `FluxrateRouteError` naming the route, never a request.
@@ -33,19 +51,13 @@ export function compileControllers(
   discovery: DiscoveryService,
   reflector: Reflector,
 ): void {
-  for (const wrapper of discovery.getControllers()) {
-    const controller = wrapper.metatype as Handler | null | undefined;
-    if (typeof controller !== 'function' || !controller.prototype) continue;
-    for (const name of methodNames(controller.prototype)) {
-      const handler = controller.prototype[name] as Handler;
-      if (Reflect.getMetadata(NEST_PATH_METADATA, handler) === undefined) continue; // not a route handler
-      const spec = reflector.getAllAndOverride(BILLABLE_METADATA, [handler, controller]);
-      const method = RequestMethod[Reflect.getMetadata(NEST_METHOD_METADATA, handler) as number] ?? 'GET';
-      const path = join(
-        Reflect.getMetadata(NEST_PATH_METADATA, controller),
-        Reflect.getMetadata(NEST_PATH_METADATA, handler),
-      );
-      billing.compile(handler, controller, spec, `${method} ${path} (${controller.name}.${name})`);
-    }
+  for (const { controller, name, handler } of routeHandlers(discovery)) {
+    const spec = reflector.getAllAndOverride(BILLABLE_METADATA, [handler, controller]);
+    const method = RequestMethod[Reflect.getMetadata(NEST_METHOD_METADATA, handler) as number] ?? 'GET';
+    const path = join(
+      Reflect.getMetadata(NEST_PATH_METADATA, controller),
+      Reflect.getMetadata(NEST_PATH_METADATA, handler),
+    );
+    billing.compile(handler, controller, spec, `${method} ${path} (${controller.name}.${name})`);
   }
 }

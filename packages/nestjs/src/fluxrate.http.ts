@@ -1,10 +1,14 @@
-import type { ServerResponse } from 'node:http';
+import type { RawResponse } from '@fluxrate/core/adapter';
 
-/** The Node response under the platform's: Fastify's `reply.raw`, or Express's `res` itself. */
-export function rawResponse(response: unknown): ServerResponse | undefined {
-  const candidate = (response as { raw?: unknown } | undefined)?.raw ?? response;
-  const res = candidate as ServerResponse | undefined;
-  return res && typeof res.once === 'function' && typeof res.writableFinished === 'boolean' ? res : undefined;
+/** The Node request/response under the platform's: Fastify's `.raw`, or Express's objects themselves. */
+export function raw(value: unknown): object | undefined {
+  const candidate = (value as { raw?: unknown } | undefined)?.raw ?? value;
+  return typeof candidate === 'object' && candidate !== null ? candidate : undefined;
+}
+
+export function rawResponse(response: unknown): RawResponse | undefined {
+  const res = raw(response) as RawResponse | undefined;
+  return res && typeof res.on === 'function' && typeof res.statusCode === 'number' ? res : undefined;
 }
 
 /** The matched route pattern: Fastify `request.routeOptions.url`, Express `req.route.path`. */

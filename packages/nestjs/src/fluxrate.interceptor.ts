@@ -1,4 +1,4 @@
-import type { CompiledSpec, RequestOutcome } from '@fluxrate/core';
+import type { CompiledSpec } from '@fluxrate/core/adapter';
 import {
   type CallHandler,
   type ExecutionContext,
@@ -10,13 +10,15 @@ import {
 import { Reflector } from '@nestjs/core';
 import { type Observable, tap, throwError } from 'rxjs';
 import { FluxrateBilling } from './fluxrate.billing.js';
+import { capturedInnermost } from './fluxrate.capture.js';
 import { BILLABLE_METADATA } from './fluxrate.constants.js';
-import { header, rawResponse, routePattern } from './fluxrate.http.js';
+import { header, raw, rawResponse, routePattern } from './fluxrate.http.js';
 import type { NestBillingContext } from './fluxrate.types.js';
 
 /**
- * Starts billing state for every HTTP request (`request.fluxrate`) and bills once the response has
- * finished, so the status exception filters settle on is the one billed. Adds no I/O, await or throw.
+ * Starts billing for every HTTP request (`request.fluxrate`) through core's request lifecycle, which
+ * bills once the response has ended. Applied twice (globally and with `@UseInterceptors`, or by two
+ * module imports), a request is still metered once. Adds no I/O, await or throw.
  * Registered globally by `FluxrateModule` unless `global: false`; then use `@UseInterceptors(FluxrateInterceptor)`.
  */
 @Injectable()
@@ -31,58 +33,36 @@ export class FluxrateInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const request = http.getRequest();
     const response = http.getResponse();
-    const raw = rawResponse(response);
-    if (!raw || typeof request !== 'object' || request === null) return next.handle();
+    const req = raw(request);
+    const res = rawResponse(response);
+    if (!req || !res) return next.handle();
 
-    const { meter } = this.billing;
     const handler = context.getHandler();
     const controller = context.getClass();
     const label = `${controller.name}.${handler.name}`;
     const method = String(request.method ?? 'GET').toUpperCase();
-    const route = routePattern(request);
     const ctx: NestBillingContext = { request, response, result: undefined, context };
-    const args: [NestBillingContext] = [ctx];
-
-    const state = meter.begin(args, header(request, 'idempotency-key'), label);
-    request.fluxrate = state;
-    const annotated = this.#annotation(handler, controller, method, route, label);
-    if (annotated === false) state.skip();
-    const specs = meter.specsFor(annotated ?? undefined, method, route);
-
-    const outcome = (finished: boolean): RequestOutcome => ({
-      requestId: state.requestId,
+    const metered = this.billing.lifecycle.begin(req, res, [ctx], {
       method,
-      route,
-      status: raw.statusCode,
-      aborted: !finished,
-      finished,
-      durationMs: Date.now() - state.startedAt,
       handler: label,
+      clientKey: header(request, 'idempotency-key'),
     });
-
-    if (
-      meter.onMissingCustomer === 'reject' &&
-      meter.shouldReject(specs, args, { ...outcome(false), aborted: false })
-    ) {
+    if (!metered) return next.handle();
+    request.fluxrate = metered.state;
+    const route = routePattern(request);
+    metered.routed(route, this.#annotation(handler, controller, method, route, label) ?? undefined);
+    if (metered.shouldReject()) {
       return throwError(() => new ForbiddenException('No customer to bill this request to'));
     }
-
-    let done = false;
-    const settle = () => {
-      if (done) return;
-      done = true;
-      raw.off('finish', settle);
-      raw.off('close', settle);
-      // 'close' without a completed write means the client went away: aborted.
-      const finished = raw.writableFinished;
-      meter.finish(state, specs, args, outcome(finished));
-    };
-    raw.once('finish', settle);
-    raw.once('close', settle);
-
+    // The capture interceptor (innermost) normally sets the result; this covers handlers it missed.
     return next.handle().pipe(
-      tap((value) => {
-        ctx.result = value;
+      tap({
+        next: (value) => {
+          if (!capturedInnermost.has(ctx)) ctx.result = value;
+        },
+        error: () => {
+          if (!capturedInnermost.has(ctx)) metered.fail();
+        },
       }),
     );
   }
@@ -106,11 +86,7 @@ export class FluxrateInterceptor implements NestInterceptor {
       return this.billing.compile(handler, controller, spec, `${route} (${label})`);
     } catch (error) {
       // Normally compiled at bootstrap; a late failure is reported, never thrown into the request.
-      this.billing.meter.tracker.reportError({
-        route,
-        reason: `invalid @Billable on ${label}: ${error instanceof Error ? error.message : String(error)}`,
-        error,
-      });
+      this.billing.lifecycle.reportRouteError(`${route} (${label})`, error, 'not billed');
       return this.billing.compile(handler, controller, undefined, route);
     }
   }

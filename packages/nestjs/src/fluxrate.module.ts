@@ -10,8 +10,9 @@ import {
 } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule, DiscoveryService, Reflector } from '@nestjs/core';
 import { createFluxrateBilling, FluxrateBilling } from './fluxrate.billing.js';
+import { installCapture } from './fluxrate.capture.js';
 import { FLUXRATE_MODULE_OPTIONS } from './fluxrate.constants.js';
-import { compileControllers } from './fluxrate.discovery.js';
+import { compileControllers, routeHandlers } from './fluxrate.discovery.js';
 import { FluxrateInterceptor } from './fluxrate.interceptor.js';
 import { FluxrateTracker } from './fluxrate.tracker.js';
 import type {
@@ -64,7 +65,7 @@ const EXPORTS = [FluxrateBilling, FluxrateTracker, FLUXRATE_MODULE_OPTIONS];
 /**
  * Bills routes marked `@Billable()` (or listed in `routes`) to Fluxrate. Global by default, with
  * `FluxrateInterceptor` registered as an `APP_INTERCEPTOR`. On `app.close()` it delivers outstanding
- * events within `shutdownTimeoutMs`.
+ * events within `shutdownTimeoutMs` (shutting down a tracker it created, flushing one it was given).
  */
 @Module({})
 export class FluxrateModule implements OnModuleInit, OnApplicationShutdown {
@@ -74,7 +75,10 @@ export class FluxrateModule implements OnModuleInit, OnApplicationShutdown {
     @Inject(FluxrateBilling) private readonly billing: FluxrateBilling,
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
     @Inject(Reflector) private readonly reflector: Reflector,
-  ) {}
+  ) {
+    // Now, before Nest reads interceptor metadata to register routes: `result` is then captured innermost.
+    for (const { handler } of routeHandlers(discovery)) installCapture(handler);
+  }
 
   static forRoot<const M extends string = MeterName>(options: FluxrateModuleOptions<M>): DynamicModule {
     const global = (options as { global?: unknown } | null)?.global !== false;

@@ -23,7 +23,10 @@ import type {
 export interface NestBillingContext<Result = any, Request = any, Response = any> {
   request: Request;
   response: Response;
-  /** The handler's return value (the last value for an Observable); undefined if it threw or returned nothing. */
+  /**
+   * The handler's own return value (the last value for an Observable), captured before any app
+   * interceptor maps it; undefined if it threw or returned nothing.
+   */
   result: Result | undefined;
   /** Nest's execution context: `context.getHandler()`, `context.getClass()`. */
   context: ExecutionContext;
@@ -52,7 +55,7 @@ export interface FluxrateBillingOptions<M extends string = MeterName, Request = 
     ctx: NestBillingContext<any, Request>,
     outcome: RequestOutcome,
   ) => string | null | undefined;
-  /** Global billing condition, `(ctx, outcome) => boolean`. Default: finished, not aborted, status < 400. */
+  /** Global billing condition, `(ctx, outcome) => boolean`. Default: finished, not aborted, not failed, status < 400. */
   when?: (ctx: NestBillingContext<any, Request>, outcome: RequestOutcome) => boolean;
   /**
    * The request id used in idempotency keys, `(request, ctx) => string`. Default: a server-generated UUID
@@ -65,8 +68,13 @@ export interface FluxrateBillingOptions<M extends string = MeterName, Request = 
   onMissingCustomer?: 'skip' | 'reject';
   /** `request` (default): keys from the server's request id. `client-key`: honour `Idempotency-Key`, scoped to the customer. */
   idempotency?: 'request' | 'client-key';
-  /** Deadline for delivering outstanding events when the app closes, in ms. Default: 10 000. */
+  /**
+   * Deadline for delivering outstanding events when the app closes, in ms: a tracker the module
+   * created is shut down within it, an app's tracker is flushed within it. Default: 10 000.
+   */
   shutdownTimeoutMs?: number;
+  /** How long billing waits after the response for open `request.fluxrate.hold()`s, in ms. Default: 30 000. */
+  holdTimeoutMs?: number;
 }
 
 /** A tracker from `createTracker()`, or tracker options from which the module creates (and owns) one. */

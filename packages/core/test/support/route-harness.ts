@@ -3,9 +3,9 @@ import {
   type CompiledSpec,
   createRouteMeter,
   type RequestBillingState,
-  type RequestOutcome,
   type RouteMeter,
-} from '../../src/index.js';
+} from '../../src/adapter.js';
+import type { RequestOutcome } from '../../src/index.js';
 
 /** The framework-neutral request the route meter sees in these tests: a plain object. */
 export interface FakeRequest {

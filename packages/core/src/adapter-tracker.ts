@@ -1,0 +1,14 @@
+import type { Tracker, TrackerEvents } from './types.js';
+
+/**
+ * The tracker as adapters use it: the public `Tracker` plus the reporting hooks the route meter
+ * and request lifecycle call. Kept apart so the public type can drop them without touching adapters.
+ */
+export type AdapterTracker = Tracker<string> & {
+  /** True when `ref` is a configured meter name or a raw token. */
+  hasMeter(ref: string): boolean;
+  /** Reports a problem through the `error` event. Never throws. */
+  reportError(problem: TrackerEvents['error']): void;
+  /** Reports a skipped billing through the `skipped` event. */
+  reportSkip(skip: TrackerEvents['skipped']): void;
+};

@@ -1,0 +1,190 @@
+import type { AdapterTracker } from './adapter-tracker.js';
+import { FluxrateConfigError } from './errors.js';
+import { MeteredRequest } from './metered-request.js';
+import { describe } from './options.js';
+import { onResponseEnd, type RawResponse } from './response-end.js';
+import { createRouteMeter, type RouteMeter } from './route-meter.js';
+import type { CompiledSpec } from './route-spec.js';
+import type { ShutdownReport } from './types.js';
+
+/** On the raw request, so nested apps, a plugin registered twice, or two interceptors meter it once. */
+const kMetered = Symbol.for('fluxrate.metered');
+
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+export const DEFAULT_HOLD_TIMEOUT_MS = 30_000;
+
+function milliseconds(options: Record<string, unknown>, name: string, fallback: number): number {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new FluxrateConfigError(name, `must be a finite number of ms >= 0, got ${describe(value)}`);
+  }
+  return value;
+}
+
+export interface BeginInfo {
+  /** The raw `Idempotency-Key` header (honoured in `client-key` mode only). */
+  clientKey?: unknown;
+  /** Where the request is handled, e.g. `SearchController.search`; named in error reasons. */
+  handler?: string;
+  method: string;
+  /** The request path without query, matched against wildcard entries when no route matched. */
+  path?: string;
+}
+
+/**
+ * The request lifecycle every adapter shares: it meters a raw Node request once, detects finish vs
+ * abort on the raw response, holds billing open for late usage, resolves specs and bills through the
+ * route meter, and owns `close()`. Adapters translate their hooks into calls on it and nothing else.
+ */
+export class RequestLifecycle<Args extends unknown[] = unknown[]> {
+  readonly meter: RouteMeter<Args>;
+  readonly adapter: string;
+  readonly holdTimeoutMs: number;
+  readonly shutdownTimeoutMs: number;
+  /** Requests whose response ended with a `hold()` open, and their deadline timers. */
+  readonly #held = new Map<MeteredRequest<Args>, NodeJS.Timeout>();
+  readonly #reportedRoutes = new Set<string>();
+  readonly #checked = new WeakMap<CompiledSpec[], CompiledSpec[]>();
+  readonly #host = {
+    meter: undefined as unknown as RouteMeter<Args>,
+    waitForHolds: (request: MeteredRequest<Args>) => this.#waitForHolds(request),
+    released: (request: MeteredRequest<Args>) => this.#release(request),
+    checked: (specs: CompiledSpec[], route: string) => this.checked(specs, route),
+    reportLate: (request: MeteredRequest<Args>, meter: string) =>
+      this.tracker.reportError({
+        route: request.label,
+        meter: meter === '(hold)' ? undefined : meter,
+        reason:
+          meter === '(hold)'
+            ? 'hold() called after the event was tracked; nothing more is billed'
+            : `usage for '${meter}' reported after the event was tracked (hold() the event to bill it); not billed`,
+      }),
+  };
+
+  constructor(options: unknown, adapter: string) {
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new FluxrateConfigError(
+        'options',
+        `${adapter} expects an options object, got ${describe(options)}`,
+      );
+    }
+    const given = options as Record<string, unknown>;
+    this.adapter = adapter;
+    // Checked before the route meter creates a tracker, so a bad option leaves nothing behind.
+    this.holdTimeoutMs = milliseconds(given, 'holdTimeoutMs', DEFAULT_HOLD_TIMEOUT_MS);
+    this.shutdownTimeoutMs = milliseconds(given, 'shutdownTimeoutMs', DEFAULT_SHUTDOWN_TIMEOUT_MS);
+    this.meter = createRouteMeter<Args>(given, adapter);
+    this.#host.meter = this.meter;
+  }
+
+  get tracker(): AdapterTracker {
+    return this.meter.tracker;
+  }
+
+  get ownsTracker(): boolean {
+    return this.meter.ownsTracker;
+  }
+
+  /** The metered request behind a raw request, whichever lifecycle began it. */
+  static current<A extends unknown[] = unknown[]>(req: object): MeteredRequest<A> | undefined {
+    return (req as { [kMetered]?: MeteredRequest<A> })[kMetered];
+  }
+
+  /**
+   * Starts metering a raw request; `undefined` when it is already metered (an outer app, a second
+   * plugin, the same interceptor applied twice) or could not be. Never throws.
+   */
+  begin(req: object, res: RawResponse, args: Args, info: BeginInfo): MeteredRequest<Args> | undefined {
+    if (RequestLifecycle.current(req)) return undefined;
+    try {
+      const state = this.meter.begin(args, info.clientKey, info.handler);
+      const metered = new MeteredRequest<Args>(this.#host, state, res, args, info);
+      Object.defineProperty(req, kMetered, { value: metered, configurable: true });
+      onResponseEnd(res, (finished) => metered.ended(finished));
+      return metered;
+    } catch (error) {
+      this.tracker.reportError({ reason: `could not start metering: ${String(error)}`, error });
+      return undefined;
+    }
+  }
+
+  /** Compiles a spec against this tracker's meters; a bad one throws `FluxrateRouteError` naming `route`. */
+  compile(spec: unknown, route: string): CompiledSpec[] {
+    return this.meter.compile(spec, route);
+  }
+
+  /**
+   * Specs compiled without a tracker (Express's standalone `billable()`), checked against this one on
+   * first use: an unknown meter is reported loudly, once per route, and that route bills nothing.
+   */
+  checked(specs: CompiledSpec[], route: string): CompiledSpec[] {
+    const known = this.#checked.get(specs);
+    if (known) return known;
+    let result = specs;
+    const unknown = specs.find((spec) => !this.tracker.hasMeter(spec.meter));
+    if (unknown) {
+      try {
+        this.meter.compile(
+          specs.map((s) => ({ meter: s.meter })),
+          route,
+        );
+      } catch (error) {
+        this.reportRouteError(route, error, 'not billed');
+      }
+      result = [];
+    }
+    this.#checked.set(specs, result);
+    return result;
+  }
+
+  /** A route problem found after startup: an `error` event and a process warning, once per route. */
+  reportRouteError(route: string, error: unknown, consequence: string): void {
+    if (this.#reportedRoutes.has(route)) return;
+    this.#reportedRoutes.add(route);
+    const message = `${error instanceof Error ? error.message : String(error)} (${consequence})`;
+    this.tracker.reportError({ route, reason: message, error });
+    process.emitWarning(message, { code: 'FLUXRATE_INVALID_ROUTE' });
+  }
+
+  #waitForHolds(request: MeteredRequest<Args>): void {
+    const timer = setTimeout(() => {
+      this.#held.delete(request);
+      this.tracker.reportError({
+        route: request.label,
+        reason: `hold() still open ${this.holdTimeoutMs} ms after the response ended; billed the usage added so far`,
+      });
+      request.bill();
+    }, this.holdTimeoutMs);
+    // A hold must not keep a finished process alive; close() bills what is still held.
+    timer.unref();
+    this.#held.set(request, timer);
+  }
+
+  #release(request: MeteredRequest<Args>): void {
+    const timer = this.#held.get(request);
+    if (timer) clearTimeout(timer);
+    this.#held.delete(request);
+    request.bill();
+  }
+
+  /**
+   * Bills requests still held (with what was added, reporting each), then shuts down a tracker the
+   * adapter created, or flushes one it was given, within `timeoutMs` (default `shutdownTimeoutMs`).
+   */
+  async close(options?: { timeoutMs?: number }): Promise<ShutdownReport | undefined> {
+    for (const [request, timer] of this.#held) {
+      clearTimeout(timer);
+      this.tracker.reportError({
+        route: request.label,
+        reason: 'hold() still open at close(); billed the usage added so far',
+      });
+      request.bill();
+    }
+    this.#held.clear();
+    const timeoutMs = options?.timeoutMs ?? this.shutdownTimeoutMs;
+    if (this.ownsTracker) return this.tracker.shutdown({ timeoutMs });
+    await this.tracker.flush({ timeoutMs });
+    return undefined;
+  }
+}
