@@ -30,6 +30,14 @@ describe('problems nobody listens to become process warnings, once each', () => 
     expect(ours[0]!.message).toContain('GET /v1/search');
   });
 
+  it('raises a problem once per process, however many trackers see it', async () => {
+    const problem = { route: 'POST /v1/chat', meter: 'tokens', reason: 'quantity returned undefined' };
+    tracker().reportError(problem);
+    tracker().reportError(problem);
+    await settle();
+    expect(warnings.filter((w) => w.message.includes('POST /v1/chat'))).toHaveLength(1);
+  });
+
   it('stays quiet when the app listens for errors or passes a logger', async () => {
     const listened = tracker();
     listened.on('error', () => undefined);
