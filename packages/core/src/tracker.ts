@@ -93,6 +93,10 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
         this.#ledger.handedOff(events);
         this.#ledger.checkIdle();
       },
+      dropped: (events, reason) => {
+        for (const event of events) this.#ledger.dropped(event, reason, true);
+        this.#ledger.checkIdle();
+      },
       fault: (kind, error) => this.#ledger.fault(kind, error),
       corrupt: (raw, error) => this.#ledger.corrupt(raw, error),
     };
@@ -198,6 +202,7 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
     this.#stage?.closeAll();
     this.#coalescer?.closeAll();
     this.#dispatcher?.closing();
+    this.#outbox.stop?.(); // a shared outbox stops taking in other processes' events, so the drain can end
     this.#shutdown = this.#keepAlive.hold(this.#drainThenClose(options.timeoutMs ?? 10_000));
     return this.#shutdown;
   }

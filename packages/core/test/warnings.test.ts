@@ -1,4 +1,9 @@
-import { tracker } from '@fluxrate/testkit';
+import { tracker as newTracker } from '@fluxrate/testkit';
+import type { AdapterTracker } from '../src/adapter.js';
+
+/** Adapters report problems through the tracker's adapter-only hooks. */
+const tracker = (options: Parameters<typeof newTracker>[0] = {}) => newTracker(options) as AdapterTracker;
+
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 let warnings: { code?: string; message: string }[] = [];
