@@ -4,10 +4,10 @@ import type { LocalServer } from '@fluxrate/local';
 import { type Child, get, needsBuild, startChild, startFluxrate } from '@fluxrate/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 
-const skipReason = needsBuild('zeroconf sigterm', 'core', 'express');
-const script = new URL('./zero-config-app.mjs', import.meta.url).pathname;
+const skipReason = needsBuild('zeroconf sigterm', 'core', 'express', 'nestjs');
+const fixture = (name: string) => new URL(`./${name}`, import.meta.url).pathname;
 
-describe.skipIf(skipReason)('app.use(fluxrateMiddleware): SIGTERM', () => {
+describe.skipIf(skipReason)('zero configuration: SIGTERM', () => {
   let fx: LocalServer | undefined;
   let child: Child | undefined;
   afterEach(async () => {
@@ -15,11 +15,11 @@ describe.skipIf(skipReason)('app.use(fluxrateMiddleware): SIGTERM', () => {
     await fx?.close();
   });
 
-  async function billTwenty(env: Record<string, string> = {}) {
+  async function billTwenty(script: string, env: Record<string, string> = {}) {
     fx = await startFluxrate();
     // Every delivery takes 300 ms, so events are still in flight when SIGTERM arrives.
     fx.setFaults({ slow: { rate: 1, ms: 300 } });
-    child = startChild(script, [], {
+    child = startChild(fixture(script), [], {
       env: {
         FLUXRATE_API_KEY: fx.apiKey,
         FLUXRATE_BASE_URL: fx.url,
@@ -34,18 +34,26 @@ describe.skipIf(skipReason)('app.use(fluxrateMiddleware): SIGTERM', () => {
     return child;
   }
 
-  it('with no SIGTERM listener of its own: delivers everything, then dies by SIGTERM as Node would', async () => {
-    const c = await billTwenty();
+  it('express, no SIGTERM listener of its own: delivers everything, then dies by SIGTERM as Node would', async () => {
+    const c = await billTwenty('zero-config-app.mjs');
     c.process.kill('SIGTERM');
     expect(await c.exited).toEqual({ code: null, signal: 'SIGTERM' });
     expect(fx!.usage()).toEqual([expect.objectContaining({ customer: 'acme', total: 20, eventCount: 20 })]);
   });
 
-  it("with the app's own SIGTERM listener: the app's handler runs, billing flushes, the process ends on its own", async () => {
-    const c = await billTwenty({ OWN_SIGTERM: '1' });
+  it("express, the app's own SIGTERM listener: the app's handler runs, billing flushes, the process ends on its own", async () => {
+    const c = await billTwenty('zero-config-app.mjs', { OWN_SIGTERM: '1' });
     c.process.kill('SIGTERM');
     await c.next('app-sigterm');
     expect(await c.exited).toEqual({ code: 0, signal: null });
+    expect(fx!.usage()).toEqual([expect.objectContaining({ customer: 'acme', total: 20, eventCount: 20 })]);
+  });
+
+  it('nest, FluxrateModule.forRoot() with enableShutdownHooks(): Nest closes the app, everything is delivered', async () => {
+    const c = await billTwenty('nest-app.mjs');
+    c.process.kill('SIGTERM');
+    // Nest re-raises the signal once it has closed the app.
+    expect(await c.exited).toEqual({ code: null, signal: 'SIGTERM' });
     expect(fx!.usage()).toEqual([expect.objectContaining({ customer: 'acme', total: 20, eventCount: 20 })]);
   });
 });

@@ -5,18 +5,24 @@ type Signal = (typeof SIGNALS)[number];
 
 /**
  * Delivers a tracker's events when the process is told to stop, without taking over the app's own
- * signal handling: on SIGTERM / SIGINT it flushes (the flush keeps the process alive until it
- * settles). If the app listens for that signal too, the app decides what happens next (its
- * listener runs as usual and the process stays up until it exits). If no one else listens, it shuts
- * the tracker down and re-raises the signal with its listeners removed, so the process ends the
- * way Node ends it by default (killed by the signal: exit status 128 + n). Never calls `process.exit`.
- * A second signal while flushing re-raises at once when no one else listens.
+ * signal handling. On the first SIGTERM / SIGINT:
+ * - if the app listens for that signal too, it flushes (the flush keeps the process alive until it
+ *   settles) and removes its own listeners, so the app's handler decides what happens next, and a
+ *   signal the app re-raises (as Nest's `enableShutdownHooks()` does) ends the process as it would
+ *   without Fluxrate;
+ * - if no one else listens, it shuts the tracker down and re-raises the signal with its listeners
+ *   removed, so the process ends the way Node ends it by default (killed by the signal: exit status
+ *   128 + n). A second signal while it drains re-raises at once.
+ * Never calls `process.exit`.
  */
 export function shutdownOnSignals(tracker: Tracker<string>, timeoutMs: number): void {
   let stopping = false;
   const alone = (signal: Signal) => process.listenerCount(signal) <= 1;
-  const reraise = (signal: Signal) => {
+  const remove = () => {
     for (const s of SIGNALS) process.removeListener(s, listener);
+  };
+  const reraise = (signal: Signal) => {
+    remove();
     process.kill(process.pid, signal);
   };
   const listener = (signal: Signal) => {
@@ -25,13 +31,15 @@ export function shutdownOnSignals(tracker: Tracker<string>, timeoutMs: number): 
       return;
     }
     stopping = true;
-    const settle = alone(signal) ? tracker.shutdown({ timeoutMs }) : tracker.flush({ timeoutMs });
-    settle
+    if (!alone(signal)) {
+      remove();
+      tracker.flush({ timeoutMs }).catch(() => undefined);
+      return;
+    }
+    tracker
+      .shutdown({ timeoutMs })
       .catch(() => undefined)
-      .then(() => {
-        stopping = false;
-        if (alone(signal)) reraise(signal);
-      });
+      .then(() => (alone(signal) ? reraise(signal) : remove()));
   };
   for (const signal of SIGNALS) process.on(signal, listener);
 }
