@@ -7,7 +7,20 @@ import { createTracker } from './tracker.js';
 
 const ENV_HINT = `FLUXRATE_API_KEY, FLUXRATE_BASE_URL (default https://api.fluxrate.co), ${METERS_ENV} (name=token,…)`;
 
-let created: { tracker: AdapterTracker } | { error: FluxrateConfigError } | undefined;
+/** The environment variable behind a tracker option, for errors a zero-configuration user can act on. */
+const envName = (option: string): string =>
+  option === 'apiKey'
+    ? 'FLUXRATE_API_KEY'
+    : option === 'baseUrl'
+      ? 'FLUXRATE_BASE_URL'
+      : option === 'meters' || option.startsWith('meters.')
+        ? METERS_ENV
+        : option;
+
+type Created = { tracker: AdapterTracker } | { error: FluxrateConfigError };
+/** On `globalThis`, so the ESM and CJS builds of core (or two copies) loaded side by side share one. */
+const kDefault = Symbol.for('fluxrate.defaultTracker');
+const slot = globalThis as { [kDefault]?: Created };
 
 /**
  * The process-wide tracker of zero-configuration adapters (`app.use(fluxrateMiddleware)`,
@@ -17,14 +30,16 @@ let created: { tracker: AdapterTracker } | { error: FluxrateConfigError } | unde
  * A bad environment throws a `FluxrateConfigError` naming the variable, the same one on every call.
  */
 export function defaultTracker(adapter: string): AdapterTracker {
+  let created = slot[kDefault];
   if (created === undefined) {
     try {
       const tracker = createTracker<string>({ meters: metersFromEnv(process.env[METERS_ENV]) });
       shutdownOnSignals(tracker, DEFAULT_SHUTDOWN_TIMEOUT_MS);
       created = { tracker: tracker as AdapterTracker };
+      slot[kDefault] = created;
     } catch (error) {
       if (!(error instanceof FluxrateConfigError)) throw error;
-      const option = error.option === 'apiKey' ? 'FLUXRATE_API_KEY' : error.option;
+      const option = envName(error.option);
       const problem = error.message.replace(/^Invalid Fluxrate option `[^`]*`: /, '');
       created = {
         error: new FluxrateConfigError(
@@ -32,6 +47,7 @@ export function defaultTracker(adapter: string): AdapterTracker {
           `${problem} (zero-configuration ${adapter} reads its tracker from the environment: ${ENV_HINT}; or pass { tracker })`,
         ),
       };
+      slot[kDefault] = created;
     }
   }
   if ('error' in created) throw created.error;

@@ -52,7 +52,7 @@ export function fluxrateMiddleware<const M extends string = MeterName>(
 ): FluxrateMiddleware<M>;
 export function fluxrateMiddleware(...args: unknown[]): FluxrateMiddleware<string> | undefined {
   if (isExpressCall(args)) {
-    runUncalled(() => createMiddleware(zeroConfigOptions()), ...args);
+    runUncalled(createZeroConfig, ...args);
     return undefined;
   }
   if (args.length > 1) {
@@ -64,6 +64,8 @@ export function fluxrateMiddleware(...args: unknown[]): FluxrateMiddleware<strin
   const [options] = args;
   return createMiddleware(isZeroConfig(options) ? zeroConfigOptions() : options);
 }
+
+const createZeroConfig = () => createMiddleware(zeroConfigOptions());
 
 function createMiddleware<M extends string>(options: unknown): FluxrateMiddleware<M> {
   const lifecycle = createLifecycle(options);
