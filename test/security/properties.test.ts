@@ -5,7 +5,7 @@ import {
   type TrackEvent,
   type Tracker,
 } from '@fluxrate/core';
-import { createRouteMeter } from '@fluxrate/core/adapter';
+import { type AdapterTracker, createRouteMeter } from '@fluxrate/core/adapter';
 import type { LocalServer } from '@fluxrate/local';
 import { startFluxrate, trackerFor } from '@fluxrate/testkit';
 import fc from 'fast-check';
@@ -236,7 +236,7 @@ const requestArb = fc.record({
 function recordingTracker(meters: Record<string, string>) {
   const real = createTracker({ disabled: true, meters });
   const tracked: TrackEvent<any>[] = [];
-  const tracker: Tracker<any> = {
+  const tracker: AdapterTracker = {
     track(event) {
       real.track(event);
       tracked.push(event);
@@ -248,8 +248,8 @@ function recordingTracker(meters: Record<string, string>) {
     off: () => tracker,
     once: () => tracker,
     hasMeter: (ref) => real.hasMeter(ref),
-    reportError: (p) => real.reportError(p),
-    reportSkip: (p) => real.reportSkip(p),
+    reportError: (p) => (real as AdapterTracker).reportError(p),
+    reportSkip: (p) => (real as AdapterTracker).reportSkip(p),
     get closed() {
       return real.closed;
     },

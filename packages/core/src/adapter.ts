@@ -6,6 +6,8 @@
  * Finish-vs-abort detection, the metered-once guard, spec resolution and billing live here, once.
  */
 export type { AdapterTracker } from './adapter-tracker.js';
+export { defaultTracker, isZeroConfig } from './default-tracker.js';
+export { METERS_ENV, metersFromEnv } from './env-meters.js';
 export { requestKey, scopedKey } from './idempotency-key.js';
 export { MeteredRequest } from './metered-request.js';
 export { basePrototype, exposeBillingState } from './request-accessor.js';

@@ -41,6 +41,12 @@ export interface Outbox {
    * stored for the next process (they are reported as left, not lost).
    */
   evict(): QueuedEvent[];
+  /**
+   * Optional. Shutdown began: stop taking in events from elsewhere (a Redis consumer stops reading the
+   * stream), so the drain can end; `append` keeps working until `close`. Without it, a consuming Redis
+   * outbox keeps reading until the shutdown deadline.
+   */
+  stop?(): void;
   /** Writes what is pending and releases resources. Called once, after the last settle. */
   close(): Promise<void>;
   /**
@@ -82,10 +88,17 @@ export interface OutboxHost {
   /** Events became due outside a settle (read from Redis, a retry time passed in storage): run the dispatcher. */
   wake(): void;
   /**
-   * Events this process appended that another process will deliver (a Redis outbox with `consume: false`):
-   * they leave this tracker's outstanding count once storage has confirmed them.
+   * Events this process appended that the fleet now owns (a Redis outbox: once in the stream, any consumer
+   * of the group may deliver them, this process included, as revived `own: false` events): they leave this
+   * tracker's outstanding count once storage has confirmed them, so `flush()` means "durably stored".
    */
   handedOff(events: QueuedEvent[]): void;
+  /**
+   * Optional. Appended events that storage refused after all (a Redis stream at its `maxLen`): the tracker
+   * counts and emits them as dropped and they leave the outstanding count. Without it, the outbox reports
+   * them through `fault` and `handedOff` (counted by the outbox, not emitted per event).
+   */
+  dropped?(events: QueuedEvent[], reason: 'overflow'): void;
   /** A storage fault the tracker survives: logged once per `kind`, counted, emitted as `error`. */
   fault(kind: string, error: unknown): void;
   /** A stored record that cannot be read back: goes to the dead-letter file (raw) so the rest can replay. */

@@ -6,7 +6,8 @@ import { type QueuedEvent, toUsageEvent } from './event.js';
 import { KeepAlive } from './keep-alive.js';
 import { Ledger } from './ledger.js';
 import { type ResolvedOptions, resolveOptions } from './options.js';
-import type { Outbox, OutboxHost, StoredEvent } from './outbox.js';
+import type { Outbox } from './outbox.js';
+import { outboxHost } from './outbox-host.js';
 import { MemoryOutbox } from './outbox-memory.js';
 import { SqliteOutbox } from './outbox-sqlite.js';
 import { PersistentFaults } from './persistent-faults.js';
@@ -76,56 +77,14 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
       this.#coalescer.onClose = (events, into) => this.#ledger.coalesced(events, into);
       this.#admission.coalescer = this.#coalescer;
     }
-    for (const event of this.#outbox.open(this.#host(wake))) this.#ledger.adopt(event);
+    const host = outboxHost(this.#ledger, this.#options.meters, (e) => this.#admission.build(e), wake);
+    for (const event of this.#outbox.open(host)) this.#ledger.adopt(event);
     for (const input of this.#outbox.recoverHeld?.() ?? []) {
       this.#ledger.counts.replayed++;
       if (this.#stage) this.#stage.add(input, true);
       else this.#outbox.release?.([input.idempotencyKey], [this.#adopted(input)]);
     }
     wake();
-  }
-
-  #host(wake: () => void): OutboxHost {
-    return {
-      revive: (stored, own) => this.#revive(stored, own),
-      wake,
-      handedOff: (events) => {
-        this.#ledger.handedOff(events);
-        this.#ledger.checkIdle();
-      },
-      fault: (kind, error) => this.#ledger.fault(kind, error),
-      corrupt: (raw, error) => this.#ledger.corrupt(raw, error),
-    };
-  }
-
-  /**
-   * A stored event, live again, with its original key; a meter no longer configured is sent by its token.
-   * It joins no flush generation here: `open()`'s own leftovers are adopted by the caller, while another
-   * process's events (`own: false`) are delivered and counted without any flush of ours waiting on them.
-   */
-  #revive(stored: StoredEvent, _own: boolean): QueuedEvent {
-    const meter = this.#options.meters.get(stored.meter) ?? {
-      name: stored.meter,
-      token: stored.token,
-      aggregation: 'SUM' as const,
-      id: undefined,
-    };
-    const event: QueuedEvent = {
-      meter,
-      customerId: stored.customerId,
-      quantity: stored.quantity,
-      timestamp: stored.timestamp,
-      idempotencyKey: stored.idempotencyKey,
-      metadataJson: stored.metadataJson,
-      unique: true,
-      attempts: 0,
-      firstAttemptAt: 0,
-      notBefore: 0,
-      generation: -1,
-      body: '',
-    };
-    this.#admission.build(event);
-    return event;
   }
 
   /** A recovered aggregation input with aggregation now off: it goes out on its own. */
@@ -198,6 +157,7 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
     this.#stage?.closeAll();
     this.#coalescer?.closeAll();
     this.#dispatcher?.closing();
+    this.#outbox.stop?.(); // a shared outbox stops taking in other processes' events, so the drain can end
     this.#shutdown = this.#keepAlive.hold(this.#drainThenClose(options.timeoutMs ?? 10_000));
     return this.#shutdown;
   }

@@ -228,10 +228,6 @@ export interface Tracker<M extends string = string> {
   once<E extends TrackerEventName>(event: E, listener: Listener<E>): this;
   /** True when `ref` is a configured meter name or a raw token. */
   hasMeter(ref: string): boolean;
-  /** Reports a problem through the `error` event (used by adapters). Never throws. */
-  reportError(problem: TrackerEvents['error']): void;
-  /** Reports a skipped billing through the `skipped` event (used by adapters). */
-  reportSkip(skip: TrackerEvents['skipped']): void;
   readonly closed: boolean;
 }
 

@@ -1,6 +1,8 @@
 import type { Logger } from './types.js';
 
 const MAX_REMEMBERED = 1_000;
+/** Problems already raised as process warnings by any tracker of this process (e.g. one per adapter). */
+const warnedInProcess = new Set<string>();
 
 /**
  * Surfaces a problem to the one who can fix it: the logger at `level` when the app gave one, else a
@@ -31,10 +33,13 @@ export class WarnOnce {
     return true;
   }
 
-  /** A process warning only when the app has neither a logger nor a listener for the problem. */
+  /**
+   * A process warning only when the app has neither a logger nor a listener for the problem; once per
+   * distinct problem in the process, however many trackers see it.
+   */
   unheard(key: string, code: string, message: string, listened: boolean): void {
-    if (listened || this.#logger.warn || this.#logger.error || this.#seen.has(key)) return;
-    if (this.#seen.size < MAX_REMEMBERED) this.#seen.add(key);
+    if (listened || this.#logger.warn || this.#logger.error || warnedInProcess.has(key)) return;
+    if (warnedInProcess.size < MAX_REMEMBERED) warnedInProcess.add(key);
     process.emitWarning(message, { code });
   }
 }

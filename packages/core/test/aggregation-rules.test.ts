@@ -1,25 +1,16 @@
-import { type LocalServer, startLocalServer } from '@fluxrate/local';
-import { FAST_RETRY, onCleanup, tracker } from '@fluxrate/testkit';
+import { localApiCalls, startLocal, storedQuantity, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 
-async function local(): Promise<LocalServer> {
-  const fx = await startLocalServer({ seed: 1 });
-  onCleanup(() => fx.close());
-  return fx;
-}
+const local = () => startLocal({ seed: 1 });
 
-const sum = (fx: LocalServer) =>
-  fx.events({ meter: 'api_calls' }).reduce((total, e) => total + Number(e.quantity), 0);
+const sum = storedQuantity;
 
 // Issue #13 items 5 and 7: both failed on main before the aggregation stage (8c7e320).
 describe('aggregation keeps caller keys dedupable and stays within the bound', () => {
   it('bills a caller idempotency key once when it is tracked in two windows (across a flush)', async () => {
     const fx = await local();
     const t = tracker({
-      apiKey: fx.apiKey,
-      baseUrl: fx.url,
-      meters: { api_calls: fx.meters.api_calls!.token },
-      retry: FAST_RETRY,
+      ...localApiCalls(fx),
       aggregate: { windowMs: 100 },
     });
     t.track({ meter: 'api_calls', customerId: 'acme', quantity: 5, idempotencyKey: 'order_789' });
@@ -34,10 +25,7 @@ describe('aggregation keeps caller keys dedupable and stays within the bound', (
   it('bills a caller key once across two tracker instances with aggregation on', async () => {
     const fx = await local();
     const options = {
-      apiKey: fx.apiKey,
-      baseUrl: fx.url,
-      meters: { api_calls: fx.meters.api_calls!.token },
-      retry: FAST_RETRY,
+      ...localApiCalls(fx),
       aggregate: { windowMs: 1_000 },
     };
     const a = tracker(options);
@@ -51,10 +39,7 @@ describe('aggregation keeps caller keys dedupable and stays within the bound', (
   it('still merges generated keys exactly', async () => {
     const fx = await local();
     const t = tracker({
-      apiKey: fx.apiKey,
-      baseUrl: fx.url,
-      meters: { api_calls: fx.meters.api_calls!.token },
-      retry: FAST_RETRY,
+      ...localApiCalls(fx),
       aggregate: { windowMs: 60_000 },
     });
     for (let i = 0; i < 50; i++) t.track({ meter: 'api_calls', customerId: 'acme', quantity: 2 });

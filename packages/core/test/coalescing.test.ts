@@ -1,24 +1,15 @@
-import { type LocalServer, startLocalServer } from '@fluxrate/local';
-import { FAST_RETRY, onCleanup, record, tracker } from '@fluxrate/testkit';
+import { localApiCalls, record, startLocal, storedQuantity, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 
-async function local(): Promise<LocalServer> {
-  const fx = await startLocalServer({ seed: 1 });
-  onCleanup(() => fx.close());
-  return fx;
-}
-const sum = (fx: LocalServer) =>
-  fx.events({ meter: 'api_calls' }).reduce((total, e) => total + Number(e.quantity), 0);
+const local = () => startLocal({ seed: 1 });
+const sum = storedQuantity;
 
 // Issue #15 item 3: on main, events arriving faster than delivery were dropped at maxQueueSize.
 describe('coalescing under sustained load', () => {
   it('bills every event exactly when arrivals outrun delivery, dropping none', async () => {
     const fx = await local();
     const t = tracker({
-      apiKey: fx.apiKey,
-      baseUrl: fx.url,
-      meters: { api_calls: fx.meters.api_calls!.token },
-      retry: FAST_RETRY,
+      ...localApiCalls(fx),
       maxQueueSize: 1_000,
     });
     const seen = record(t);

@@ -13,6 +13,7 @@ import {
   tracker,
 } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
+import type { AdapterTracker } from '../src/adapter.js';
 import { createTracker, type Tracker } from '../src/index.js';
 
 const ACCESS_TOKEN = 'eyJhbGciOiJIUzI1NiJ9.secret-payload.signature-part';
@@ -119,7 +120,7 @@ describe('secrets never leak', () => {
     t.track({ meter: 'api_calls', customerId: 'globex' });
     t.track({ meter: 'api_calls', customerId: 'acme' });
     t.track({ meter: 'api_calls', customerId: 'acme' });
-    t.reportError({ route: 'GET /x', reason: `user function threw: ${API_KEY}` });
+    (t as AdapterTracker).reportError({ route: 'GET /x', reason: `user function threw: ${API_KEY}` });
     await t.shutdown({ timeoutMs: 100 });
     t.track({ meter: 'api_calls', customerId: 'acme' });
     expect(logger.calls.some((c) => c.level === 'debug')).toBe(true);

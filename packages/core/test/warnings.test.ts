@@ -1,4 +1,9 @@
-import { tracker } from '@fluxrate/testkit';
+import { tracker as newTracker } from '@fluxrate/testkit';
+import type { AdapterTracker } from '../src/adapter.js';
+
+/** Adapters report problems through the tracker's adapter-only hooks. */
+const tracker = (options: Parameters<typeof newTracker>[0] = {}) => newTracker(options) as AdapterTracker;
+
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 let warnings: { code?: string; message: string }[] = [];
@@ -23,6 +28,14 @@ describe('problems nobody listens to become process warnings, once each', () => 
     const ours = warnings.filter((w) => w.code === 'FLUXRATE_NOT_BILLED');
     expect(ours).toHaveLength(1);
     expect(ours[0]!.message).toContain('GET /v1/search');
+  });
+
+  it('raises a problem once per process, however many trackers see it', async () => {
+    const problem = { route: 'POST /v1/chat', meter: 'tokens', reason: 'quantity returned undefined' };
+    tracker().reportError(problem);
+    tracker().reportError(problem);
+    await settle();
+    expect(warnings.filter((w) => w.message.includes('POST /v1/chat'))).toHaveLength(1);
   });
 
   it('stays quiet when the app listens for errors or passes a logger', async () => {

@@ -11,6 +11,7 @@ import { callSite } from './call-site.js';
 import { warnMissingMiddleware } from './missing-middleware.js';
 import { routePattern } from './request-accessors.js';
 import type { BillableInput, ExpressArgs } from './types.js';
+import { isExpressCall, warnMisuse } from './zero-config.js';
 
 /**
  * The annotation middleware behind `billable()`: hands the route's specs to the request lifecycle,
@@ -45,7 +46,19 @@ export function annotate(specs: CompiledSpec[] | false, site?: string): RequestH
  * first request (an unknown one is reported loudly, once); `middleware.billable` checks them at once.
  * Needs `fluxrateMiddleware()` earlier in the chain, else it warns once and bills nothing.
  */
-export function billable<M extends string = MeterName>(spec: BillableInput<NoInfer<M>>): RequestHandler {
+export function billable<M extends string = MeterName>(spec: BillableInput<NoInfer<M>>): RequestHandler;
+export function billable(spec: unknown, res?: unknown, next?: unknown): RequestHandler | undefined {
+  // `app.get(path, billable, handler)`, uncalled: no spec to bill by. Say so once; pass the request on.
+  const args = [spec, res, next];
+  if (isExpressCall(args)) {
+    const [req, , pass] = args;
+    warnMisuse(
+      'billable-uncalled',
+      `billable was used without a spec on ${req.method} ${req.originalUrl ?? req.url}, so nothing is billed: write billable({ meter: 'api_calls' })`,
+    );
+    pass();
+    return undefined;
+  }
   const site = callSite('billable()', billable);
   return annotate(spec === false ? false : compileBillable(spec, site), site);
 }

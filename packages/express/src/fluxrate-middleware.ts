@@ -1,10 +1,11 @@
 import { FluxrateConfigError, type MeterName, type Tracker } from '@fluxrate/core';
-import { RequestLifecycle } from '@fluxrate/core/adapter';
-import type { RequestHandler } from 'express';
+import { isZeroConfig, RequestLifecycle } from '@fluxrate/core/adapter';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { annotate } from './billable.js';
 import { callSite } from './call-site.js';
 import { exposeMetered } from './request-accessors.js';
 import type { BillableInput, ExpressArgs, FluxrateMiddleware, FluxrateMiddlewareOptions } from './types.js';
+import { isExpressCall, runUncalled, zeroConfigOptions } from './zero-config.js';
 
 function createLifecycle(options: unknown): RequestLifecycle<ExpressArgs> {
   try {
@@ -37,10 +38,36 @@ const pathOf = (url: string): string => {
  * route pattern, and bills it once the response has finished, in the background: no I/O, await or
  * throw is added to the request. Routes are billed through `billable()` or the `routes` table.
  * Invalid options throw a `FluxrateConfigError` naming the option, here rather than on a request.
+ *
+ * Zero configuration: `app.use(fluxrateMiddleware)` (uncalled), `fluxrateMiddleware()` or
+ * `fluxrateMiddleware({})` bill through the process-wide tracker from the environment
+ * (`FLUXRATE_API_KEY`, `FLUXRATE_BASE_URL`, `FLUXRATE_METERS`), charge `res.locals.fluxrateCustomer`
+ * (or the route spec's `customer`), and deliver on SIGTERM / SIGINT. Called with no options, a bad
+ * environment throws now; uncalled, it is said once on the first request, which passes through unbilled.
  */
+export function fluxrateMiddleware(req: Request, res: Response, next: NextFunction): void;
+export function fluxrateMiddleware(): FluxrateMiddleware<MeterName>;
 export function fluxrateMiddleware<const M extends string = MeterName>(
   options: FluxrateMiddlewareOptions<M>,
-): FluxrateMiddleware<M> {
+): FluxrateMiddleware<M>;
+export function fluxrateMiddleware(...args: unknown[]): FluxrateMiddleware<string> | undefined {
+  if (isExpressCall(args)) {
+    runUncalled(createZeroConfig, ...args);
+    return undefined;
+  }
+  if (args.length > 1) {
+    throw new FluxrateConfigError(
+      'options',
+      `fluxrateMiddleware() takes one options object, got ${args.length} arguments (use app.use(fluxrateMiddleware) or app.use(fluxrateMiddleware(options)))`,
+    );
+  }
+  const [options] = args;
+  return createMiddleware(isZeroConfig(options) ? zeroConfigOptions() : options);
+}
+
+const createZeroConfig = () => createMiddleware(zeroConfigOptions());
+
+function createMiddleware<M extends string>(options: unknown): FluxrateMiddleware<M> {
   const lifecycle = createLifecycle(options);
   const clientKeys = lifecycle.meter.idempotency === 'client-key';
 

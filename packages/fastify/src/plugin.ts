@@ -1,10 +1,11 @@
 import type { MeterName, Tracker } from '@fluxrate/core';
-import { RequestLifecycle } from '@fluxrate/core/adapter';
+import { isZeroConfig, RequestLifecycle } from '@fluxrate/core/adapter';
 import type { FastifyInstance, FastifyPluginAsync, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { lifecycleOptions } from './options.js';
 import { RouteSpecs } from './route-specs.js';
 import type { FastifyArgs, FluxrateFastifyOptions } from './types.js';
+import { checkInstance, zeroConfigOptions } from './zero-config.js';
 
 const NAME = '@fluxrate/fastify';
 
@@ -14,7 +15,13 @@ const pathOf = (url: string): string => {
 };
 
 async function fluxratePlugin(fastify: FastifyInstance, options: FluxrateFastifyOptions): Promise<void> {
-  const lifecycle = new RequestLifecycle<FastifyArgs>(lifecycleOptions(options), NAME);
+  checkInstance(fastify);
+  const own = lifecycleOptions(options);
+  const zero = isZeroConfig(own);
+  const lifecycle = new RequestLifecycle<FastifyArgs>(zero ? zeroConfigOptions(NAME) : own, NAME);
+  if (zero && !fastify.hasRequestDecorator('fluxrateCustomer')) {
+    fastify.decorateRequest('fluxrateCustomer', undefined);
+  }
   const specs = new RouteSpecs(lifecycle);
   const clientKeys = lifecycle.meter.idempotency === 'client-key';
 
@@ -72,6 +79,10 @@ async function fluxratePlugin(fastify: FastifyInstance, options: FluxrateFastify
  * The Fluxrate Fastify plugin. Register it before the routes it meters; routes bill through
  * `config.billable` or the `routes` option. Wrapped with fastify-plugin, so its decorations and hooks
  * apply to the context it is registered in (the root, or a prefixed child context).
+ * Registered with no options (`app.register(fluxrate)`), it bills through the process-wide tracker
+ * from the environment (`FLUXRATE_API_KEY`, `FLUXRATE_BASE_URL`, `FLUXRATE_METERS`), charges
+ * `request.fluxrateCustomer` (or the route spec's `customer`) and delivers on SIGTERM / SIGINT;
+ * a bad environment fails `app.ready()` with a `FluxrateConfigError` naming the variable.
  */
 // Typed against the app's `fastify` rather than through fastify-plugin's generics, whose `fastify`
 // types may resolve to another copy (then the module augmentation in types.ts would not line up).

@@ -27,6 +27,12 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Per-request billing: `requestId`, `setQuantity`, `addUsage`, `skip`. Set in `onRequest`; absent outside the plugin's context. */
     fluxrate: RequestBilling;
+    /**
+     * The customer billed for this request in zero-configuration mode (`app.register(fluxrate)` with
+     * no options): set it in your auth hook, e.g. `request.fluxrateCustomer = request.user.orgId`.
+     * A route spec's own `customer` wins. Ignored when the plugin is given options.
+     */
+    fluxrateCustomer?: string;
   }
   interface FastifyInstance {
     /** `{ tracker }`, decorated by `@fluxrate/fastify`. */

@@ -1,6 +1,7 @@
 import { FluxrateConfigError, type ShutdownReport, type Tracker } from '@fluxrate/core';
-import { type CompiledSpec, RequestLifecycle } from '@fluxrate/core/adapter';
+import { type CompiledSpec, isZeroConfig, RequestLifecycle } from '@fluxrate/core/adapter';
 import type { NestBillingArgs, NestBillingContext } from './fluxrate.types.js';
+import { zeroConfigOptions } from './fluxrate.zero-config.js';
 
 const ADAPTER = 'FluxrateModule';
 type Fn = (...args: unknown[]) => unknown;
@@ -82,7 +83,7 @@ export function createFluxrateBilling(options: unknown, fromFactory = false): Fl
     throw new FluxrateConfigError('global', `must be a boolean, got ${describe(global)}`);
   }
   // Nest passes one context object to route functions; module-level customer/requestId get the request first.
-  const lifecycleOptions: Record<string, unknown> = { ...rest };
+  const lifecycleOptions: Record<string, unknown> = isZeroConfig(rest) ? zeroConfigOptions() : { ...rest };
   for (const name of ['customer', 'requestId'] as const) {
     const fn = lifecycleOptions[name];
     if (typeof fn === 'function') {

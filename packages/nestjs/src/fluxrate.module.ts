@@ -6,6 +6,7 @@ import {
   Module,
   type OnApplicationShutdown,
   type OnModuleInit,
+  Optional,
   type Provider,
 } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule, DiscoveryService, Reflector } from '@nestjs/core';
@@ -21,6 +22,7 @@ import type {
   FluxrateOptions,
   FluxrateOptionsFactory,
 } from './fluxrate.types.js';
+import { bareImport } from './fluxrate.zero-config.js';
 
 function billingProviders(global: boolean, fromFactory: boolean): Provider[] {
   return [
@@ -72,15 +74,25 @@ export class FluxrateModule implements OnModuleInit, OnApplicationShutdown {
   readonly #logger = new Logger('FluxrateModule');
 
   constructor(
-    @Inject(FluxrateBilling) private readonly billing: FluxrateBilling,
-    @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
+    // Optional so that `imports: [FluxrateModule]` (no forRoot) fails with a FluxrateConfigError naming the fix.
+    @Optional() @Inject(FluxrateBilling) private readonly billing: FluxrateBilling,
+    @Optional() @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
     @Inject(Reflector) private readonly reflector: Reflector,
   ) {
+    if (!billing || !discovery) throw bareImport();
     // Now, before Nest reads interceptor metadata to register routes: `result` is then captured innermost.
     for (const { handler } of routeHandlers(discovery)) installCapture(handler);
   }
 
-  static forRoot<const M extends string = MeterName>(options: FluxrateModuleOptions<M>): DynamicModule {
+  /**
+   * With no arguments (`FluxrateModule.forRoot()`), bills through the process-wide tracker from the
+   * environment (`FLUXRATE_API_KEY`, `FLUXRATE_BASE_URL`, `FLUXRATE_METERS`), charges
+   * `request.fluxrateCustomer` (or the route spec's `customer`) and delivers on SIGTERM / SIGINT;
+   * a bad environment fails bootstrap with a `FluxrateConfigError` naming the variable.
+   */
+  static forRoot(): DynamicModule;
+  static forRoot<const M extends string = MeterName>(options: FluxrateModuleOptions<M>): DynamicModule;
+  static forRoot(options: unknown = {}): DynamicModule {
     const global = (options as { global?: unknown } | null)?.global !== false;
     return {
       module: FluxrateModule,

@@ -38,3 +38,15 @@ export const metersOf = (fx: LocalServer) => ({
   tokens: fx.meters.tokens!.token,
   active_users: { token: fx.meters.active_users!.token, aggregation: 'UNIQUE_COUNT' as const },
 });
+
+/** The total quantity a local server stored for one meter. */
+export const storedQuantity = (fx: LocalServer, meter = 'api_calls'): number =>
+  fx.events({ meter }).reduce((total, e) => total + Number(e.quantity), 0);
+
+/** A tracker option set pointed at a local server's `api_calls` meter, with fast retries. */
+export const localApiCalls = (fx: LocalServer) => ({
+  apiKey: fx.apiKey,
+  baseUrl: fx.url,
+  meters: { api_calls: fx.meters.api_calls!.token },
+  retry: { minTimeout: 5, maxTimeout: 20 },
+});

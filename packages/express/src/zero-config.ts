@@ -1,0 +1,80 @@
+import { defaultTracker } from '@fluxrate/core/adapter';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+
+const ADAPTER = 'fluxrateMiddleware';
+
+declare global {
+  namespace Express {
+    interface Locals {
+      /**
+       * The customer billed for this request in zero-configuration mode (`app.use(fluxrateMiddleware)`):
+       * set it in your auth middleware, e.g. `res.locals.fluxrateCustomer = req.user.orgId`. A route
+       * spec's own `customer` wins. Ignored when `fluxrateMiddleware({ customer })` is given.
+       */
+      fluxrateCustomer?: string;
+    }
+  }
+}
+
+/** Zero-configuration options: the process-wide tracker from the environment, the customer from `res.locals`. */
+export const zeroConfigOptions = () => ({
+  tracker: defaultTracker(`${ADAPTER} (zero configuration)`),
+  customer: (_req: Request, res: Response) => res.locals.fluxrateCustomer,
+});
+
+/** True when Express itself called the factory: `app.use(fluxrateMiddleware)`, uncalled. */
+export function isExpressCall(args: unknown[]): args is [Request, Response, NextFunction] {
+  const [req, res, next] = args as [Record<string, unknown>, Record<string, unknown>, unknown];
+  return (
+    args.length >= 3 &&
+    typeof next === 'function' &&
+    typeof req === 'object' &&
+    req !== null &&
+    typeof req.method === 'string' &&
+    typeof req.headers === 'object' &&
+    typeof res === 'object' &&
+    res !== null &&
+    typeof res.setHeader === 'function'
+  );
+}
+
+const warned = new Set<string>();
+
+/**
+ * A misuse only a request can reveal: said once per problem, loudly (`console.error` and a process
+ * warning), while the request passes through untouched.
+ */
+export function warnMisuse(key: string, message: string): void {
+  if (warned.has(key)) return;
+  warned.add(key);
+  console.error(`fluxrate: ${message}`);
+  process.emitWarning(message, { code: 'FLUXRATE_MISUSE' });
+}
+
+let uncalled: RequestHandler | undefined;
+let failed = false;
+
+/**
+ * The handler behind the uncalled form, created on the first request through `create`. When it cannot
+ * be (e.g. `FLUXRATE_API_KEY` unset), every request passes through unbilled and the error is said once.
+ */
+export function runUncalled(
+  create: () => RequestHandler,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+): void {
+  if (uncalled === undefined && !failed) {
+    try {
+      uncalled = create();
+    } catch (error) {
+      failed = true;
+      warnMisuse(
+        'zero-config',
+        `app.use(fluxrateMiddleware) could not start, so nothing is billed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+  if (uncalled) uncalled(req, res, next);
+  else next();
+}

@@ -1,0 +1,19 @@
+import { FluxrateConfigError } from '@fluxrate/core';
+import { defaultTracker } from '@fluxrate/core/adapter';
+
+/**
+ * Zero-configuration options (`FluxrateModule.forRoot()`): the process-wide tracker from the
+ * environment, and the customer a guard or middleware set on the platform request
+ * (`request.fluxrateCustomer`, on platform-express and platform-fastify alike).
+ */
+export const zeroConfigOptions = () => ({
+  tracker: defaultTracker('FluxrateModule.forRoot() (no options)'),
+  customer: (request: { fluxrateCustomer?: unknown } | undefined) => request?.fluxrateCustomer,
+});
+
+/** `imports: [FluxrateModule]` without `forRoot()`: no options, no tracker. */
+export const bareImport = () =>
+  new FluxrateConfigError(
+    'FluxrateModule',
+    'imported without forRoot(): use imports: [FluxrateModule.forRoot()] (zero configuration, from the environment) or FluxrateModule.forRoot({ tracker, customer })',
+  );

@@ -1,0 +1,150 @@
+import { parseArgs } from 'node:util';
+import { type Forwarder, startForwarder } from './forwarder.js';
+
+const USAGE = `Usage: fluxrate-forwarder --redis redis://host:6379 [options]
+
+Delivers the usage events apps appended to a Redis stream (redisOutbox), as a member of its
+consumer group. Entries left pending by a dead consumer are taken over after --claim-idle ms.
+SIGTERM/SIGINT: stop reading, finish the attempts in flight, hand the rest back to the group.
+
+Options:
+  --redis URL             Redis URL (required; or env REDIS_URL)
+  --stream KEY            stream key (default fluxrate:events)
+  --group NAME            consumer group (default fluxrate)
+  --consumer NAME         consumer name (default <hostname>-<pid>-<random>)
+  --concurrency N         requests in flight (default 8)
+  --prefetch N            entries read ahead (default 256)
+  --claim-idle MS         take over entries idle this long on another consumer (default 30000)
+  --retry-min MS          first retry delay (default 200)
+  --retry-max MS          largest retry delay (default 30000)
+  --dead-letter FILE      append every failed or dropped event to this NDJSON file
+  --stats-interval MS     print a stats line this often (default 5000; 0: only at exit)
+  --shutdown-timeout MS   longest graceful shutdown (default 10000)
+  --aggregate MS          not supported yet: aggregate in the apps (createTracker({ aggregate }))
+  --json                  print JSON lines instead of text
+  -h, --help
+Env: FLUXRATE_API_KEY, FLUXRATE_BASE_URL (as for createTracker).`;
+
+function int(name: string, raw: string | undefined, fallback: number, min = 1): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new UsageError(`--${name} expects an integer >= ${min}`);
+  return value;
+}
+
+class UsageError extends Error {}
+
+/** Runs the forwarder until SIGTERM/SIGINT; resolves with the exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        redis: { type: 'string' },
+        stream: { type: 'string' },
+        group: { type: 'string' },
+        consumer: { type: 'string' },
+        concurrency: { type: 'string' },
+        prefetch: { type: 'string' },
+        'claim-idle': { type: 'string' },
+        'retry-min': { type: 'string' },
+        'dead-letter': { type: 'string' },
+        'retry-max': { type: 'string' },
+        'stats-interval': { type: 'string' },
+        'shutdown-timeout': { type: 'string' },
+        aggregate: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    console.error(`fluxrate-forwarder: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const json = values.json === true;
+  const print = (event: string, data: Record<string, unknown>) => {
+    if (json) console.log(JSON.stringify({ event, ...data }));
+    else
+      console.log(
+        `fluxrate-forwarder ${event}: ${Object.entries(data)
+          .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`)
+          .join(' ')}`,
+      );
+  };
+  let forwarder: Forwarder;
+  let statsEvery: number;
+  let shutdownTimeout: number;
+  try {
+    const redis = (values.redis as string | undefined) ?? process.env.REDIS_URL;
+    if (!redis) throw new UsageError('--redis (or env REDIS_URL) is required');
+    if (values.aggregate !== undefined) {
+      throw new UsageError(
+        '--aggregate is not supported yet: aggregate in the apps with createTracker({ aggregate }) in front of the Redis outbox',
+      );
+    }
+    statsEvery = int('stats-interval', values['stats-interval'] as string | undefined, 5_000, 0);
+    shutdownTimeout = int('shutdown-timeout', values['shutdown-timeout'] as string | undefined, 10_000);
+    const str = (name: string) => values[name] as string | undefined;
+    forwarder = startForwarder({
+      outbox: {
+        redis,
+        ...(str('stream') ? { stream: str('stream') } : {}),
+        ...(str('group') ? { group: str('group') } : {}),
+        ...(str('consumer') ? { consumer: str('consumer') } : {}),
+        prefetch: int('prefetch', str('prefetch'), 256),
+        claimIdleMs: int('claim-idle', str('claim-idle'), 30_000),
+      },
+      tracker: {
+        concurrency: int('concurrency', str('concurrency'), 8),
+        ...(str('dead-letter') ? { deadLetter: { file: str('dead-letter')! } } : {}),
+        retry: {
+          minTimeout: int('retry-min', str('retry-min'), 200),
+          maxTimeout: int('retry-max', str('retry-max'), 30_000),
+        },
+      },
+    });
+  } catch (error) {
+    console.error(`fluxrate-forwarder: ${(error as Error).message}`);
+    return 2;
+  }
+  const { outbox, tracker } = forwarder;
+  tracker.on('error', (problem) => print('error', { reason: problem.reason }));
+  const started = Date.now();
+  let lastDelivered = 0;
+  let lastAt = started;
+  const report = async () => {
+    const stats = await forwarder.stats();
+    const now = Date.now();
+    const rate = Math.round(((stats.delivered - lastDelivered) * 1000) / Math.max(1, now - lastAt));
+    lastDelivered = stats.delivered;
+    lastAt = now;
+    print('stats', { ...stats, perSecond: rate });
+  };
+  print('started', {
+    stream: outbox.options.stream,
+    group: outbox.options.group,
+    consumer: outbox.options.consumer,
+    pid: process.pid,
+  });
+  const timer = statsEvery > 0 ? setInterval(() => void report(), statsEvery) : undefined;
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  if (timer) clearInterval(timer);
+  print('stopping', { signal });
+  const result = await forwarder.stop(shutdownTimeout);
+  await report().catch(() => undefined);
+  print('stopped', {
+    delivered: result.delivered,
+    failed: result.failed,
+    handedBack: result.pending.length,
+    seconds: Math.round((Date.now() - started) / 1000),
+  });
+  return 0;
+}

@@ -1,0 +1,244 @@
+import type { Outbox, OutboxHost, QueuedEvent, Settlement } from '@fluxrate/core';
+import { Redis } from 'ioredis';
+import { Appender } from './appender.js';
+import { decodeEntry } from './codec.js';
+import { Consumer } from './consumer.js';
+import { type ResolvedRedisOptions, resolveRedisOptions } from './options.js';
+import type { RawEntry } from './stream-reply.js';
+import type { RedisOutboxOptions, RedisOutboxStats } from './types.js';
+
+/** Reconnect quickly (a restarted Redis is back in well under a second) but never give up. */
+const retryStrategy = (times: number) => Math.min(50 * times, 1_000);
+
+/**
+ * The `Outbox` on a Redis Stream shared by a fleet. `append` buffers in memory and the appender writes
+ * one batch per turn; once Redis confirms a batch the events belong to the consumer group (`handedOff`),
+ * and any consumer, this process included, delivers them as revived events. Held entries (read ahead,
+ * leased, waiting to retry) stay pending on this consumer until settled; if it dies they are taken over.
+ */
+export class RedisOutbox implements Outbox {
+  readonly kind = 'redis';
+  readonly options: ResolvedRedisOptions;
+  readonly #source: Redis | string;
+  #main: Redis | undefined;
+  #reader: Redis | undefined;
+  #host: OutboxHost | undefined;
+  #appender: Appender | undefined;
+  #consumer: Consumer | undefined;
+  /** Held entries: event -> stream id. */
+  readonly #held = new Map<QueuedEvent, string>();
+  readonly #ids = new Set<string>();
+  #ready: QueuedEvent[] = [];
+  /** Waiting to retry: event -> due time. */
+  readonly #waiting = new Map<QueuedEvent, number>();
+  #evicted = false;
+  readonly #counts = { appended: 0, overflow: 0, read: 0, claimed: 0, acked: 0 };
+
+  constructor(options: RedisOutboxOptions) {
+    this.options = resolveRedisOptions(options);
+    this.#source = options.redis;
+  }
+
+  open(host: OutboxHost): QueuedEvent[] {
+    this.#host = host;
+    const main = this.#client();
+    this.#appender = new Appender(main, this.options.stream, this.options.maxLen, this.options.batchSize, {
+      confirmed: (events) => this.#confirmed(events),
+      overflow: (events) => this.#overflow(events),
+      fault: (error) => host.fault('redis-append', error),
+    });
+    if (this.options.consume) {
+      const reader = main.duplicate({ retryStrategy, maxRetriesPerRequest: null });
+      reader.on('error', (error) => host.fault('redis-connection', error));
+      this.#reader = reader;
+      this.#consumer = new Consumer(main, reader, this.options, {
+        room: () => this.options.prefetch - this.#held.size,
+        heldIds: () => [...this.#ids],
+        admit: (entries, claimed) => this.#admit(entries, claimed),
+        fault: (kind, error) => host.fault(kind, error),
+      });
+      this.#consumer.start();
+    }
+    return [];
+  }
+
+  #client(): Redis {
+    if (this.#main) return this.#main;
+    if (typeof this.#source === 'string') {
+      const client = new Redis(this.#source, { retryStrategy, maxRetriesPerRequest: 3 });
+      client.on('error', (error) => this.#host?.fault('redis-connection', error));
+      this.#main = client;
+    } else {
+      this.#main = this.#source;
+    }
+    return this.#main;
+  }
+
+  append(event: QueuedEvent): void {
+    this.#appender!.add(event);
+  }
+
+  #confirmed(events: QueuedEvent[]): void {
+    this.#counts.appended += events.length;
+    if (!this.#evicted) this.#host!.handedOff(events);
+  }
+
+  #overflow(events: QueuedEvent[]): void {
+    this.#counts.overflow += events.length;
+    if (this.#evicted) return;
+    const host = this.#host!;
+    const error = new Error(
+      `Redis stream ${this.options.stream} is at maxLen ${this.options.maxLen}: ${events.length} event(s) dropped (overflow)`,
+    );
+    if (host.dropped) {
+      host.fault('redis-overflow', error);
+      host.dropped(events, 'overflow');
+    } else {
+      host.fault('redis-overflow', error);
+      host.handedOff(events);
+    }
+  }
+
+  #admit(entries: RawEntry[], claimed: boolean): void {
+    const host = this.#host!;
+    let admitted = 0;
+    for (const { id, fields } of entries) {
+      if (this.#ids.has(id)) continue; // already held here (our own entry, idle too long)
+      const decoded = decodeEntry(fields);
+      if (!decoded) {
+        // Not ours to deliver: dead-lettered raw, and removed so it cannot block the group.
+        host.corrupt(
+          JSON.stringify({ stream: this.options.stream, id, fields }),
+          new Error(`stream entry ${id} is not a Fluxrate event`),
+        );
+        this.#consumer!.ack(id);
+        continue;
+      }
+      const event = host.revive(decoded.stored, false);
+      // The body built once at admission is sent verbatim, as the appending process built it.
+      if (decoded.body) event.body = decoded.body;
+      this.#held.set(event, id);
+      this.#ids.add(id);
+      this.#ready.push(event);
+      admitted++;
+    }
+    this.#counts.read += admitted;
+    if (claimed) this.#counts.claimed += admitted;
+    if (admitted > 0) host.wake();
+  }
+
+  lease(max: number, now: number): QueuedEvent[] {
+    const out = this.#ready.splice(0, max);
+    if (out.length < max && this.#waiting.size > 0) {
+      const due = [...this.#waiting].filter(([, at]) => at <= now).sort((a, b) => a[1] - b[1]);
+      for (const [event] of due.slice(0, max - out.length)) {
+        this.#waiting.delete(event);
+        out.push(event);
+      }
+    }
+    return out;
+  }
+
+  nextDueAt(): number | undefined {
+    let next: number | undefined;
+    for (const at of this.#waiting.values()) if (next === undefined || at < next) next = at;
+    return next;
+  }
+
+  settle(event: QueuedEvent, settlement: Settlement): void {
+    const id = this.#held.get(event);
+    if (id === undefined) return;
+    if (settlement.kind === 'retry') {
+      // Stays pending on this consumer, its idle time kept fresh; if this process dies it is taken over.
+      this.#waiting.set(event, settlement.at);
+      return;
+    }
+    this.#held.delete(event);
+    this.#ids.delete(id);
+    if (settlement.kind === 'dropped') {
+      // Dropped here (shutdown deadline) is not settled for the fleet: hand it back to the group.
+      void this.#consumer!.release([id]);
+    } else {
+      this.#counts.acked++;
+      this.#consumer!.ack(id);
+    }
+    this.#consumer!.notifyRoom();
+  }
+
+  hasten(at: number): void {
+    for (const [event, due] of this.#waiting) if (due > at) this.#waiting.set(event, at);
+  }
+
+  get size(): number {
+    return (this.#evicted ? 0 : (this.#appender?.size ?? 0)) + this.#held.size;
+  }
+
+  stop(): void {
+    this.#consumer?.stop();
+  }
+
+  evict(): QueuedEvent[] {
+    this.#evicted = true;
+    this.#consumer?.stop();
+    const unconfirmed = this.#appender ? this.#appender.pending() : [];
+    const held = [...this.#ready, ...this.#waiting.keys()];
+    const ids = held.map((event) => this.#held.get(event)!);
+    for (const event of held) this.#held.delete(event);
+    for (const id of ids) this.#ids.delete(id);
+    this.#ready = [];
+    this.#waiting.clear();
+    void this.#consumer?.release(ids);
+    return [...unconfirmed, ...held];
+  }
+
+  async close(): Promise<void> {
+    const { closeTimeoutMs } = this.options;
+    this.#consumer?.stop();
+    const unconfirmed = (await this.#appender?.drain(closeTimeoutMs)) ?? [];
+    // Reported even after evict(): those were reported as kept, and these never reached Redis.
+    if (unconfirmed.length > 0) {
+      this.#host?.fault(
+        'redis-close',
+        new Error(`${unconfirmed.length} event(s) not confirmed by Redis before close (may be lost)`),
+      );
+    }
+    await this.#consumer?.close(closeTimeoutMs);
+    const left = [...this.#ids];
+    if (left.length > 0) await this.#consumer?.release(left);
+    this.#reader?.disconnect();
+    if (typeof this.#source === 'string') this.#main?.disconnect();
+  }
+
+  /** Fleet-wide stream length and pending count, and this process's counts. */
+  async stats(): Promise<RedisOutboxStats> {
+    const main = this.#client();
+    const { stream, group } = this.options;
+    const [length, groups] = await Promise.all([
+      main.call('XLEN', stream) as Promise<number>,
+      (main.call('XINFO', 'GROUPS', stream) as Promise<unknown[][]>).catch(() => []),
+    ]);
+    let pending = 0;
+    let lag: number | undefined;
+    for (const info of groups) {
+      const map = new Map<string, unknown>();
+      for (let i = 0; i + 1 < info.length; i += 2) map.set(String(info[i]), info[i + 1]);
+      if (map.get('name') !== group) continue;
+      pending = Number(map.get('pending') ?? 0);
+      const rawLag = map.get('lag');
+      lag = rawLag === null || rawLag === undefined ? undefined : Number(rawLag);
+    }
+    return {
+      streamLength: Number(length),
+      pending,
+      lag,
+      ...this.#counts,
+      unconfirmed: this.#appender?.size ?? 0,
+      held: this.#held.size,
+    };
+  }
+}
+
+/** The Redis Streams outbox for `createTracker({ outbox: redisOutbox({ redis }) })`. */
+export function redisOutbox(options: RedisOutboxOptions): RedisOutbox {
+  return new RedisOutbox(options);
+}

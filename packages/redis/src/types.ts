@@ -1,0 +1,47 @@
+import type { Redis } from 'ioredis';
+
+export interface RedisOutboxOptions {
+  /** The app's ioredis client (a blocking reader is made with `duplicate()`), or a `redis://` / `rediss://` URL. Required. */
+  redis: Redis | string;
+  /** Stream key. Default: `'fluxrate:events'`. One consumer group per stream: settled entries are deleted. */
+  stream?: string;
+  /** Consumer group. Default: `'fluxrate'`. */
+  group?: string;
+  /** This process's consumer name. Default: `<hostname>-<pid>-<random>`, unique per process start. */
+  consumer?: string;
+  /** Deliver from the stream in this process. `false` leaves delivery to forwarders. Default: `true`. */
+  consume?: boolean;
+  /** Most entries the stream holds (the fleet's backlog); appends beyond are dropped as `overflow`. Default: 1 000 000. */
+  maxLen?: number;
+  /** Entries pending this long on a consumer (dead or stuck) are taken over with `XAUTOCLAIM`, in ms. Default: 30 000. */
+  claimIdleMs?: number;
+  /** Entries read ahead from the stream and held for the dispatcher. Default: 256. */
+  prefetch?: number;
+  /** Most events in one append (one `EVAL` of `XADD`s). Default: 1 000. */
+  batchSize?: number;
+  /** How long `close()` keeps trying to write events Redis has not confirmed, in ms. Default: 5 000. */
+  closeTimeoutMs?: number;
+}
+
+export interface RedisOutboxStats {
+  /** Entries in the stream (appended and not yet settled, fleet-wide). */
+  streamLength: number;
+  /** Entries read by a consumer of the group and not yet settled. */
+  pending: number;
+  /** Entries not yet read by any consumer. */
+  lag: number | undefined;
+  /** This process: events appended and confirmed by Redis. */
+  appended: number;
+  /** This process: events refused because the stream was at `maxLen`. */
+  overflow: number;
+  /** This process: events buffered, not yet confirmed by Redis. */
+  unconfirmed: number;
+  /** This process: entries read from the stream (new and taken over). */
+  read: number;
+  /** This process: entries taken over from other consumers. */
+  claimed: number;
+  /** This process: entries acknowledged and deleted. */
+  acked: number;
+  /** This process: entries held (read ahead, leased or waiting to retry). */
+  held: number;
+}

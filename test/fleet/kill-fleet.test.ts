@@ -1,0 +1,209 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type LocalServer, startLocalServer } from '@fluxrate/local';
+import { redisOutbox } from '@fluxrate/redis';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  type RedisServer,
+  redisSkipReason,
+  startRedis,
+} from '../../packages/redis/test/support/redis-server.js';
+import { APP_FIXTURE, FORWARDER_BIN, type Proc, run, sleep } from './processes.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const missingDist = ['core', 'redis'].filter((p) => !existsSync(`${root}packages/${p}/dist/index.js`));
+const redisMissing = redisSkipReason();
+const skip =
+  redisMissing ??
+  (missingDist.length > 0
+    ? `packages/{${missingDist.join(',')}}/dist missing: run \`pnpm build\` first`
+    : undefined);
+if (!redisMissing && skip) console.warn(`[fleet] skipped: ${skip}`);
+
+/** Events the apps accept in all (FLEET_EVENTS raises it) and the shortest chaos time. */
+const TARGET = Number(process.env.FLEET_EVENTS ?? 21_000);
+const MIN_MS = 12_000;
+const PER_TICK = 16;
+const TICK_MS = 10;
+
+describe.skipIf(skip)(
+  'fleet: 3 apps + 2 forwarders on one Redis stream, SIGKILLs, 30% Fluxrate faults',
+  () => {
+    let fx: LocalServer | undefined;
+    let redis: RedisServer | undefined;
+    const procs = new Set<Proc>();
+    afterAll(async () => {
+      for (const p of procs) p.child.kill('SIGKILL');
+      await fx?.close();
+      await redis?.close();
+    });
+
+    it('bills every event exactly once; a killed app loses only its unconfirmed last turn, a killed forwarder nothing', async () => {
+      fx = await startLocalServer({
+        meters: { api_calls: {} },
+        faults: { 503: 0.2, resetAfter: 0.1 },
+        seed: 18,
+      });
+      redis = await startRedis({ appendfsync: 'always' });
+      const stream = 'fleet:kill';
+      const base = {
+        REDIS_URL: redis.url,
+        STREAM: stream,
+        FLUXRATE_BASE_URL: fx.url,
+        FLUXRATE_API_KEY: fx.apiKey,
+        METER_TOKEN: fx.meters.api_calls!.token,
+      };
+      let generation = 0;
+      /** Every app process ever started, with whether it was killed. */
+      const apps: { proc: Proc; app: string; killed: boolean }[] = [];
+      const startApp = (slot: number) => {
+        const app = `a${slot}g${++generation}`;
+        const proc = run(app, [APP_FIXTURE], {
+          ...base,
+          APP: app,
+          MODE: 'ticks',
+          PER_TICK: String(PER_TICK),
+          TICK_MS: String(TICK_MS),
+        });
+        procs.add(proc);
+        const entry = { proc, app, killed: false };
+        apps.push(entry);
+        return entry;
+      };
+      const startForwarder = (slot: number) => {
+        const proc = run(
+          `f${slot}`,
+          [
+            FORWARDER_BIN,
+            '--redis',
+            redis!.url,
+            '--stream',
+            stream,
+            '--json',
+            '--concurrency',
+            '16',
+            '--prefetch',
+            '128',
+            '--claim-idle',
+            '1500',
+            '--retry-min',
+            '20',
+            '--retry-max',
+            '500',
+            '--stats-interval',
+            '500',
+          ],
+          base,
+        );
+        procs.add(proc);
+        return proc;
+      };
+      const slots: { kind: 'app' | 'forwarder'; current: { proc: Proc; app?: string; killed: boolean } }[] = [
+        ...[0, 1, 2].map((i) => ({ kind: 'app' as const, current: startApp(i) })),
+        ...[0, 1].map((i) => ({
+          kind: 'forwarder' as const,
+          current: { proc: startForwarder(i), killed: false },
+        })),
+      ];
+      const killed = { app: 0, forwarder: 0 };
+      let redisRestartedAt = 0;
+      const started = Date.now();
+      let next = 0;
+      const accepted = () => apps.reduce((sum, a) => sum + Number(a.proc.last('tick')?.upTo ?? 0), 0);
+      // Chaos until the apps accepted TARGET events (at least MIN_MS, so every kind of kill happens).
+      while (Date.now() - started < MIN_MS || (accepted() < TARGET && Date.now() - started < 60_000)) {
+        await sleep(1_500);
+        const sinceStart = Date.now() - started;
+        if (!redisRestartedAt && sinceStart > MIN_MS / 2) {
+          // Redis killed (no shutdown save) and back: with appendfsync always nothing confirmed is lost.
+          await redis.stop(true);
+          await sleep(500);
+          await redis.start();
+          redisRestartedAt = Date.now();
+          continue;
+        }
+        // A random member, alternating apps and forwarders so both are killed in every run.
+        const kind = next++ % 2 === 0 ? 'app' : 'forwarder';
+        const pool = slots.filter((s) => s.kind === kind);
+        const slot = pool[Math.floor(Math.random() * pool.length)]!;
+        slot.current.killed = true;
+        slot.current.proc.child.kill('SIGKILL');
+        await slot.current.proc.exited;
+        killed[slot.kind]++;
+        const index = slots.indexOf(slot);
+        slot.current =
+          slot.kind === 'app' ? startApp(index) : { proc: startForwarder(index - 3), killed: false };
+        // Until its handlers are installed a SIGTERM would kill it outright.
+        await slot.current.proc.until(slot.kind === 'app' ? 'listening' : 'started');
+      }
+      // The apps stop gracefully: everything they accepted is appended before they exit.
+      const live = slots.filter((s) => s.kind === 'app').map((s) => s.current.proc);
+      for (const p of live) p.child.kill('SIGTERM');
+      const shutdowns = await Promise.all(live.map((p) => p.until('shutdown', undefined, 30_000)));
+      // Then the forwarders drain the stream.
+      const probe = redisOutbox({ redis: redis.url, stream, consume: false });
+      try {
+        const deadline = Date.now() + 45_000;
+        for (;;) {
+          const s = await probe.stats();
+          if (s.streamLength === 0) break;
+          if (Date.now() > deadline) throw new Error(`stream not drained: ${JSON.stringify(s)}`);
+          await sleep(200);
+        }
+      } finally {
+        await probe.close();
+      }
+      const forwarders = slots.filter((s) => s.kind === 'forwarder').map((s) => s.current.proc);
+      for (const p of forwarders) p.child.kill('SIGTERM');
+      const stopped = await Promise.all(forwarders.map((p) => p.until('stopped', undefined, 20_000)));
+
+      // What each app accepted: every seq up to its last printed tick (or its shutdown line).
+      const stored = new Set(fx.events().map((e) => e.idempotencyKey));
+      let expected = 0;
+      let missingKilled = 0;
+      let maxWindow = 0;
+      let extras = 0;
+      const gaps: string[] = [];
+      for (const { proc, app, killed: wasKilled } of apps) {
+        const upTo = Number(proc.last('shutdown')?.upTo ?? proc.last('tick')?.upTo ?? 0);
+        expected += upTo;
+        const missing: number[] = [];
+        for (let seq = 1; seq <= upTo; seq++) if (!stored.has(`${app}-${seq}`)) missing.push(seq);
+        // Accepted after the last printed line (killed between track and print) and still delivered.
+        for (let seq = upTo + 1; stored.has(`${app}-${seq}`); seq++) extras++;
+        if (!wasKilled) {
+          if (missing.length > 0) gaps.push(`${app} (graceful) missing ${missing.length}`);
+          continue;
+        }
+        // A killed app loses only a tail: what it accepted after its last confirmed append.
+        if (missing.length > 0 && missing[0] !== upTo - missing.length + 1)
+          gaps.push(`${app} lost ${missing} (not a tail)`);
+        missingKilled += missing.length;
+        maxWindow = Math.max(maxWindow, missing.length);
+      }
+      const events = fx.events();
+      const stats = fx.stats();
+      const delivered = stopped.reduce((sum, l) => sum + l.delivered, 0);
+      console.log(
+        `[fleet] ${Math.round((Date.now() - started) / 1000)} s: accepted=${expected} stored=${stored.size} ` +
+          `killed apps=${killed.app} forwarders=${killed.forwarder} redis restarted=1 ` +
+          `lost by killed apps=${missingKilled} (max ${maxWindow} per kill = ${maxWindow / PER_TICK} ticks of ${TICK_MS} ms) ` +
+          `delivered-after-last-print=${extras} dedupes=${stats.deduplicated} faults=${JSON.stringify(stats.faults)} ` +
+          `forwarders delivered (last gen)=${delivered}`,
+      );
+      expect(gaps).toEqual([]);
+      expect(expected).toBeGreaterThanOrEqual(Math.min(TARGET, 20_000));
+      expect(killed.app).toBeGreaterThan(0);
+      expect(killed.forwarder).toBeGreaterThan(0);
+      // 0 doubles: one record per key, and the total is the record count (quantity 1 each).
+      expect(events.length).toBe(stored.size);
+      expect(fx.usage().reduce((sum, u) => sum + u.total, 0)).toBe(stored.size);
+      // Exact: stored = accepted - the killed apps' unconfirmed tails + the few accepted after their last print.
+      expect(stored.size).toBe(expected - missingKilled + extras);
+      // The window: the turn being appended and the turn accepted meanwhile (one batch in flight at most).
+      expect(maxWindow).toBeLessThanOrEqual(3 * PER_TICK);
+      expect(extras).toBeLessThanOrEqual(killed.app * PER_TICK);
+      expect(shutdowns.every((s) => s.dropped.length === 0 && s.report.pending === 0)).toBe(true);
+    }, 120_000);
+  },
+);
