@@ -37,6 +37,8 @@ export class Dispatcher {
   #stopped = false;
   /** Called after every settled attempt (idle checks). */
   afterSettle: () => void = () => undefined;
+  /** Builds an event's body if it has none yet (once: the body is kept for every retry). */
+  build: (event: QueuedEvent) => void = () => undefined;
 
   constructor(
     outbox: Outbox,
@@ -118,6 +120,7 @@ export class Dispatcher {
     this.#inFlight++;
     event.attempts++;
     if (event.firstAttemptAt === 0) event.firstAttemptAt = now;
+    if (event.body === '') this.build(event);
     this.#transport.send(event.body, (outcome) => this.#settle(event, outcome));
   }
 
