@@ -37,3 +37,34 @@ export function scopedKey(
     value,
   );
 }
+
+/** Where a request's event key comes from, most specific first. */
+export interface KeySources {
+  /** The route spec's `idempotencyKey` result. */
+  appKey: string | undefined;
+  /** The client's `Idempotency-Key` (only in `client-key` mode). */
+  clientKey: string | undefined;
+  requestId: string;
+  /** The request id came from the app's `requestId` option rather than a generated UUID. */
+  appRequestId: boolean;
+}
+
+/**
+ * The event key for one spec of a request. `unique` is true only for the server-generated request UUID:
+ * the one key that cannot repeat, and so the only one aggregation and coalescing may merge.
+ */
+export function eventKey(
+  from: KeySources,
+  customerId: string,
+  meter: string,
+  ordinal: number,
+): { key: string; unique: boolean } {
+  if (from.appKey !== undefined)
+    return { key: scopedKey('key', customerId, from.appKey, meter, ordinal), unique: false };
+  if (from.clientKey !== undefined) {
+    return { key: scopedKey('idem', customerId, from.clientKey, meter, ordinal), unique: false };
+  }
+  if (from.appRequestId)
+    return { key: scopedKey('app', customerId, from.requestId, meter, ordinal), unique: false };
+  return { key: requestKey(from.requestId, meter, ordinal), unique: true };
+}

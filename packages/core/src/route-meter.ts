@@ -1,62 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { AdapterTracker } from './adapter-tracker.js';
-import { FluxrateConfigError, FluxrateValidationError } from './errors.js';
-import { requestKey, scopedKey } from './idempotency-key.js';
-import { describe, TRACKER_KEYS } from './options.js';
+import { FluxrateValidationError } from './errors.js';
+import { eventKey } from './idempotency-key.js';
+import { describe } from './options.js';
 import { RequestBillingState } from './request-billing.js';
+import { parseMeterOptions } from './route-meter-options.js';
 import { type CompiledSpec, compileBillable } from './route-spec.js';
 import type { RequestOutcome } from './route-types.js';
 import { RoutesTable } from './routes-table.js';
+import { quantityProblem, specQuantity } from './spec-quantity.js';
 import { createTracker } from './tracker.js';
 import type { TrackEvent, TrackerOptions } from './types.js';
 import { kUniqueKey } from './unique-key.js';
+import { call, callFailure, FAILED, guard } from './user-function.js';
 
 type Fn = (...args: unknown[]) => unknown;
 
-const METER_KEYS = [
-  'customer',
-  'when',
-  'requestId',
-  'routes',
-  'onMissingCustomer',
-  'idempotency',
-  'holdTimeoutMs',
-  'shutdownTimeoutMs',
-] as const;
 const CLIENT_KEY = /^[\u0021-\u007e][\u0020-\u007e]{0,254}$/;
-
-/** Result of a guarded user function: its value, or the reason it could not be used. */
-type Guarded = { ok: true; value: unknown } | { ok: false; reason: string; error?: unknown };
-
-/** What `call` returns when the function could not be used; the reason is in `callFailure`. */
-const FAILED: unique symbol = Symbol('fluxrate.failed');
-let callFailure: { reason: string; error?: unknown } = { reason: '' };
-
-/**
- * Runs a user function guarded, without allocating on success (the hot path): its value, the value
- * itself when it is not a function, or FAILED with the reason in `callFailure`.
- */
-function call(fn: unknown, args: unknown[]): unknown {
-  if (typeof fn !== 'function') return fn;
-  try {
-    const value = (fn as Fn)(...args);
-    if (value instanceof Promise || (typeof value === 'object' && value !== null && 'then' in value)) {
-      // A promise would need an await on the request path; refuse it loudly instead.
-      Promise.resolve(value).catch(() => undefined);
-      callFailure = { reason: 'returned a Promise (billing functions must be synchronous)' };
-      return FAILED;
-    }
-    return value;
-  } catch (error) {
-    callFailure = { reason: `threw: ${error instanceof Error ? error.message : String(error)}`, error };
-    return FAILED;
-  }
-}
-
-function guard(fn: unknown, args: unknown[]): Guarded {
-  const value = call(fn, args);
-  return value === FAILED ? { ok: false, ...callFailure } : { ok: true, value };
-}
 
 /** `METHOD /pattern`, as error reasons name routes (built only when something is reported). */
 const routeLabel = (outcome: RequestOutcome): string => `${outcome.method} ${outcome.route ?? '(no route)'}`;
@@ -67,9 +27,8 @@ const defaultWhen = (outcome: RequestOutcome): boolean =>
   outcome.finished && !outcome.aborted && !outcome.failed && outcome.status >= 100 && outcome.status < 400;
 
 /**
- * Billing decisions shared by every adapter: the adapter supplies its framework's arguments
- * (`Args`, e.g. `[req, res]`) and a finished-request record; the meter resolves specs and tracks.
- * Nothing here throws into a request: problems become `error` or `skipped` events on the tracker.
+ * Billing decisions shared by every adapter: given the framework's `Args` (e.g. `[req, res]`) and a finished-
+ * request record, the meter resolves specs and tracks. It never throws into a request: problems are events.
  */
 export class RouteMeter<Args extends unknown[] = unknown[]> {
   readonly tracker: AdapterTracker;
@@ -83,66 +42,15 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
   readonly #requestId: Fn | undefined;
 
   constructor(options: Record<string, unknown>, adapter: string) {
-    if (typeof options !== 'object' || options === null) {
-      throw new FluxrateConfigError('options', `${adapter} expects an options object`);
-    }
-    const trackerOptions: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(options)) {
-      if (key !== 'tracker' && !(METER_KEYS as readonly string[]).includes(key)) trackerOptions[key] = value;
-    }
-    // Adapter options are checked before a tracker is created, so a bad option leaves nothing behind.
-    for (const name of ['customer', 'when', 'requestId'] as const) {
-      if (options[name] !== undefined && typeof options[name] !== 'function') {
-        throw new FluxrateConfigError(name, `must be a function, got ${describe(options[name])}`);
-      }
-    }
-    this.#customer = options.customer as Fn | undefined;
-    this.#when = options.when as Fn | undefined;
-    this.#requestId = options.requestId as Fn | undefined;
-    const onMissing = options.onMissingCustomer ?? 'skip';
-    if (onMissing !== 'skip' && onMissing !== 'reject') {
-      throw new FluxrateConfigError(
-        'onMissingCustomer',
-        `must be 'skip' or 'reject', got ${describe(onMissing)}`,
-      );
-    }
-    this.onMissingCustomer = onMissing;
-    const idempotency = options.idempotency ?? 'request';
-    if (idempotency !== 'request' && idempotency !== 'client-key') {
-      throw new FluxrateConfigError(
-        'idempotency',
-        `must be 'request' or 'client-key', got ${describe(idempotency)}`,
-      );
-    }
-    this.idempotency = idempotency;
-    if (options.tracker !== undefined) {
-      const t = options.tracker as AdapterTracker;
-      if (
-        typeof t !== 'object' ||
-        t === null ||
-        typeof t.track !== 'function' ||
-        typeof t.shutdown !== 'function'
-      ) {
-        throw new FluxrateConfigError(
-          'tracker',
-          `must be a tracker from createTracker(), got ${describe(t)}`,
-        );
-      }
-      const extra = Object.keys(trackerOptions)[0];
-      if (extra !== undefined) {
-        throw new FluxrateConfigError(
-          extra,
-          TRACKER_KEYS.has(extra)
-            ? 'is a tracker option: pass it to createTracker(), not next to `tracker`'
-            : `unknown option (known: tracker, ${METER_KEYS.join(', ')})`,
-        );
-      }
-      this.tracker = t;
-      this.ownsTracker = false;
-    } else {
-      this.tracker = createTracker(trackerOptions as TrackerOptions<string>) as AdapterTracker;
-      this.ownsTracker = true;
-    }
+    const parsed = parseMeterOptions(options, adapter);
+    this.#customer = parsed.customer;
+    this.#when = parsed.when;
+    this.#requestId = parsed.requestId;
+    this.onMissingCustomer = parsed.onMissingCustomer;
+    this.idempotency = parsed.idempotency;
+    this.ownsTracker = parsed.tracker === undefined;
+    this.tracker =
+      parsed.tracker ?? (createTracker(parsed.trackerOptions as TrackerOptions<string>) as AdapterTracker);
     try {
       this.routes = new RoutesTable(options.routes, (meter) => this.tracker.hasMeter(meter));
     } catch (error) {
@@ -274,31 +182,19 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
     if (typeof customer !== 'string')
       return this.#fail(outcome, meter, 'customer', `returned ${describe(customer)}, expected a string`);
 
-    let quantity: unknown;
-    // Handler usage belongs to the meter's first spec only, so a meter listed twice is not billed twice.
-    const usage = spec.ordinal === 0 ? state.usage?.get(meter) : undefined;
-    if (usage) quantity = usage.set === undefined ? usage.added : usage.set + usage.added;
-    else if (typeof spec.quantity === 'function') {
-      // A function that returns nothing is a bug (e.g. res.locals.tokens never set): report, don't bill 1.
-      quantity = call(spec.quantity, callArgs);
-      if (quantity === FAILED)
-        return this.#fail(outcome, meter, 'quantity', callFailure.reason, callFailure.error);
-    } else quantity = spec.quantity ?? 1;
-    if (quantity === 0)
+    const quantity = specQuantity(spec, state, callArgs);
+    if (quantity === FAILED)
+      return this.#fail(outcome, meter, 'quantity', callFailure.reason, callFailure.error);
+    if (quantity === 0) {
       return this.tracker.reportSkip({
         reason: 'zero-quantity',
         meter,
         customerId: customer,
         route: routeLabel(outcome),
       });
-    if (typeof quantity !== 'number' || !Number.isFinite(quantity) || quantity < 0) {
-      return this.#fail(
-        outcome,
-        meter,
-        'quantity',
-        `is ${Object.is(quantity, -0) ? '-0' : describe(quantity)}, expected a finite number > 0`,
-      );
     }
+    const problem = quantityProblem(quantity);
+    if (problem) return this.#fail(outcome, meter, 'quantity', problem);
 
     const metadata = call(spec.metadata, callArgs);
     if (metadata === FAILED)
@@ -315,21 +211,23 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
         `returned ${describe(appKey)}, expected a non-empty string`,
       );
     }
-    let idempotencyKey: string;
-    if (typeof appKey === 'string') idempotencyKey = scopedKey('key', customer, appKey, meter, spec.ordinal);
-    else if (state.clientKey !== undefined)
-      idempotencyKey = scopedKey('idem', customer, state.clientKey, meter, spec.ordinal);
-    else if (state.appRequestId)
-      idempotencyKey = scopedKey('app', customer, state.requestId, meter, spec.ordinal);
-    else idempotencyKey = requestKey(state.requestId, meter, spec.ordinal);
-    // Only the server-generated request UUID makes a key unique by construction.
-    const unique = typeof appKey !== 'string' && state.clientKey === undefined && !state.appRequestId;
+    const { key: idempotencyKey, unique } = eventKey(
+      {
+        appKey: typeof appKey === 'string' ? appKey : undefined,
+        clientKey: state.clientKey,
+        requestId: state.requestId,
+        appRequestId: state.appRequestId,
+      },
+      customer,
+      meter,
+      spec.ordinal,
+    );
 
     try {
       const input: TrackEvent & { [kUniqueKey]?: boolean } = {
         meter,
         customerId: customer,
-        quantity,
+        quantity: quantity as number,
         idempotencyKey,
       };
       if (metadata !== undefined && metadata !== null) input.metadata = metadata as Record<string, unknown>;
