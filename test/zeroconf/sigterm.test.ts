@@ -5,7 +5,7 @@ import { type Child, get, needsBuild, startChild, startFluxrate } from '@fluxrat
 import { afterEach, describe, expect, it } from 'vitest';
 
 const skipReason = needsBuild('zeroconf sigterm', 'core', 'express', 'nestjs');
-const fixture = (name: string) => new URL(`./${name}`, import.meta.url).pathname;
+const fixture = (name: string) => new URL(name, import.meta.url).pathname;
 
 describe.skipIf(skipReason)('zero configuration: SIGTERM', () => {
   let fx: LocalServer | undefined;
@@ -35,14 +35,14 @@ describe.skipIf(skipReason)('zero configuration: SIGTERM', () => {
   }
 
   it('express, no SIGTERM listener of its own: delivers everything, then dies by SIGTERM as Node would', async () => {
-    const c = await billTwenty('zero-config-app.mjs');
+    const c = await billTwenty('./zero-config-app.mjs');
     c.process.kill('SIGTERM');
     expect(await c.exited).toEqual({ code: null, signal: 'SIGTERM' });
     expect(fx!.usage()).toEqual([expect.objectContaining({ customer: 'acme', total: 20, eventCount: 20 })]);
   });
 
   it("express, the app's own SIGTERM listener: the app's handler runs, billing flushes, the process ends on its own", async () => {
-    const c = await billTwenty('zero-config-app.mjs', { OWN_SIGTERM: '1' });
+    const c = await billTwenty('./zero-config-app.mjs', { OWN_SIGTERM: '1' });
     c.process.kill('SIGTERM');
     await c.next('app-sigterm');
     expect(await c.exited).toEqual({ code: 0, signal: null });
@@ -50,7 +50,7 @@ describe.skipIf(skipReason)('zero configuration: SIGTERM', () => {
   });
 
   it('nest, FluxrateModule.forRoot() with enableShutdownHooks(): Nest closes the app, everything is delivered', async () => {
-    const c = await billTwenty('nest-app.mjs');
+    const c = await billTwenty('../fixtures/nest-app.mjs', { ZERO_CONFIG: '1' });
     c.process.kill('SIGTERM');
     // Nest re-raises the signal once it has closed the app.
     expect(await c.exited).toEqual({ code: null, signal: 'SIGTERM' });
