@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type AttemptEnd, Dispatcher } from '../src/dispatcher.js';
-import type { QueuedEvent } from '../src/event.js';
 import { MemoryOutbox } from '../src/outbox-memory.js';
 import type { AttemptOutcome, EventTransport } from '../src/transport.js';
+import { queuedEvent } from './support/queued-event.js';
 
 /** A transport answering from a script on the next tick, recording when each attempt was sent. */
 function scriptedTransport(answer: (body: string, n: number) => AttemptOutcome) {
@@ -26,20 +26,7 @@ function scriptedTransport(answer: (body: string, n: number) => AttemptOutcome) 
   return { transport, sent, maxInFlight: () => maxInFlight };
 }
 
-const event = (key: string): QueuedEvent => ({
-  meter: { name: 'api_calls', token: 't', aggregation: 'SUM', id: undefined },
-  customerId: 'acme',
-  quantity: 1,
-  timestamp: 0,
-  idempotencyKey: key,
-  metadataJson: undefined,
-  unique: true,
-  attempts: 0,
-  firstAttemptAt: 0,
-  notBefore: 0,
-  generation: 0,
-  body: key,
-});
+const event = queuedEvent;
 
 const options = {
   concurrency: 4,

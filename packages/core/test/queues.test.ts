@@ -1,23 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { QueuedEvent } from '../src/event.js';
 import { Fifo } from '../src/fifo.js';
 import { MinHeap } from '../src/min-heap.js';
 import { MemoryOutbox } from '../src/outbox-memory.js';
+import { queuedEvent } from './support/queued-event.js';
 
-const event = (key: string, notBefore = 0): QueuedEvent => ({
-  meter: { name: 'api_calls', token: 't', aggregation: 'SUM', id: undefined },
-  customerId: 'acme',
-  quantity: 1,
-  timestamp: 0,
-  idempotencyKey: key,
-  metadataJson: undefined,
-  unique: true,
-  attempts: 0,
-  firstAttemptAt: 0,
-  notBefore,
-  generation: 0,
-  body: '{}',
-});
+const event = queuedEvent;
 
 describe('Fifo', () => {
   it('keeps order across growth and wrap-around', () => {
