@@ -131,6 +131,10 @@ export class AggregationStage {
       const event = group.event;
       event.idempotencyKey = `agg_${this.#instance}_${window.start}_${window.part}_${digest(groupKey)}`;
       event.unique = true;
+      event.body = ''; // built from the merged fields on the first attempt, never an input's
+      event.attempts = 0;
+      event.firstAttemptAt = 0;
+      event.notBefore = 0;
       this.#finalize(event);
       aggregates.push(event);
       if (group.inputs) for (const key of group.inputs) inputs.push(key);

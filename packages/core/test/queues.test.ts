@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AggregationStage } from '../src/aggregation.js';
 import { Fifo } from '../src/fifo.js';
 import { MinHeap } from '../src/min-heap.js';
 import { MemoryOutbox } from '../src/outbox-memory.js';
@@ -74,5 +75,19 @@ describe('MemoryOutbox', () => {
         .sort(),
     ).toEqual(['x', 'y']);
     expect(box2.size).toBe(0);
+  });
+});
+
+describe('AggregationStage', () => {
+  // Found by the SIGKILL test on Node 24: inputs recovered from the spool arrive with their bodies built,
+  // and the aggregate copied the first input's body (its key, quantity 1) instead of getting its own.
+  it("never sends an input's body as the aggregate's (recovered inputs arrive with one)", () => {
+    const outbox = new MemoryOutbox();
+    const stage = new AggregationStage(60_000, outbox, () => undefined);
+    for (const key of ['in1', 'in2', 'in3']) stage.add(event(key), true);
+    stage.closeAll();
+    const [aggregate] = outbox.lease(5, Date.now());
+    expect(aggregate).toMatchObject({ quantity: 3, body: '' });
+    expect(aggregate!.idempotencyKey).toMatch(/^agg_/);
   });
 });
