@@ -4,6 +4,7 @@ export { FluxrateConfigError, FluxrateError, FluxrateRouteError, FluxrateValidat
 export type { QueuedEvent } from './event.js';
 export type { Outbox, OutboxHost, Settlement, StoredEvent } from './outbox.js';
 export { toStored } from './outbox.js';
+export { reviveEvent } from './outbox-host.js';
 export { type ReplayOptions, type ReplayResult, readDeadLetters, replayDeadLetters } from './replay.js';
 export { backoffDelay, parseRetryAfter, RETRYABLE_STATUS } from './retry-policy.js';
 export type * from './route-types.js';

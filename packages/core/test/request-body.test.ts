@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { QueuedEvent } from '../src/event.js';
+import { reviveEvent } from '../src/outbox-host.js';
 import { buildBody, isoTimestamp } from '../src/transport.js';
 
 const meter = {
@@ -10,19 +11,18 @@ const meter = {
 };
 
 function event(over: Partial<QueuedEvent>): QueuedEvent {
-  return {
-    meter: meter as QueuedEvent['meter'],
+  const stored = {
+    meter: 'api_calls',
+    token: meter.token,
     customerId: 'acme',
     quantity: 1,
     timestamp: 1_700_000_000_123,
     idempotencyKey: 'req_x_api_calls',
     metadataJson: undefined,
-    unique: true,
-    attempts: 0,
-    firstAttemptAt: 0,
-    notBefore: 0,
+  };
+  return {
+    ...reviveEvent(stored, new Map([['api_calls', meter as QueuedEvent['meter']]])),
     generation: 0,
-    body: '',
     ...over,
   };
 }

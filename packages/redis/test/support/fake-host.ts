@@ -1,29 +1,23 @@
-import type { OutboxHost, QueuedEvent, StoredEvent } from '@fluxrate/core';
+import { type OutboxHost, type QueuedEvent, reviveEvent, type StoredEvent } from '@fluxrate/core';
 
 let counter = 0;
 
 /** A test event as admission builds it (key fixed, body not yet built). */
 export function event(customerId = 'acme', quantity = 1): QueuedEvent {
   counter++;
-  const e: QueuedEvent = {
-    meter: {
-      name: 'api_calls',
+  const e: QueuedEvent = reviveEvent(
+    {
+      meter: 'api_calls',
       token: '11111111-2222-4333-8444-555555555555',
-      aggregation: 'SUM',
-      id: undefined,
+      customerId,
+      quantity,
+      timestamp: 1_700_000_000_000 + counter,
+      idempotencyKey: `evt_${process.pid}_${counter}_${Math.random().toString(36).slice(2)}`,
+      metadataJson: counter % 2 === 0 ? '{"region":"eu"}' : undefined,
     },
-    customerId,
-    quantity,
-    timestamp: 1_700_000_000_000 + counter,
-    idempotencyKey: `evt_${process.pid}_${counter}_${Math.random().toString(36).slice(2)}`,
-    metadataJson: counter % 2 === 0 ? '{"region":"eu"}' : undefined,
-    unique: true,
-    attempts: 0,
-    firstAttemptAt: 0,
-    notBefore: 0,
-    generation: 0,
-    body: '',
-  };
+    new Map(),
+  );
+  e.generation = 0;
   e.body = JSON.stringify({ customer_external_id: customerId, quantity, idempotency_key: e.idempotencyKey });
   return e;
 }
@@ -39,20 +33,7 @@ export class FakeHost implements OutboxHost {
 
   revive(stored: StoredEvent, own: boolean): QueuedEvent {
     this.revived.push({ stored, own });
-    return {
-      meter: { name: stored.meter, token: stored.token, aggregation: 'SUM', id: undefined },
-      customerId: stored.customerId,
-      quantity: stored.quantity,
-      timestamp: stored.timestamp,
-      idempotencyKey: stored.idempotencyKey,
-      metadataJson: stored.metadataJson,
-      unique: true,
-      attempts: 0,
-      firstAttemptAt: 0,
-      notBefore: 0,
-      generation: 0,
-      body: '',
-    };
+    return { ...reviveEvent(stored, new Map()), generation: 0 };
   }
   wake(): void {
     this.wakes++;
