@@ -1,22 +1,14 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createTracker } from '@fluxrate/core';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
 import { redisOutbox } from '@fluxrate/redis';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  type RedisServer,
-  redisSkipReason,
-  startRedis,
-} from '../../packages/redis/test/support/redis-server.js';
-import { FORWARDER_BIN, type Proc, run, sleep } from './processes.js';
+import { type RedisServer, startRedis } from '../../packages/redis/test/support/redis-server.js';
+import { FORWARDER_BIN, fleetSkipReason, type Proc, run, sleep } from './processes.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const missingDist = ['core', 'redis'].filter((p) => !existsSync(`${root}packages/${p}/dist/index.js`));
-const skip =
-  redisSkipReason() ?? (missingDist.length > 0 ? 'packages dist missing: run `pnpm build`' : undefined);
+const skip = fleetSkipReason('fleet:sigterm');
 
 describe.skipIf(skip)('fluxrate-forwarder SIGTERM', () => {
   let fx: LocalServer | undefined;

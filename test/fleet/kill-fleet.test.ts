@@ -1,24 +1,10 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
 import { redisOutbox } from '@fluxrate/redis';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  type RedisServer,
-  redisSkipReason,
-  startRedis,
-} from '../../packages/redis/test/support/redis-server.js';
-import { APP_FIXTURE, FORWARDER_BIN, type Proc, run, sleep } from './processes.js';
+import { type RedisServer, startRedis } from '../../packages/redis/test/support/redis-server.js';
+import { APP_FIXTURE, FORWARDER_BIN, fleetSkipReason, type Proc, run, sleep } from './processes.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const missingDist = ['core', 'redis'].filter((p) => !existsSync(`${root}packages/${p}/dist/index.js`));
-const redisMissing = redisSkipReason();
-const skip =
-  redisMissing ??
-  (missingDist.length > 0
-    ? `packages/{${missingDist.join(',')}}/dist missing: run \`pnpm build\` first`
-    : undefined);
-if (!redisMissing && skip) console.warn(`[fleet] skipped: ${skip}`);
+const skip = fleetSkipReason('fleet');
 
 /** Events the apps accept in all (FLEET_EVENTS raises it) and the shortest chaos time. */
 const TARGET = Number(process.env.FLEET_EVENTS ?? 21_000);

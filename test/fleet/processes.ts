@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { needsBuild } from '@fluxrate/testkit';
+import { redisSkipReason } from '../../packages/redis/test/support/redis-server.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 export const APP_FIXTURE = `${root}test/fleet/fixtures/fleet-app.mjs`;
@@ -65,3 +67,7 @@ export function run(name: string, args: string[], env: Record<string, string>): 
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Why a fleet suite cannot run here (no redis-server, or core/redis not built), printed once; else undefined. */
+export const fleetSkipReason = (label: string): string | undefined =>
+  redisSkipReason() ?? needsBuild(label, 'core', 'redis');
