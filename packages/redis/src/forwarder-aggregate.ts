@@ -89,7 +89,9 @@ export class StreamAggregator implements EntryDiverter {
       release: (keys, aggregates) => this.#release(keys, aggregates),
       append: () => undefined,
     };
-    this.#stage = new AggregationStage(windowMs, sink as Outbox, () => undefined);
+    // Windows stay open a full window after their first input: entries read late (a backlog, a
+    // takeover) merge as much as live ones.
+    this.#stage = new AggregationStage(windowMs, sink as Outbox, () => undefined, windowMs);
   }
 
   get openGroups(): number {

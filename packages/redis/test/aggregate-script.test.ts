@@ -38,7 +38,11 @@ describe('the stream entry carries the aggregation flag', () => {
       e.body,
     ]);
     const decoded = decodeEntry(['e', old])!;
-    expect(decoded.stored).toMatchObject({ customerId: 'acme', quantity: 3, idempotencyKey: e.idempotencyKey });
+    expect(decoded.stored).toMatchObject({
+      customerId: 'acme',
+      quantity: 3,
+      idempotencyKey: e.idempotencyKey,
+    });
     expect(decoded.body).toBe(e.body);
     expect(decoded.aggregation).toBeUndefined();
     // An unknown flag (a later version) is not merged either.
