@@ -1,8 +1,9 @@
 import { createTracker, FluxrateConfigError, type Tracker } from '@fluxrate/core';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeEntry } from '../src/codec.js';
+import { runCli } from '../src/forwarder-cli.js';
 import { type Forwarder, redisOutbox, startForwarder } from '../src/index.js';
 import { until } from './support/fake-host.js';
 import { type RedisServer, redisSkipReason, startRedis } from './support/redis-server.js';
@@ -26,6 +27,35 @@ describe('startForwarder({ aggregate }) options', () => {
     expect(() => startForwarder({ outbox, aggregate: { windowMs: 500, maxInputs: 0 } })).toThrow(
       /aggregate\.maxInputs/,
     );
+  });
+});
+
+describe('fluxrate-forwarder --aggregate arguments', () => {
+  const cli = async (...args: string[]) => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const code = await runCli(['--redis', 'redis://127.0.0.1:1', ...args]);
+      return { code, message: errors.mock.calls.map((c) => String(c[0])).join('\n') };
+    } finally {
+      errors.mockRestore();
+    }
+  };
+
+  it('exits 2 with a clear message when --claim-idle is not longer than the window', async () => {
+    const { code, message } = await cli('--aggregate', '1000', '--claim-idle', '1500');
+    expect(code).toBe(2);
+    expect(message).toMatch(/claimIdleMs.*--claim-idle > --aggregate/);
+  });
+
+  it('exits 2 for a window under 100 ms, and for --aggregate-max-inputs alone', async () => {
+    expect(await cli('--aggregate', '50')).toMatchObject({
+      code: 2,
+      message: /--aggregate expects an integer >= 100/,
+    });
+    expect(await cli('--aggregate-max-inputs', '10')).toMatchObject({
+      code: 2,
+      message: /--aggregate-max-inputs needs --aggregate/,
+    });
   });
 });
 
