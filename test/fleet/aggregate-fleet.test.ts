@@ -1,3 +1,4 @@
+import { createTracker } from '@fluxrate/core';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
 import { redisOutbox } from '@fluxrate/redis';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -149,5 +150,51 @@ describe.skipIf(skip)(
       // A killed forwarder's pending inputs were taken over by another.
       expect(claimed).toBeGreaterThan(0);
     }, 60_000);
+
+    it('SIGTERM closes the open windows into aggregates, then hands back; the next forwarder delivers them', async () => {
+      fx ??= await startLocalServer({ meters: { api_calls: {} } });
+      fx.setFaults({});
+      redis ??= await startRedis();
+      const stream = 'fleet:aggregate-sigterm';
+      const env = { FLUXRATE_API_KEY: fx.apiKey, FLUXRATE_BASE_URL: fx.url };
+      const app = createTracker({
+        ...{ apiKey: fx.apiKey, baseUrl: fx.url },
+        meters: { api_calls: fx.meters.api_calls!.token },
+        outbox: redisOutbox({ redis: redis.url, stream, consume: false }),
+      });
+      for (let i = 0; i < 600; i++) app.track({ meter: 'api_calls', customerId: `sig${i % 3}`, quantity: 2 });
+      await app.shutdown();
+      const args = (window?: string) => [
+        FORWARDER_BIN,
+        ...['--redis', redis!.url, '--stream', stream, '--json', '--stats-interval', '100'],
+        ...(window ? ['--aggregate', window, '--claim-idle', '4000000'] : []),
+      ];
+      // A window of an hour: only SIGTERM closes it.
+      const first = run('agg-sigterm', args('3600000'), env);
+      procs.add(first);
+      await first.until('stats', (l) => l.aggregate?.inputs === 600);
+      expect(fx.events({ customer: 'sig0' })).toHaveLength(0);
+      first.child.kill('SIGTERM');
+      await first.until('stopped');
+      expect(await first.exited).toMatchObject({ code: 0 });
+      // The stream now holds just the aggregates, none pending: one per customer (a few more if the
+      // events straddled an hour boundary).
+      const probe = redisOutbox({ redis: redis.url, stream, consume: false });
+      const after = await probe.stats().finally(() => probe.close());
+      expect(after.pending).toBe(0);
+      expect(after.streamLength).toBe(first.last('stats')!.aggregate.aggregates);
+      expect(after.streamLength).toBeGreaterThanOrEqual(3);
+      expect(after.streamLength).toBeLessThanOrEqual(6);
+      const second = run('plain-after', args(), env);
+      procs.add(second);
+      await second.until(
+        'stats',
+        (l) => l.redis?.streamLength === 0 && l.redis?.pending === 0 && l.delivered > 0,
+      );
+      second.child.kill('SIGTERM');
+      await second.until('stopped');
+      const totals = fx.usage().filter((u) => u.customer.startsWith('sig'));
+      expect(totals.map((u) => u.total)).toEqual([400, 400, 400]);
+    }, 30_000);
   },
 );
