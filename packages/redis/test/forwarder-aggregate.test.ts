@@ -218,5 +218,44 @@ describe.skipIf(skip)(
       expect(totals('delta')).toEqual(want);
       expect(fx.events({ customer: 'delta' })).toHaveLength(30 + entries.length);
     }, 40_000);
+
+    it('a window with an input taken over meanwhile writes nothing; its other inputs are handed back and aggregated again', async () => {
+      const stream = `fwdagg:${++n}`;
+      const app = createTracker({
+        apiKey: fx.apiKey,
+        baseUrl: fx.url,
+        meters: meters(),
+        outbox: redisOutbox({ redis: server.url, stream, consume: false }),
+      });
+      for (let i = 0; i < 100; i++) app.track({ meter: 'api_calls', customerId: 'omega', quantity: 1 });
+      await app.shutdown();
+      const f = forwarder(stream, 1_500);
+      await until(async () => (await f.stats()).aggregate!.inputs === 100, 10_000);
+      // Another consumer takes one input over and settles it the way a close does (its own entry, then
+      // XACK+XDEL of the input, atomically), as if this forwarder had stalled past claimIdleMs.
+      const [[id]] = (await admin.call('XPENDING', stream, 'fluxrate', '-', '+', '1')) as [string][];
+      const [[, fields]] = (await admin.call('XCLAIM', stream, 'fluxrate', 'thief', '0', id!)) as [
+        string,
+        string[],
+      ][];
+      const taken = JSON.parse(fields[1]!) as unknown[];
+      taken[8] = null; // delivered as it is, not aggregated again
+      await admin
+        .multi()
+        .xadd(stream, '*', 'e', JSON.stringify(taken))
+        .xack(stream, 'fluxrate', id!)
+        .xdel(stream, id!)
+        .exec();
+      await until(async () => {
+        const s = await f.stats();
+        return (
+          s.aggregate!.refused === 1 &&
+          s.aggregate!.windows >= 1 &&
+          s.redis?.streamLength === 0 &&
+          s.inFlight === 0
+        );
+      }, 20_000);
+      expect(totals('omega')).toEqual({ api_calls: 100 });
+    }, 30_000);
   },
 );
