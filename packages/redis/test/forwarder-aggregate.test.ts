@@ -233,18 +233,20 @@ describe.skipIf(skip)(
       await until(async () => (await f.stats()).aggregate!.inputs === 100, 10_000);
       // Another consumer takes one input over and settles it the way a close does (its own entry, then
       // XACK+XDEL of the input, atomically), as if this forwarder had stalled past claimIdleMs.
-      const [[id]] = (await admin.call('XPENDING', stream, 'fluxrate', '-', '+', '1')) as [string][];
-      const [[, fields]] = (await admin.call('XCLAIM', stream, 'fluxrate', 'thief', '0', id!)) as [
+      const pending = (await admin.call('XPENDING', stream, 'fluxrate', '-', '+', '1')) as [string][];
+      const id = pending[0]![0];
+      const claimed = (await admin.call('XCLAIM', stream, 'fluxrate', 'thief', '0', id)) as [
         string,
         string[],
       ][];
+      const fields = claimed[0]![1];
       const taken = JSON.parse(fields[1]!) as unknown[];
       taken[8] = null; // delivered as it is, not aggregated again
       await admin
         .multi()
         .xadd(stream, '*', 'e', JSON.stringify(taken))
-        .xack(stream, 'fluxrate', id!)
-        .xdel(stream, id!)
+        .xack(stream, 'fluxrate', id)
+        .xdel(stream, id)
         .exec();
       await until(async () => {
         const s = await f.stats();
