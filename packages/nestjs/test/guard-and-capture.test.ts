@@ -66,7 +66,7 @@ const auth: CanActivate = {
 @Controller('g')
 class GuardedController {
   @Get('static')
-  @Billable('api_calls')
+  @Billable({ meter: 'api_calls' })
   static() {
     return { org: 'from-result' };
   }
@@ -78,7 +78,7 @@ class GuardedController {
   }
 
   @Get('res')
-  @Billable('api_calls')
+  @Billable({ meter: 'api_calls' })
   res(@Res() res: { send?: (b: string) => void; raw?: unknown }) {
     // Sends through the platform response itself (Express `send`, Fastify `send`).
     (res as { send: (b: string) => void }).send('sent');
@@ -86,7 +86,7 @@ class GuardedController {
 
   @Get('auth')
   @UseGuards(auth)
-  @Billable('api_calls')
+  @Billable({ meter: 'api_calls' })
   authed() {
     return 'ok';
   }
@@ -117,7 +117,7 @@ async function withApp(
 }
 
 describe('which handlers get the result capture', () => {
-  it('none on a static @Billable when the module customer cannot see ctx; one on a spec function or @Res()', async () => {
+  it('none on a static @Billable({ meter }) when the module customer cannot see ctx; one on a spec function or @Res()', async () => {
     await withApp('express', { customer: customerHeader }, async () => {
       const proto = GuardedController.prototype;
       expect(interceptorsOf(proto.static)).toEqual([]);
