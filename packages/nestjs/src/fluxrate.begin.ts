@@ -33,7 +33,9 @@ export function beginMetering(
   const metered = billing.lifecycle.begin(req, res, [ctx], {
     method,
     handler: label,
-    clientKey: header(request, 'idempotency-key'),
+    // Read only where core honours it (`idempotency: 'client-key'`).
+    clientKey:
+      billing.lifecycle.meter.idempotency === 'client-key' ? header(request, 'idempotency-key') : undefined,
   });
   if (!metered) return undefined;
   // On Express's prototype-swapped request an accessor, not a property (see exposeBillingState).
