@@ -7,14 +7,17 @@ import { IncomingMessage, ServerResponse } from 'node:http';
  * hidden class (~2-3 µs). In dictionary mode those objects share one hidden class per prototype, so
  * the caches hit again. Deleting a property that is not the last one added is what puts an object in
  * dictionary mode; its properties, their order and their values stay as they were.
- * (bench/README.md, "Express": measured with `node bench/micro/adapters.mjs express`.)
+ * V8 13 (Node 24) caches the swapped hidden class, so those objects already share one, and dictionary
+ * mode would only slow them: there it is left alone. (bench/README.md, "Express", for the numbers.)
  */
+const uniqueShapes = Number.parseInt(process.versions.v8, 10) < 13;
 const kFirst = Symbol('fluxrate.shape');
 const kSecond = Symbol('fluxrate.shape2');
 type Padded = { [kFirst]?: number; [kSecond]?: number };
 
 /** Puts a prototype-swapped `req` or `res` in dictionary mode (see above); a no-op on anything else. */
 export function shareShape(target: object): void {
+  if (!uniqueShapes) return;
   const proto: unknown = Object.getPrototypeOf(target);
   if (proto === IncomingMessage.prototype || proto === ServerResponse.prototype || proto === null) return;
   const padded = target as Padded;
