@@ -4,6 +4,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { annotate } from './billable.js';
 import { callSite } from './call-site.js';
 import { exposeMetered } from './request-accessors.js';
+import { shareShape } from './shared-shape.js';
 import type { BillableInput, ExpressArgs, FluxrateMiddleware, FluxrateMiddlewareOptions } from './types.js';
 import { isExpressCall, runUncalled, zeroConfigOptions } from './zero-config.js';
 
@@ -72,6 +73,8 @@ function createMiddleware<M extends string>(options: unknown): FluxrateMiddlewar
   const clientKeys = lifecycle.meter.idempotency === 'client-key';
 
   const handler: RequestHandler = function fluxrate(req, res, next) {
+    shareShape(req);
+    shareShape(res);
     // Undefined when an outer fluxrateMiddleware() (e.g. on a parent app) already meters this request.
     const metered = lifecycle.begin(req, res, [req, res], {
       method: req.method,
