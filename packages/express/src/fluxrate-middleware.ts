@@ -1,10 +1,9 @@
 import { FluxrateConfigError, type MeterName, type Tracker } from '@fluxrate/core';
-import { isZeroConfig, RequestLifecycle } from '@fluxrate/core/adapter';
+import { isZeroConfig, RequestLifecycle, shareShape } from '@fluxrate/core/adapter';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { annotate } from './billable.js';
 import { callSite } from './call-site.js';
 import { exposeMetered } from './request-accessors.js';
-import { shareShape } from './shared-shape.js';
 import type { BillableInput, ExpressArgs, FluxrateMiddleware, FluxrateMiddlewareOptions } from './types.js';
 import { isExpressCall, runUncalled, zeroConfigOptions } from './zero-config.js';
 

@@ -1,4 +1,9 @@
-import { type CompiledSpec, exposeBillingState, type MeteredRequest } from '@fluxrate/core/adapter';
+import {
+  type CompiledSpec,
+  exposeBillingState,
+  type MeteredRequest,
+  shareShape,
+} from '@fluxrate/core/adapter';
 import type { ExecutionContext } from '@nestjs/common';
 import type { Reflector } from '@nestjs/core';
 import type { FluxrateBilling } from './fluxrate.billing.js';
@@ -24,6 +29,9 @@ export function beginMetering(
   const req = raw(request);
   const res = rawResponse(response);
   if (!req || !res) return undefined;
+  // Platform-express: Express swapped their prototypes; give them one shared hidden class (see shareShape).
+  shareShape(req);
+  shareShape(res);
 
   const handler = context.getHandler();
   const controller = context.getClass();

@@ -8,7 +8,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
  * the caches hit again. Deleting a property that is not the last one added is what puts an object in
  * dictionary mode; its properties, their order and their values stay as they were.
  * V8 13 (Node 24) caches the swapped hidden class, so those objects already share one, and dictionary
- * mode would only slow them: there it is left alone. (bench/README.md, "Express", for the numbers.)
+ * mode would only slow them: there it is left alone. Used by the Express middleware and the Nest adapter on platform-express (bench/README.md, "Express").)
  */
 const uniqueShapes = Number.parseInt(process.versions.v8, 10) < 13;
 const kFirst = Symbol('fluxrate.shape');
