@@ -30,12 +30,10 @@ const kEnd = Symbol('fluxrate.responseEnd');
 type Holder = { [kEndTarget]?: unknown };
 type Watched = RawResponse & { req?: Holder; [kEnd]?: ResponseEndTarget | undefined };
 
+// The listeners stay: `close` follows `finish` once, and the target ignores a second call. Removing
+// them cost more than the call they save (on a prototype-swapped response, 1.5-3 µs apiece).
 function settle(res: Watched, finished: boolean): void {
-  const own = res[kEnd];
-  const target = own ?? (res.req?.[kEndTarget] as ResponseEndTarget | undefined);
-  if (own !== undefined) res[kEnd] = undefined;
-  res.removeListener('finish', onFinish);
-  res.removeListener('close', onClose);
+  const target = res[kEnd] ?? (res.req?.[kEndTarget] as ResponseEndTarget | undefined);
   target?.ended(finished);
 }
 
