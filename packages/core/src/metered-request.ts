@@ -11,8 +11,11 @@ export interface LifecycleHost<Args extends unknown[]> {
   waitForHolds(request: MeteredRequest<Args>): void;
   released(request: MeteredRequest<Args>): void;
   reportLate(request: MeteredRequest<Args>, meter: string): void;
-  /** Checks specs compiled without a tracker against this one; unknown meters are reported once. */
-  checked(specs: CompiledSpec[], route: string): CompiledSpec[];
+  /**
+   * Checks specs compiled without a tracker against this one; unknown meters are reported once, as
+   * `${request.label} (${compiledAt})` (built only then).
+   */
+  checked(specs: CompiledSpec[], request: { readonly label: string }, compiledAt: string): CompiledSpec[];
 }
 
 type Annotation = CompiledSpec[] | false | undefined;
@@ -91,9 +94,7 @@ export class MeteredRequest<Args extends unknown[] = unknown[]> implements Billi
    */
   annotate(annotation: Annotation, compiledAt?: string): void {
     this.annotation =
-      annotation && compiledAt !== undefined
-        ? this.#host.checked(annotation, `${this.label} (${compiledAt})`)
-        : annotation;
+      annotation && compiledAt !== undefined ? this.#host.checked(annotation, this, compiledAt) : annotation;
   }
 
   /** The handler failed; once the response has started, that response is not billed by default. */

@@ -55,7 +55,8 @@ export class RequestLifecycle<Args extends unknown[] = unknown[]> {
     meter: undefined as unknown as RouteMeter<Args>,
     waitForHolds: (request: MeteredRequest<Args>) => this.#waitForHolds(request),
     released: (request: MeteredRequest<Args>) => this.#release(request),
-    checked: (specs: CompiledSpec[], route: string) => this.checked(specs, route),
+    checked: (specs: CompiledSpec[], request: { readonly label: string }, compiledAt: string) =>
+      this.checked(specs, request, compiledAt),
     reportLate: (request: MeteredRequest<Args>, meter: string) =>
       this.tracker.reportError({
         route: request.label,
@@ -124,9 +125,10 @@ export class RequestLifecycle<Args extends unknown[] = unknown[]> {
    * Specs compiled without a tracker (Express's standalone `billable()`), checked against this one on
    * first use: an unknown meter is reported loudly, once per route, and that route bills nothing.
    */
-  checked(specs: CompiledSpec[], route: string): CompiledSpec[] {
+  checked(specs: CompiledSpec[], request: { readonly label: string }, compiledAt: string): CompiledSpec[] {
     const known = this.#checked.get(specs);
     if (known) return known;
+    const route = `${request.label} (${compiledAt})`;
     let result = specs;
     const unknown = specs.find((spec) => !this.tracker.hasMeter(spec.meter));
     if (unknown) {
