@@ -65,13 +65,18 @@ async function redisTracker() {
   const { Redis } = await import('ioredis');
   const { redisOutbox } = await import('@fluxrate/redis');
   const fleet = await startRedisFleet(sink);
+  // BENCH_REDIS_INTERVAL_MS: another appendIntervalMs than the default, to compare.
+  const raw = process.env.BENCH_REDIS_INTERVAL_MS;
+  const interval = raw === undefined ? {} : { appendIntervalMs: Number(raw) };
   const redis = new Redis(fleet.url);
-  const tracker = benchTracker({ outbox: redisOutbox({ redis, consume: false }) });
+  const outbox = redisOutbox({ redis, consume: false, ...interval });
+  const tracker = benchTracker({ outbox });
   const marks = [];
   process.on('SIGUSR2', () =>
     marks.push({ ...fleet.cpu(), handedOff: tracker.stats().handedOff, atMs: performance.now() }),
   );
   const drain = async () => {
+    const { appends, appended } = await outbox.stats();
     const report = summary(await tracker.shutdown({ timeoutMs: 30_000 }));
     const stats = tracker.stats();
     await redis.quit();
@@ -85,6 +90,7 @@ async function redisTracker() {
       redisUsPerEvent: (b.redisUs - a.redisUs) / events,
       eventsPerSecond: (events * 1000) / (b.atMs - a.atMs),
       delivered: stopped?.delivered,
+      eventsPerAppend: appended / appends, // the whole run, warm-up included
     };
     return { report, stats, forwarder };
   };

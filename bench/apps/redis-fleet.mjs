@@ -76,11 +76,14 @@ async function startRedisServer() {
 }
 
 /**
- * Starts redis-server and one forwarder pointed at `sink`; `cpu()` reads both processes' CPU so far,
- * `stop()` stops the forwarder (SIGTERM: its `stopped` line) and then Redis, and removes the temp dir.
+ * Starts redis-server and one forwarder pointed at `sink` (none with `forwarder: false`); `cpu()` reads
+ * both processes' CPU so far, `stop()` stops the forwarder (SIGTERM: its `stopped` line) and then Redis,
+ * and removes the temp dir.
  */
-export async function startRedisFleet(sink) {
+export async function startRedisFleet(sink, { forwarder: withForwarder = true } = {}) {
   const redis = await startRedisServer();
+  if (!withForwarder)
+    return { url: redis.url, cpu: () => ({ redisUs: procCpuUs(redis.proc.pid) }), stop: () => redis.stop() };
   let forwarder;
   try {
     forwarder = startChild(

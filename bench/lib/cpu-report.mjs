@@ -30,7 +30,7 @@ function runNotes(r, opts) {
   const fwd = r.app.drained?.forwarder; // the redis variant: its forwarder process, same window
   if (fwd)
     notes.push(
-      `run ${r.run}: forwarder ${us(fwd.usPerEvent)} µs CPU/event (redis-server ${us(fwd.redisUsPerEvent)}), ${fmt.int(fwd.events)} events`,
+      `run ${r.run}: forwarder ${us(fwd.usPerEvent)} µs CPU/event (redis-server ${us(fwd.redisUsPerEvent)}), ${fmt.int(fwd.events)} events, ${us(fwd.eventsPerAppend)} per app append`,
     );
   if (r.procCpuUs !== undefined && Math.abs(r.procCpuUs - r.cpuUs) > Math.max(30_000, r.cpuUs * 0.1))
     notes.push(
