@@ -33,8 +33,11 @@ async function invoke(fx: LocalServer, mode: string, children: Child[]) {
   return answers;
 }
 
-// Issue #17 item 7: with background delivery only, usage tracked in the last invocation before a freeze
-// is never sent.
+// Issue #17 item 7: with background delivery only, usage whose delivery is not finished when the
+// invocation ends (an attempt to retry, an answer still to come) is never sent. The first attempt is
+// written within the invocation on a warm connection, so Fluxrate answers 503 to half the attempts
+// (seeded): the retry is what a freeze loses.
+const FAULTS = { '503': 0.5 };
 describe.skipIf(skipReason)('serverless: frozen right after the response, then killed', () => {
   let fx: LocalServer | undefined;
   const children: Child[] = [];
@@ -44,7 +47,7 @@ describe.skipIf(skipReason)('serverless: frozen right after the response, then k
   });
 
   it('loses usage with background delivery alone (the failure withFlush exists for)', async () => {
-    fx = await startFluxrate();
+    fx = await startFluxrate(FAULTS);
     const answers = await invoke(fx, 'plain', children);
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect(fx.events().length).toBeLessThan(INVOCATIONS);
@@ -55,7 +58,7 @@ describe.skipIf(skipReason)('serverless: frozen right after the response, then k
   });
 
   it.each(['flush', 'waitUntil'])('bills every invocation with withFlush (%s)', async (mode) => {
-    fx = await startFluxrate();
+    fx = await startFluxrate(FAULTS);
     const answers = await invoke(fx, mode, children);
     const stored = new Set(fx.events().map((e) => e.idempotencyKey));
     expect(stored.size).toBe(INVOCATIONS);

@@ -35,6 +35,8 @@ const digest = (text: string): string => createHash('sha256').update(text).diges
  */
 export class AggregationStage {
   readonly windowMs: number;
+  /** Least time a window stays open after its first input (the forwarder: a backlog read late still merges). */
+  readonly #minOpenMs: number;
   readonly #instance = randomUUID().slice(0, 13);
   readonly #windows = new Map<number, Window>();
   #sequence = 0;
@@ -47,8 +49,9 @@ export class AggregationStage {
   /** Called when a window closes, with how many inputs became how many events. */
   onClose: ((inputs: number, events: number) => void) | undefined;
 
-  constructor(windowMs: number, outbox: Outbox, finalize: (event: QueuedEvent) => void) {
+  constructor(windowMs: number, outbox: Outbox, finalize: (event: QueuedEvent) => void, minOpenMs = 0) {
     this.windowMs = windowMs;
+    this.#minOpenMs = minOpenMs;
     this.#outbox = outbox;
     this.#durable = typeof outbox.hold === 'function' && typeof outbox.release === 'function';
     this.#finalize = finalize;
@@ -117,7 +120,7 @@ export class AggregationStage {
   }
 
   #arm(window: Window): void {
-    const delay = Math.max(0, window.start + this.windowMs - Date.now()) + 50;
+    const delay = Math.max(this.#minOpenMs, window.start + this.windowMs - Date.now()) + 50;
     window.timer = setTimeout(() => this.#close(window), delay);
     window.timer.unref();
   }

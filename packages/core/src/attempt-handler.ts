@@ -1,5 +1,5 @@
-import type { Dispatcher } from 'undici';
 import { errorDetail } from './error-detail.js';
+import type { Exchange } from './http1-connection.js';
 import { classifyNetworkError } from './network-error.js';
 import { parseRetryAfter, RETRY_AFTER_STATUS, RETRYABLE_STATUS } from './retry-policy.js';
 import type { AttemptOutcome } from './transport.js';
@@ -11,31 +11,31 @@ export interface AttemptHost {
   redact(text: string): string;
   /** The attempt has its outcome: stop watching its deadline. */
   finished(attempt: AttemptHandler): void;
+  /** Stops an attempt that is queued or on the wire (its outcome is already settled). */
+  cancel(attempt: AttemptHandler): void;
   /** Sees every outcome before its `done` (the tracker's persistent-fault check). */
   observe?: ((outcome: AttemptOutcome) => void) | undefined;
 }
 
-type Controller = Dispatcher.DispatchController;
-
 /**
- * One attempt as a plain undici dispatch handler: it holds the status, the `Retry-After` header and at
+ * One attempt as an exchange of the HTTP pool: it holds the status, the `Retry-After` header and at
  * most MAX_ERROR_BODY bytes of a non-2xx body, and calls `done` exactly once. Ending it (timeout,
- * abortAll, a full error prefix) aborts the request, which discards the rest of the body.
+ * abortAll, a full error prefix) closes its connection, which discards the rest of the body.
  */
-export class AttemptHandler implements Dispatcher.DispatchHandler {
+export class AttemptHandler implements Exchange {
+  readonly request: string;
   readonly #host: AttemptHost;
   #done: ((outcome: AttemptOutcome) => void) | undefined;
-  #controller: Controller | undefined;
-  #reason = 'aborted';
   #status = 0;
-  #retryAfter: string | string[] | undefined;
+  #retryAfter: string | undefined;
   /** The kept prefix of a non-2xx body (allocated only for one). */
   #chunks: Buffer[] | undefined;
   #bytes = 0;
   /** True while Transport.send() runs: an outcome known that early is handed over on a microtask. */
   #sync = true;
 
-  constructor(host: AttemptHost, done: (outcome: AttemptOutcome) => void) {
+  constructor(host: AttemptHost, request: string, done: (outcome: AttemptOutcome) => void) {
+    this.request = request;
     this.#host = host;
     this.#done = done;
   }
@@ -46,28 +46,22 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
 
   /** Ends the attempt now (its deadline passed, or the transport is shutting down). */
   abort(reason: string): void {
-    this.#reason = reason;
+    if (this.#done === undefined) return;
     if (this.#status >= 200 && this.#status < 300) this.#settle({ kind: 'delivered', status: this.#status });
     else if (this.#status >= 300) this.#settle(this.#statusOutcome(reason));
     else this.#settle({ kind: 'retry', error: reason });
-    this.#controller?.abort(new Error(reason));
+    this.#host.cancel(this);
   }
 
-  onRequestStart(controller: Controller): void {
-    this.#controller = controller;
-    // Ended before undici started it (timed out while queued for a connection): never send it.
-    if (this.#done === undefined) controller.abort(new Error(this.#reason));
-  }
-
-  onResponseStart(_controller: Controller, status: number, headers: Record<string, unknown>): void {
-    if (status < 200) return; // 1xx informational
+  onResponseStart(status: number, retryAfter: string | undefined): void {
     this.#status = status;
-    if (status >= 300) this.#retryAfter = headers['retry-after'] as string | string[] | undefined;
+    if (status >= 300) this.#retryAfter = retryAfter;
   }
 
-  onResponseData(controller: Controller, chunk: Buffer): void {
+  onResponseData(chunk: Buffer): boolean {
     // A 2xx body is discarded as it arrives; an error body is kept only up to its prefix.
-    if (this.#status < 300 || this.#done === undefined) return;
+    if (this.#done === undefined) return false;
+    if (this.#status < 300) return true;
     const room = MAX_ERROR_BODY - this.#bytes;
     // A copy, so a kept slice never pins the (possibly much larger) chunk it came from.
     this.#chunks ??= [];
@@ -75,8 +69,9 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
     this.#bytes += Math.min(room, chunk.length);
     if (this.#bytes >= MAX_ERROR_BODY) {
       this.#settle(this.#statusOutcome());
-      controller.abort(new Error('error body read up to its prefix'));
+      return false;
     }
+    return true;
   }
 
   onResponseEnd(): void {
@@ -84,7 +79,7 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
     else this.#settle(this.#statusOutcome());
   }
 
-  onResponseError(_controller: Controller | undefined, error: Error): void {
+  onResponseError(error: Error): void {
     if (this.#done === undefined) return;
     // A status already received is the answer; a broken body does not change it.
     if (this.#status >= 200 && this.#status < 300) this.#settle({ kind: 'delivered', status: this.#status });

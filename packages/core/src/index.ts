@@ -1,3 +1,5 @@
+// For outbox implementers: `fluxrate-forwarder --aggregate` applies the same exact stage to a stream.
+export { AggregationStage } from './aggregation.js';
 export type { DeadLetterRecord } from './dead-letter.js';
 export type { FluxrateErrorCode } from './errors.js';
 export { FluxrateConfigError, FluxrateError, FluxrateRouteError, FluxrateValidationError } from './errors.js';

@@ -28,7 +28,7 @@ interface ErrorLike {
   cause?: unknown;
 }
 
-/** `CODE: message` of a network-level error (undici wraps some in `cause`), and whether retrying can fix it. */
+/** `CODE: message` of a network-level error (some wrap theirs in `cause`), and whether retrying can fix it. */
 export function classifyNetworkError(error: unknown): { message: string; persistent?: PersistentFault } {
   const err = (error ?? {}) as ErrorLike;
   const cause = (err.cause ?? {}) as ErrorLike;

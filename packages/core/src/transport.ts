@@ -1,7 +1,7 @@
-import { Pool } from 'undici';
 import { AttemptHandler, type AttemptHost } from './attempt-handler.js';
 import { DeadlineWheel } from './deadline-wheel.js';
 import type { QueuedEvent } from './event.js';
+import { Http1Pool } from './http1-pool.js';
 import type { ResolvedOptions } from './options.js';
 import { USER_AGENT } from './version.js';
 
@@ -84,17 +84,22 @@ export function buildBody(event: QueuedEvent, transport: 'sdk' | 'rest'): string
   return `{"meter_token":${quotedRef(event.meter, transport)},"customer_external_id":${customer},"quantity":${event.quantity},"timestamp":"${timestamp}","idempotency_key":${key}${metadata}}`;
 }
 
+/** Header values we write: visible ASCII, space and tab (anything else could split or corrupt the head). */
+const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
+
 /**
- * One undici Pool per origin with keep-alive. Each attempt is a `Pool.dispatch()` with a plain handler
- * object: no promise, no AbortController and no timer per attempt. One shared timer (the deadline
- * wheel) ends attempts whose timeout passed, headers and body alike. A 2xx body is discarded as it
- * arrives; a non-2xx body is read only up to a small prefix (enough for `detail`), then the request is
- * aborted, so a hostile or broken server cannot make us buffer megabytes.
+ * One keep-alive HTTP/1.1 pool per origin (`http1-pool.ts`). Each attempt is one exchange with a
+ * prebuilt request: no promise, no AbortController and no timer per attempt. One shared timer (the
+ * deadline wheel) ends attempts whose timeout passed, connect, head and body alike. A 2xx body is
+ * discarded as it arrives; a non-2xx body is read only up to a small prefix (enough for `detail`),
+ * then its connection is closed, so a hostile or broken server cannot make us buffer megabytes.
  */
 export class Transport implements EventTransport {
-  readonly #pool: Pool;
-  readonly #path: string;
-  readonly #headers: Record<string, string>;
+  readonly #pool: Http1Pool;
+  /** The request head up to the body's length, the same for every attempt. */
+  readonly #head: string;
+  /** Why every attempt fails without being sent (a header value that cannot be written). */
+  readonly #invalid: Error | undefined;
   readonly #wheel: DeadlineWheel<AttemptHandler>;
   readonly #host: AttemptHost;
 
@@ -104,38 +109,43 @@ export class Transport implements EventTransport {
     redact: (text: string) => string,
     observe?: (outcome: AttemptOutcome) => void,
   ) {
-    this.#pool = new Pool(options.origin, {
-      connections: options.concurrency,
-      pipelining: 1,
-      keepAliveTimeout: 10_000,
-      // Our own deadline covers connect, headers and body; undici's are only a backstop.
-      connect: { timeout: options.timeoutMs },
-      headersTimeout: options.timeoutMs * 2,
-      bodyTimeout: options.timeoutMs * 2,
-    });
-    this.#path = `${options.pathPrefix}${options.transport === 'rest' ? '/api/v1/usage' : '/api/v1/sdk/track'}`;
-    this.#headers = {
-      'content-type': 'application/json',
-      'user-agent': USER_AGENT,
-      accept: 'application/json',
-    };
-    if (options.transport === 'rest') this.#headers.cookie = `access_token=${options.accessToken}`;
-    else this.#headers['x-api-key'] = options.apiKey as string;
+    const origin = new URL(options.origin);
+    this.#pool = new Http1Pool(origin, options.concurrency);
+    const path = `${options.pathPrefix}${options.transport === 'rest' ? '/api/v1/usage' : '/api/v1/sdk/track'}`;
+    const auth =
+      options.transport === 'rest'
+        ? ['cookie', `access_token=${options.accessToken}`]
+        : ['x-api-key', options.apiKey as string];
+    const headers = [
+      ['host', origin.host],
+      ['content-type', 'application/json'],
+      ['user-agent', USER_AGENT],
+      ['accept', 'application/json'],
+      auth,
+    ] as const;
+    const bad = headers.find(([, value]) => !HEADER_VALUE.test(value as string));
+    this.#invalid = bad
+      ? Object.assign(new Error(`invalid ${bad[0]} header value`), { code: 'ERR_HTTP_INVALID_HEADER_VALUE' })
+      : undefined;
+    this.#head = `POST ${path} HTTP/1.1\r\n${headers.map(([n, v]) => `${n}: ${v}\r\n`).join('')}content-length: `;
     const timeoutMs = options.timeoutMs;
     this.#wheel = new DeadlineWheel<AttemptHandler>(timeoutMs, (attempt) =>
       attempt.abort(`timeout after ${timeoutMs} ms`),
     );
-    this.#host = { redact, observe, finished: (attempt) => this.#wheel.remove(attempt) };
+    this.#host = {
+      redact,
+      observe,
+      finished: (attempt) => this.#wheel.remove(attempt),
+      cancel: (attempt) => this.#pool.cancel(attempt),
+    };
   }
 
   send(body: string, done: (outcome: AttemptOutcome) => void): void {
-    const attempt = new AttemptHandler(this.#host, done);
+    const request = `${this.#head}${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const attempt = new AttemptHandler(this.#host, request, done);
     this.#wheel.add(attempt);
-    try {
-      this.#pool.dispatch({ method: 'POST', path: this.#path, headers: this.#headers, body }, attempt);
-    } catch (error) {
-      attempt.onResponseError(undefined, error as Error);
-    }
+    if (this.#invalid === undefined) this.#pool.request(attempt);
+    else attempt.onResponseError(this.#invalid);
     attempt.started();
   }
 
@@ -145,7 +155,7 @@ export class Transport implements EventTransport {
 
   async close(force: boolean): Promise<void> {
     if (force) this.abortAll('tracker shut down');
-    await (force ? this.#pool.destroy() : this.#pool.close()).catch(() => undefined);
+    await this.#pool.close(force);
     this.#wheel.stop();
   }
 }

@@ -56,7 +56,7 @@ export interface TrackerOptions<M extends string = string> {
   accessToken?: string;
   /** Events held in memory (queued, in flight and waiting to retry). Overflow drops the newest. Default: 100 000. */
   maxQueueSize?: number;
-  /** Requests in flight at once (also the undici pool's connections). Default: 8. */
+  /** Requests in flight at once (also the HTTP pool's keep-alive connections). Default: 8. */
   concurrency?: number;
   /** Per-attempt timeout in ms. Default: 10 000. */
   timeoutMs?: number;

@@ -1,14 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,7 +42,7 @@ t.shutdown({ timeoutMs: 10 }).then(() => console.log(JSON.stringify(out)));
 let project = '';
 let installNote = '';
 
-/** Packs core and installs the tarball into a temp project (npm offline, else extract + link undici). */
+/** Packs core and installs the tarball into a temp project (npm offline, else extract: core has no dependencies). */
 function install(): void {
   project = mkdtempSync(join(tmpdir(), 'fluxrate-pack-'));
   const packs = join(project, 'packs');
@@ -70,12 +61,7 @@ function install(): void {
     const target = join(project, 'node_modules', '@fluxrate', 'core');
     mkdirSync(target, { recursive: true });
     execFileSync('tar', ['-xzf', tarball, '-C', target, '--strip-components=1']);
-    symlinkSync(
-      realpathSync(join(pkgDir, 'node_modules', 'undici')),
-      join(project, 'node_modules', 'undici'),
-      'dir',
-    );
-    installNote = 'extracted tarball, linked undici';
+    installNote = 'extracted tarball';
   }
 }
 

@@ -5,7 +5,8 @@ const USAGE = `Usage: fluxrate-forwarder --redis redis://host:6379 [options]
 
 Delivers the usage events apps appended to a Redis stream (redisOutbox), as a member of its
 consumer group. Entries left pending by a dead consumer are taken over after --claim-idle ms.
-SIGTERM/SIGINT: stop reading, finish the attempts in flight, hand the rest back to the group.
+SIGTERM/SIGINT: stop reading, close open aggregation windows, finish the attempts in flight, hand the
+rest back to the group.
 
 Options:
   --redis URL             Redis URL (required; or env REDIS_URL)
@@ -20,7 +21,10 @@ Options:
   --dead-letter FILE      append every failed or dropped event to this NDJSON file
   --stats-interval MS     print a stats line this often (default 5000; 0: only at exit)
   --shutdown-timeout MS   longest graceful shutdown (default 10000)
-  --aggregate MS          not supported yet: aggregate in the apps (createTracker({ aggregate }))
+  --aggregate MS          merge aggregatable events (keys unique by construction) per window of MS
+                          with the meters' exact rules, exactly once across kills (off by default;
+                          needs --claim-idle >= MS + 1000)
+  --aggregate-max-inputs N  most inputs in open windows; more closes them early (default 10000)
   --json                  print JSON lines instead of text
   -h, --help
 Env: FLUXRATE_API_KEY, FLUXRATE_BASE_URL (as for createTracker).`;
@@ -54,6 +58,7 @@ export async function runCli(argv: string[]): Promise<number> {
         'stats-interval': { type: 'string' },
         'shutdown-timeout': { type: 'string' },
         aggregate: { type: 'string' },
+        'aggregate-max-inputs': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -79,17 +84,17 @@ export async function runCli(argv: string[]): Promise<number> {
   let forwarder: Forwarder;
   let statsEvery: number;
   let shutdownTimeout: number;
+  let windowMs: number | undefined;
   try {
     const redis = (values.redis as string | undefined) ?? process.env.REDIS_URL;
     if (!redis) throw new UsageError('--redis (or env REDIS_URL) is required');
-    if (values.aggregate !== undefined) {
-      throw new UsageError(
-        '--aggregate is not supported yet: aggregate in the apps with createTracker({ aggregate }) in front of the Redis outbox',
-      );
-    }
     statsEvery = int('stats-interval', values['stats-interval'] as string | undefined, 5_000, 0);
     shutdownTimeout = int('shutdown-timeout', values['shutdown-timeout'] as string | undefined, 10_000);
     const str = (name: string) => values[name] as string | undefined;
+    windowMs = str('aggregate') === undefined ? undefined : int('aggregate', str('aggregate'), 0, 100);
+    if (windowMs === undefined && str('aggregate-max-inputs') !== undefined) {
+      throw new UsageError('--aggregate-max-inputs needs --aggregate');
+    }
     forwarder = startForwarder({
       outbox: {
         redis,
@@ -107,6 +112,14 @@ export async function runCli(argv: string[]): Promise<number> {
           maxTimeout: int('retry-max', str('retry-max'), 30_000),
         },
       },
+      ...(windowMs === undefined
+        ? {}
+        : {
+            aggregate: {
+              windowMs,
+              maxInputs: int('aggregate-max-inputs', str('aggregate-max-inputs'), 10_000),
+            },
+          }),
     });
   } catch (error) {
     console.error(`fluxrate-forwarder: ${(error as Error).message}`);
@@ -126,6 +139,7 @@ export async function runCli(argv: string[]): Promise<number> {
     print('stats', { ...stats, perSecond: rate });
   };
   print('started', {
+    aggregate: windowMs ?? false,
     stream: outbox.options.stream,
     group: outbox.options.group,
     consumer: outbox.options.consumer,

@@ -1,3 +1,10 @@
-export { type Forwarder, type ForwarderOptions, type ForwarderStats, startForwarder } from './forwarder.js';
+export {
+  type Forwarder,
+  type ForwarderAggregateOptions,
+  type ForwarderOptions,
+  type ForwarderStats,
+  startForwarder,
+} from './forwarder.js';
+export type { AggregateStats } from './forwarder-aggregate.js';
 export { RedisOutbox, redisOutbox } from './redis-outbox.js';
 export type { RedisOutboxOptions, RedisOutboxStats } from './types.js';

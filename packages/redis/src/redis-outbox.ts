@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { Appender } from './appender.js';
 import { decodeEntry } from './codec.js';
 import { Consumer } from './consumer.js';
+import type { AggregatorLink, EntryDiverter } from './forwarder-aggregate.js';
 import { type ResolvedRedisOptions, resolveRedisOptions } from './options.js';
 import type { RawEntry } from './stream-reply.js';
 import type { RedisOutboxOptions, RedisOutboxStats } from './types.js';
@@ -32,6 +33,7 @@ export class RedisOutbox implements Outbox {
   /** Waiting to retry: event -> due time. */
   readonly #waiting = new Map<QueuedEvent, number>();
   #evicted = false;
+  #diverter: EntryDiverter | undefined;
   readonly #counts = { appended: 0, overflow: 0, read: 0, claimed: 0, acked: 0 };
 
   constructor(options: RedisOutboxOptions) {
@@ -53,14 +55,31 @@ export class RedisOutbox implements Outbox {
       reader.on('error', (error) => host.fault('redis-connection', error));
       this.#reader = reader;
       this.#consumer = new Consumer(main, reader, this.options, {
-        room: () => this.options.prefetch - this.#held.size,
-        heldIds: () => [...this.#ids],
+        room: () => this.options.prefetch - this.#held.size - (this.#diverter?.openGroups ?? 0),
+        heldIds: () => (this.#diverter ? [...this.#ids, ...this.#diverter.ids()] : [...this.#ids]),
         admit: (entries, claimed) => this.#admit(entries, claimed),
         fault: (kind, error) => host.fault(kind, error),
       });
       this.#consumer.start();
     }
     return [];
+  }
+
+  /**
+   * `fluxrate-forwarder --aggregate` (call before `open`): entries the diverter takes skip delivery here,
+   * its held ids are kept fresh like ours, and its open groups count against `prefetch`.
+   */
+  divert(diverter: EntryDiverter): AggregatorLink {
+    this.#diverter = diverter;
+    const { stream, group, consumer } = this.options;
+    return {
+      redis: this.#client(),
+      stream,
+      group,
+      consumer,
+      roomFreed: () => this.#consumer?.notifyRoom(),
+      fault: (kind, error) => this.#host?.fault(kind, error),
+    };
   }
 
   #client(): Redis {
@@ -113,6 +132,10 @@ export class RedisOutbox implements Outbox {
           new Error(`stream entry ${id} is not a Fluxrate event`),
         );
         this.#consumer!.ack(id);
+        continue;
+      }
+      if (this.#diverter?.take(id, decoded)) {
+        admitted++; // held by the aggregator, counted as read
         continue;
       }
       const event = host.revive(decoded.stored, false);
