@@ -2,7 +2,7 @@
 // the framework's own injector (Fastify `inject`) or a raw node:http round trip on loopback, blocks of
 // requests alternated so load drifts hit both alike. Prints `{ framework, bareUs, billedUs, deltaUs }`
 // per framework (median of the blocks' CPU per request). Aggregated mode, so delivery is out of the
-// picture: what is left is the request path. `node micro/adapters.mjs [fastify|express] [blocks]`.
+// picture: what is left is the request path. `node micro/adapters.mjs [fastify|express|nestjs] [blocks]`.
 import { request } from 'node:http';
 import { createTracker } from '@fluxrate/core';
 import { closedPort } from './closed-port.mjs';
@@ -47,7 +47,35 @@ async function expressApp(billed) {
   return { port: server.address().port, close: () => new Promise((r) => server.close(r)) };
 }
 
-const make = framework === 'express' ? expressApp : fastifyApp;
+// NestJS 11 on platform-express, decorators applied by hand (plain JS), as in bench/apps/nestjs.mjs.
+async function nestjsApp(billed) {
+  await import('reflect-metadata');
+  const { Controller, Get, Module } = await import('@nestjs/common');
+  const { NestFactory } = await import('@nestjs/core');
+  class SearchController {
+    search() {
+      return RESULT;
+    }
+  }
+  const imports = [];
+  const decorators = [Get('search')];
+  if (billed) {
+    const { FluxrateModule, Billable } = await import('@fluxrate/nestjs');
+    imports.push(FluxrateModule.forRoot({ tracker, customer: () => 'cus_bench', shutdownTimeoutMs: 0 }));
+    decorators.push(Billable({ meter: 'api_calls' }));
+  }
+  const proto = SearchController.prototype;
+  const descriptor = Object.getOwnPropertyDescriptor(proto, 'search');
+  Object.defineProperty(proto, 'search', Reflect.decorate(decorators, proto, 'search', descriptor));
+  Reflect.decorate([Controller('v1')], SearchController);
+  class AppModule {}
+  Reflect.decorate([Module({ imports, controllers: [SearchController] })], AppModule);
+  const app = await NestFactory.create(AppModule, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  return { port: app.getHttpServer().address().port, close: () => app.close() };
+}
+
+const make = { express: expressApp, nestjs: nestjsApp }[framework] ?? fastifyApp;
 const apps = { bare: await make(false), billed: await make(true) };
 const agent = new (await import('node:http')).Agent({ keepAlive: true, maxSockets: 8 });
 

@@ -132,21 +132,36 @@ export class ResponseParser {
   }
 
   #parseHead(text: string): void {
-    const lines = text.split('\r\n');
-    const statusLine = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: .*)?$/.exec(lines[0] ?? '');
-    if (statusLine === null) throw new ProtocolError('malformed status line');
-    const status = Number(statusLine[2]);
-    let close = statusLine[1] === '0';
+    // Status line: `HTTP/1.x SSS[ reason]`, read at fixed offsets.
+    const minor = text.charCodeAt(7);
+    const lineEnd = text.indexOf('\r\n') === -1 ? text.length : text.indexOf('\r\n');
+    const status = Number(text.slice(9, 12));
+    if (
+      !text.startsWith('HTTP/1.') ||
+      (minor !== 48 && minor !== 49) ||
+      text.charCodeAt(8) !== 32 ||
+      !(status >= 100 && status <= 999 && /^\d{3}$/.test(text.slice(9, 12))) ||
+      (lineEnd > 12 && text.charCodeAt(12) !== 32)
+    ) {
+      throw new ProtocolError('malformed status line');
+    }
+    let close = minor === 48;
     let length = -1;
     let chunked = false;
     let retryAfter: string | undefined;
     let keepAliveMs: number | undefined;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i] as string;
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw new ProtocolError('malformed header line');
-      const name = line.slice(0, colon).toLowerCase();
-      const value = line.slice(colon + 1).trim();
+    for (let at = lineEnd; at < text.length; ) {
+      const start = at + 2;
+      const next = text.indexOf('\r\n', start);
+      const end = next === -1 ? text.length : next;
+      at = end;
+      const colon = text.indexOf(':', start);
+      if (colon <= start || colon > end) throw new ProtocolError('malformed header line');
+      // Only five names matter here; the others are skipped by their length without a copy.
+      const size = colon - start;
+      if (size !== 14 && size !== 17 && size !== 10 && size !== 11) continue;
+      const name = text.slice(start, colon).toLowerCase();
+      const value = text.slice(colon + 1, end).trim();
       if (name === 'content-length') {
         if (!/^\d{1,15}$/.test(value) || (length !== -1 && length !== Number(value))) {
           throw new ProtocolError('invalid content-length');
@@ -157,7 +172,7 @@ export class ResponseParser {
         if (!chunked) close = true; // another coding last: the body runs to the close
       } else if (name === 'connection') {
         if (/(?:^|,)\s*close\s*(?:,|$)/i.test(value)) close = true;
-        else if (statusLine[1] === '0' && /keep-alive/i.test(value)) close = false;
+        else if (minor === 48 && /keep-alive/i.test(value)) close = false;
       } else if (name === 'keep-alive') {
         const timeout = /timeout=(\d+)/i.exec(value);
         if (timeout) keepAliveMs = Number(timeout[1]) * 1000;

@@ -217,8 +217,10 @@ export class Ledger {
   checkIdle(): void {
     if (!this.isIdle()) return;
     const waiters = this.#idleWaiters;
-    this.#idleWaiters = [];
-    for (const resolve of waiters) resolve();
+    if (waiters.length > 0) {
+      this.#idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
     if (this.emitter.has('drained')) this.emitter.emit('drained', this.currentStats());
   }
 

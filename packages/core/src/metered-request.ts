@@ -29,7 +29,9 @@ export class MeteredRequest<Args extends unknown[] = unknown[]> implements Billi
   readonly handler: string | undefined;
   readonly #host: LifecycleHost<Args>;
   readonly #res: RawResponse;
-  readonly #path: string | undefined;
+  /** The path, or the whole target when `#hasQuery` (cut on first use: most routes never need it). */
+  #target: string | undefined;
+  #hasQuery: boolean;
   route: string | undefined;
   annotation: Annotation;
   failed = false;
@@ -51,14 +53,15 @@ export class MeteredRequest<Args extends unknown[] = unknown[]> implements Billi
     state: RequestBillingState,
     res: RawResponse,
     args: Args,
-    info: { method: string; path?: string; handler?: string },
+    info: { method: string; path?: string; url?: string; handler?: string },
   ) {
     this.#host = host;
     this.state = state;
     this.#res = res;
     this.args = args;
     this.method = info.method.toUpperCase();
-    this.#path = info.path;
+    this.#target = info.path ?? info.url;
+    this.#hasQuery = info.path === undefined;
     this.handler = info.handler;
     // The request is its state's hooks: no closures per request.
     state.hooks = this;
@@ -98,15 +101,26 @@ export class MeteredRequest<Args extends unknown[] = unknown[]> implements Billi
     if (this.#res.headersSent) this.failed = true;
   }
 
+  #path(): string | undefined {
+    const target = this.#target;
+    if (this.#hasQuery && target !== undefined) {
+      const query = target.indexOf('?');
+      this.#target = query === -1 ? target : target.slice(0, query);
+      this.#hasQuery = false;
+    }
+    return this.#target;
+  }
+
   /** The specs that bill this request: the annotation, else the `routes` table. */
   specs(): CompiledSpec[] {
-    return this.#host.meter.specsFor(this.annotation, this.method, this.route, this.#path);
+    const path = this.annotation === undefined ? this.#path() : undefined;
+    return this.#host.meter.specsFor(this.annotation, this.method, this.route, path);
   }
 
   /** The route opted out (`false` as its spec or in the table): it bills nothing, handler usage included. */
   optedOut(): boolean {
     if (this.annotation !== undefined) return this.annotation === false;
-    return this.#host.meter.routes.lookup(this.method, this.route, this.#path) === false;
+    return this.#host.meter.routes.lookup(this.method, this.route, this.#path()) === false;
   }
 
   /** `onMissingCustomer: 'reject'`: true when this billable request has no customer (answer 403). */

@@ -33,6 +33,8 @@ export interface BeginInfo {
   method: string;
   /** The request path without query, matched against wildcard entries when no route matched. */
   path?: string;
+  /** Or the request target as it came (`/v1/x?q=1`): its path is cut out only if a lookup needs it. */
+  url?: string;
 }
 
 /**

@@ -9,11 +9,6 @@ import { checkInstance, zeroConfigOptions } from './zero-config.js';
 
 const NAME = '@fluxrate/fastify';
 
-const pathOf = (url: string): string => {
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
-};
-
 async function fluxratePlugin(fastify: FastifyInstance, options: FluxrateFastifyOptions): Promise<void> {
   checkInstance(fastify);
   const own = lifecycleOptions(options);
@@ -39,7 +34,7 @@ async function fluxratePlugin(fastify: FastifyInstance, options: FluxrateFastify
   fastify.addHook('onRequest', (request, reply, done) => {
     const metered = lifecycle.begin(request.raw, reply.raw, [request, reply], {
       method: request.method,
-      path: pathOf(request.url),
+      url: request.url,
       clientKey: clientKeys ? request.headers['idempotency-key'] : undefined,
     });
     const { config, url } = request.routeOptions;

@@ -1,5 +1,6 @@
 import { FluxrateConfigError, type ShutdownReport, type Tracker } from '@fluxrate/core';
 import { type CompiledSpec, isZeroConfig, RequestLifecycle } from '@fluxrate/core/adapter';
+import { type CapturePolicy, capturePolicy } from './fluxrate.capture-policy.js';
 import type { NestBillingArgs, NestBillingContext } from './fluxrate.types.js';
 import { zeroConfigOptions } from './fluxrate.zero-config.js';
 
@@ -19,12 +20,21 @@ const describe = (v: unknown): string =>
 
 /**
  * The module's billing state: core's request lifecycle and the specs compiled once per handler.
- * One instance per `FluxrateModule`; shared by every `FluxrateInterceptor` instance.
+ * One instance per `FluxrateModule`; shared by its guard and every `FluxrateInterceptor` instance.
  */
 export class FluxrateBilling {
   readonly #annotations = new WeakMap<object, Map<object, Annotation>>();
 
-  constructor(readonly lifecycle: RequestLifecycle<NestBillingArgs>) {}
+  constructor(
+    readonly lifecycle: RequestLifecycle<NestBillingArgs>,
+    /** Which module-level functions may read `ctx`: decides where the result capture goes. */
+    readonly capture: CapturePolicy = { moduleReadsContext: true, tableHasFunctions: true },
+  ) {}
+
+  /** `onMissingCustomer: 'reject'`: billing starts in `FluxrateInterceptor`, after the app's guards. */
+  get rejects(): boolean {
+    return this.lifecycle.meter.onMissingCustomer === 'reject';
+  }
 
   get tracker(): Tracker {
     return this.lifecycle.tracker;
@@ -84,6 +94,7 @@ export function createFluxrateBilling(options: unknown, fromFactory = false): Fl
   }
   // Nest passes one context object to route functions; module-level customer/requestId get the request first.
   const lifecycleOptions: Record<string, unknown> = isZeroConfig(rest) ? zeroConfigOptions() : { ...rest };
+  const capture = capturePolicy(lifecycleOptions);
   for (const name of ['customer', 'requestId'] as const) {
     const fn = lifecycleOptions[name];
     if (typeof fn === 'function') {
@@ -91,5 +102,5 @@ export function createFluxrateBilling(options: unknown, fromFactory = false): Fl
         (fn as Fn)(ctx.request, ctx, ...more);
     }
   }
-  return new FluxrateBilling(new RequestLifecycle<NestBillingArgs>(lifecycleOptions, ADAPTER));
+  return new FluxrateBilling(new RequestLifecycle<NestBillingArgs>(lifecycleOptions, ADAPTER), capture);
 }

@@ -11,18 +11,26 @@ const kCapture = Symbol.for('@fluxrate/nestjs:capture');
 /** Contexts whose result the innermost capture sets; the outer interceptor then leaves it alone. */
 export const capturedInnermost = new WeakSet<object>();
 
-/** Route handlers that carry the capture: the outer interceptor adds no operator of its own for them. */
-const captured = new WeakSet<object>();
+/**
+ * Route handlers seen at bootstrap: each carries the capture or needs none. An outer
+ * `FluxrateInterceptor` adds no operator of its own for them.
+ */
+const decided = new WeakSet<object>();
 
-/** True when `handler` runs the capture innermost (installed at bootstrap). */
-export function hasCapture(handler: object): boolean {
-  return captured.has(handler);
+/** True when `handler` was seen at bootstrap (with or without the capture). */
+export function decidedAtBootstrap(handler: object): boolean {
+  return decided.has(handler);
+}
+
+/** Records that `handler` needs no capture (fluxrate.capture-policy.ts decided so at bootstrap). */
+export function withoutCapture(handler: object): void {
+  decided.add(handler);
 }
 
 /**
  * Taps the handler's own emissions into `ctx.result` and reports a failure after headers. Installed
- * as the last method-level interceptor of every route handler, so it runs innermost, before any
- * app interceptor maps the response.
+ * as the last method-level interceptor of the route handlers that need it, so it runs innermost,
+ * before any app interceptor maps the response.
  */
 const capture: NestInterceptor & { [kCapture]: true } = {
   [kCapture]: true,
@@ -51,5 +59,5 @@ export function installCapture(handler: object): void {
   const list = (Reflect.getMetadata(INTERCEPTORS_METADATA, handler) as unknown[] | undefined) ?? [];
   const others = list.filter((i) => !(typeof i === 'object' && i !== null && kCapture in i));
   Reflect.defineMetadata(INTERCEPTORS_METADATA, [...others, capture], handler);
-  captured.add(handler);
+  decided.add(handler);
 }

@@ -9,11 +9,13 @@ import {
   Optional,
   type Provider,
 } from '@nestjs/common';
-import { APP_INTERCEPTOR, DiscoveryModule, DiscoveryService, Reflector } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule, DiscoveryService, Reflector } from '@nestjs/core';
 import { createFluxrateBilling, FluxrateBilling } from './fluxrate.billing.js';
-import { installCapture } from './fluxrate.capture.js';
+import { installCapture, withoutCapture } from './fluxrate.capture.js';
+import { needsCapture } from './fluxrate.capture-policy.js';
 import { FLUXRATE_MODULE_OPTIONS } from './fluxrate.constants.js';
 import { compileControllers, routeHandlers } from './fluxrate.discovery.js';
+import { FluxrateGuard } from './fluxrate.guard.js';
 import { FluxrateInterceptor } from './fluxrate.interceptor.js';
 import { FluxrateTracker } from './fluxrate.tracker.js';
 import type {
@@ -36,9 +38,28 @@ function billingProviders(global: boolean, fromFactory: boolean): Provider[] {
       useFactory: (billing: FluxrateBilling) => billing.tracker,
       inject: [FluxrateBilling],
     },
-    ...(global ? [{ provide: APP_INTERCEPTOR, useClass: FluxrateInterceptor }] : []),
+    ...(global ? globalEnhancers : []),
   ];
 }
+
+/**
+ * Billing starts in a guard, or (`onMissingCustomer: 'reject'`) in the interceptor; the other factory
+ * returns null, which Nest skips, so a request runs through exactly one of them.
+ */
+const globalEnhancers: Provider[] = [
+  {
+    provide: APP_GUARD,
+    useFactory: (billing: FluxrateBilling, reflector: Reflector) =>
+      billing.rejects ? null : new FluxrateGuard(billing, reflector),
+    inject: [FluxrateBilling, Reflector],
+  },
+  {
+    provide: APP_INTERCEPTOR,
+    useFactory: (billing: FluxrateBilling, reflector: Reflector) =>
+      billing.rejects ? new FluxrateInterceptor(billing, reflector) : null,
+    inject: [FluxrateBilling, Reflector],
+  },
+];
 
 function asyncOptionsProviders<M extends string>(options: FluxrateModuleAsyncOptions<M>): Provider[] {
   if (options.useFactory) {
@@ -65,8 +86,9 @@ function asyncOptionsProviders<M extends string>(options: FluxrateModuleAsyncOpt
 const EXPORTS = [FluxrateBilling, FluxrateTracker, FLUXRATE_MODULE_OPTIONS];
 
 /**
- * Bills routes marked `@Billable()` (or listed in `routes`) to Fluxrate. Global by default, with
- * `FluxrateInterceptor` registered as an `APP_INTERCEPTOR`. On `app.close()` it delivers outstanding
+ * Bills routes marked `@Billable()` (or listed in `routes`) to Fluxrate. Global by default: billing
+ * starts in a global guard (`FluxrateInterceptor` for `onMissingCustomer: 'reject'`), and handlers
+ * whose billing may read `result` get an innermost capture. On `app.close()` it delivers outstanding
  * events within `shutdownTimeoutMs` (shutting down a tracker it created, flushing one it was given).
  */
 @Module({})
@@ -81,7 +103,10 @@ export class FluxrateModule implements OnModuleInit, OnApplicationShutdown {
   ) {
     if (!billing || !discovery) throw bareImport();
     // Now, before Nest reads interceptor metadata to register routes: `result` is then captured innermost.
-    for (const { handler } of routeHandlers(discovery)) installCapture(handler);
+    for (const route of routeHandlers(discovery)) {
+      if (needsCapture(billing.capture, reflector, route)) installCapture(route.handler);
+      else withoutCapture(route.handler);
+    }
   }
 
   /**

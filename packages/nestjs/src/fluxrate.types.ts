@@ -94,7 +94,7 @@ export type FluxrateModuleOptions<M extends string = MeterName, Request = any> =
   M,
   Request
 > & {
-  /** Register the module globally and `FluxrateInterceptor` as an `APP_INTERCEPTOR`. Default: true. */
+  /** Register the module globally and start billing every HTTP request (a global guard). Default: true. */
   global?: boolean;
 };
 
@@ -111,6 +111,6 @@ export interface FluxrateModuleAsyncOptions<M extends string = MeterName>
   inject?: Array<InjectionToken | OptionalFactoryDependency>;
   useClass?: Type<FluxrateOptionsFactory<M>>;
   useExisting?: Type<FluxrateOptionsFactory<M>>;
-  /** Register the module globally and `FluxrateInterceptor` as an `APP_INTERCEPTOR`. Default: true. */
+  /** Register the module globally and start billing every HTTP request (a global guard). Default: true. */
   global?: boolean;
 }

@@ -1,0 +1,217 @@
+// Billing starts in a global guard; the innermost capture of `result` sits only on handlers that need it.
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import type { RequestOutcome } from '@fluxrate/core';
+import {
+  type CallHandler,
+  type CanActivate,
+  Controller,
+  type ExecutionContext,
+  Get,
+  type INestApplication,
+  type NestInterceptor,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { map, type Observable } from 'rxjs';
+import supertest from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalServer } from '../../local/src/index.js';
+import { FluxrateBilling } from '../src/fluxrate.billing.js';
+import { FluxrateGuard } from '../src/fluxrate.guard.js';
+import { Billable, FluxrateModule, type FluxrateModuleOptions, FluxrateTracker } from '../src/index.js';
+import {
+  ADAPTERS,
+  customerHeader,
+  settle,
+  startFluxrate,
+  trackerOptions,
+  uniqueCustomer,
+} from './support/app.js';
+
+let fx: LocalServer;
+beforeAll(async () => {
+  fx = await startFluxrate();
+});
+afterAll(async () => {
+  await fx?.close();
+});
+
+const INTERCEPTORS = '__interceptors__';
+const interceptorsOf = (handler: unknown): unknown[] =>
+  Reflect.getMetadata(INTERCEPTORS, handler as object) ?? [];
+
+/** `{ data: … }` around every response, as apps' response-shaping interceptors do. */
+class WrapInData implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle().pipe(map((data) => ({ data })));
+  }
+}
+
+/** An auth guard: rejects `x-deny`, else sets `request.user` from `x-org`. */
+const auth: CanActivate = {
+  canActivate(context: ExecutionContext) {
+    const request = context.switchToHttp().getRequest();
+    if (request.headers['x-deny']) return false;
+    request.user = { org: request.headers['x-org'] };
+    return true;
+  },
+};
+
+@Controller('g')
+class GuardedController {
+  @Get('static')
+  @Billable({ meter: 'api_calls' })
+  static() {
+    return { org: 'from-result' };
+  }
+
+  @Get('fn')
+  @Billable({ meter: 'tokens', quantity: ({ result }) => (result as { n: number }).n })
+  fn() {
+    return { n: 4 };
+  }
+
+  @Get('res')
+  @Billable({ meter: 'api_calls' })
+  res(@Res() res: { send?: (b: string) => void; raw?: unknown }) {
+    // Sends through the platform response itself (Express `send`, Fastify `send`).
+    (res as { send: (b: string) => void }).send('sent');
+  }
+
+  @Get('auth')
+  @UseGuards(auth)
+  @Billable({ meter: 'api_calls' })
+  authed() {
+    return 'ok';
+  }
+}
+
+async function withApp(
+  adapter: (typeof ADAPTERS)[number],
+  options: Partial<FluxrateModuleOptions>,
+  run: (http: ReturnType<typeof supertest>, app: INestApplication) => Promise<void>,
+  configure?: (app: INestApplication) => void,
+): Promise<void> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [FluxrateModule.forRoot({ ...trackerOptions(fx), ...options } as FluxrateModuleOptions)],
+    controllers: [GuardedController],
+  }).compile();
+  const app = moduleRef.createNestApplication(
+    adapter === 'express' ? new ExpressAdapter() : new FastifyAdapter(),
+    { logger: false },
+  );
+  configure?.(app);
+  await app.listen(0, '127.0.0.1');
+  if (adapter === 'fastify') await app.getHttpAdapter().getInstance().ready();
+  try {
+    await run(supertest(app.getHttpServer()), app);
+  } finally {
+    await app.close();
+  }
+}
+
+describe('which handlers get the result capture', () => {
+  it('none on a static @Billable({ meter }) when the module customer cannot see ctx; one on a spec function or @Res()', async () => {
+    await withApp('express', { customer: customerHeader }, async () => {
+      const proto = GuardedController.prototype;
+      expect(interceptorsOf(proto.static)).toEqual([]);
+      expect(interceptorsOf(proto.authed)).toEqual([]);
+      expect(interceptorsOf(proto.fn)).toHaveLength(1);
+      expect(interceptorsOf(proto.res)).toHaveLength(1);
+    });
+  });
+});
+
+describe.each(ADAPTERS)('guard and capture on %s', (adapter) => {
+  it('bills a static @Billable route with no interceptor of ours, and a spec function reads `result`', async () => {
+    const customer = uniqueCustomer(`${adapter}-static`);
+    await withApp(adapter, { customer: customerHeader }, async (http) => {
+      await http.get('/g/static').set('x-customer', customer).expect(200);
+      await http.get('/g/fn').set('x-customer', customer).expect(200);
+      await http.get('/g/res').set('x-customer', customer).expect(200, 'sent');
+    });
+    expect(
+      fx
+        .events({ customer })
+        .map((e) => `${e.meter} ${e.quantity}`)
+        .sort(),
+    ).toEqual(['api_calls 1', 'api_calls 1', 'tokens 4']);
+  });
+
+  it("a module-level customer that reads ctx.result gets the handler's own value under a mapping global interceptor", async () => {
+    const org = uniqueCustomer(`${adapter}-result`);
+    const byArity = (_request: unknown, ctx: { result?: { org: string } }) =>
+      ctx.result && `${org}-${ctx.result.org}`;
+    await withApp(
+      adapter,
+      { customer: byArity },
+      async (http) => {
+        const res = await http.get('/g/static').expect(200);
+        expect(res.body).toEqual({ data: { org: 'from-result' } });
+      },
+      (app) => app.useGlobalInterceptors(new WrapInData()),
+    );
+    // Through `arguments`: length 0, yet it reads ctx.
+    function byArguments(): string | undefined {
+      // biome-ignore lint/complexity/noArguments: the case under test
+      const ctx = arguments[1] as { result?: { org: string } };
+      return ctx.result && `${org}-args-${ctx.result.org}`;
+    }
+    await withApp(adapter, { customer: byArguments }, async (http) => {
+      await http.get('/g/static').expect(200);
+    });
+    expect(fx.events({ customer: `${org}-from-result` })).toHaveLength(1);
+    expect(fx.events({ customer: `${org}-args-from-result` })).toHaveLength(1);
+  });
+
+  it('a request an app guard rejects is not billed (its `when` sees the 403); one it lets through is billed once', async () => {
+    const customer = uniqueCustomer(`${adapter}-denied`);
+    const seen: number[] = [];
+    const when = (_ctx: unknown, outcome: RequestOutcome) => {
+      seen.push(outcome.status);
+      return outcome.status < 400;
+    };
+    await withApp(adapter, { customer: customerHeader, when }, async (http, app) => {
+      await http.get('/g/auth').set('x-customer', customer).set('x-deny', '1').expect(403);
+      await http.get('/g/auth').set('x-customer', customer).expect(200);
+      await settle(app.get(FluxrateTracker));
+    });
+    expect(seen.sort()).toEqual([200, 403]);
+    expect(fx.events({ customer })).toHaveLength(1);
+  });
+
+  it("onMissingCustomer: 'reject' sees the customer an app guard sets (the check runs after the app's guards)", async () => {
+    const org = uniqueCustomer(`${adapter}-reject-auth`);
+    const customer = (request: { user?: { org?: string } }) => request.user?.org;
+    await withApp(adapter, { customer, onMissingCustomer: 'reject' }, async (http, app) => {
+      await http.get('/g/auth').set('x-org', org).expect(200);
+      await http.get('/g/static').expect(403);
+      await settle(app.get(FluxrateTracker));
+    });
+    expect(fx.events({ customer: org })).toHaveLength(1);
+  });
+});
+
+describe('the global guard outside HTTP', () => {
+  it('lets non-HTTP contexts (rpc, ws) through without billing state', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [FluxrateModule.forRoot({ ...trackerOptions(fx), customer: customerHeader })],
+    }).compile();
+    const guard = new FluxrateGuard(moduleRef.get(FluxrateBilling), moduleRef.get(Reflector));
+    const payload: Record<string, unknown> = { headers: {} };
+    const context = new ExecutionContextHost([
+      payload,
+      new ServerResponse(new IncomingMessage(new Socket())),
+    ]);
+    context.setType('rpc');
+    expect(guard.canActivate(context)).toBe(true);
+    expect(payload).not.toHaveProperty('fluxrate');
+    await moduleRef.close();
+  });
+});
