@@ -1,7 +1,17 @@
-// Fastify app, one variant per process: `node apps/fastify.mjs <bare|metered|aggregate|fetch|pool|segment>`.
+// Fastify app, one variant per process: `node apps/fastify.mjs <bare|metered|aggregate|redis|fetch|pool|segment>`.
+// `redis`: per event with `redisOutbox({ redis, consume: false })`; a redis-server and one forwarder
+// (delivering to the sink) are started here, before the app listens (redis-fleet.mjs).
 import Fastify from 'fastify';
 import { createAnchor } from './anchors.mjs';
-import { benchTracker, CUSTOMER, countBilled, SEARCH_RESULT, serve, variantOptions } from './common.mjs';
+import {
+  benchTracker,
+  CUSTOMER,
+  countBilled,
+  SEARCH_RESULT,
+  serve,
+  sink,
+  variantOptions,
+} from './common.mjs';
 
 const variant = process.argv[2] ?? 'bare';
 const app = Fastify({ logger: false });
@@ -12,7 +22,12 @@ app.addHook('onRequest', (_request, reply, done) => {
 
 let tracker;
 let anchor;
-if (variant === 'metered' || variant === 'aggregate') {
+let fleet;
+if (variant === 'redis') {
+  ({ fleet, tracker } = await redisTracker());
+  const { fluxrate } = await import('@fluxrate/fastify');
+  await app.register(fluxrate, { tracker, customer: () => CUSTOMER });
+} else if (variant === 'metered' || variant === 'aggregate') {
   const { fluxrate } = await import('@fluxrate/fastify');
   tracker = benchTracker(variantOptions(variant));
   await app.register(fluxrate, { tracker, customer: () => CUSTOMER });
@@ -32,12 +47,55 @@ serve(app.server.address().port, {
   closeServer: () => app.close(),
   stats: () => tracker?.stats(),
   drain: async () => {
+    if (fleet) return fleet.drain();
     if (tracker)
       return { report: summary(await tracker.shutdown({ timeoutMs: 30_000 })), stats: tracker.stats() };
     if (anchor) return anchor.drain();
     return null;
   },
 });
+
+/**
+ * The app's own ioredis client, as a user would pass it. At each SIGUSR2 mark (registered after
+ * common.mjs's, so at the same moments) the forwarder's and Redis's CPU and the events handed off are
+ * recorded; the drain reports them between the first two marks: the forwarder's CPU per event.
+ */
+async function redisTracker() {
+  const { startRedisFleet } = await import('./redis-fleet.mjs');
+  const { Redis } = await import('ioredis');
+  const { redisOutbox } = await import('@fluxrate/redis');
+  const fleet = await startRedisFleet(sink);
+  // BENCH_REDIS_INTERVAL_MS: another appendIntervalMs than the default, to compare.
+  const raw = process.env.BENCH_REDIS_INTERVAL_MS;
+  const interval = raw === undefined ? {} : { appendIntervalMs: Number(raw) };
+  const redis = new Redis(fleet.url);
+  const outbox = redisOutbox({ redis, consume: false, ...interval });
+  const tracker = benchTracker({ outbox });
+  const marks = [];
+  process.on('SIGUSR2', () =>
+    marks.push({ ...fleet.cpu(), handedOff: tracker.stats().handedOff, atMs: performance.now() }),
+  );
+  const drain = async () => {
+    const { appends, appended } = await outbox.stats();
+    const report = summary(await tracker.shutdown({ timeoutMs: 30_000 }));
+    const stats = tracker.stats();
+    await redis.quit();
+    const stopped = await fleet.stop();
+    const [a, b] = marks;
+    const events = b ? b.handedOff - a.handedOff : 0;
+    const forwarder = b && {
+      events,
+      cpuUs: b.forwarderUs - a.forwarderUs,
+      usPerEvent: (b.forwarderUs - a.forwarderUs) / events,
+      redisUsPerEvent: (b.redisUs - a.redisUs) / events,
+      eventsPerSecond: (events * 1000) / (b.atMs - a.atMs),
+      delivered: stopped?.delivered,
+      eventsPerAppend: appended / appends, // the whole run, warm-up included
+    };
+    return { report, stats, forwarder };
+  };
+  return { fleet: { drain }, tracker };
+}
 
 function summary(report) {
   return {

@@ -13,6 +13,7 @@ const VARIANTS = {
   agg: 'aggregate',
   aggregate: 'aggregate',
   aggregated: 'aggregate',
+  redis: 'redis', // Fastify only: apps/fastify.mjs
 };
 
 /** The method: autocannon -R 3000 -c 20, 2 s warm-up, 8 s measured, two runs per variant. */

@@ -27,6 +27,11 @@ function runNotes(r, opts) {
   if (lateMs > 2000) notes.push(`run ${r.run}: delivery finished ${fmt.int(lateMs / 1000)} s after the load`);
   if (OURS.has(r.variant) && r.stored.total !== r.app.billed)
     notes.push(`run ${r.run}: billed ${fmt.int(r.app.billed)}, stored ${fmt.int(r.stored.total)}`);
+  const fwd = r.app.drained?.forwarder; // the redis variant: its forwarder process, same window
+  if (fwd)
+    notes.push(
+      `run ${r.run}: forwarder ${us(fwd.usPerEvent)} µs CPU/event (redis-server ${us(fwd.redisUsPerEvent)}), ${fmt.int(fwd.events)} events, ${us(fwd.eventsPerAppend)} per app append`,
+    );
   if (r.procCpuUs !== undefined && Math.abs(r.procCpuUs - r.cpuUs) > Math.max(30_000, r.cpuUs * 0.1))
     notes.push(
       `run ${r.run}: /proc says ${fmt.int(r.procCpuUs / 1000)} ms CPU, process.cpuUsage() ${fmt.int(r.cpuUs / 1000)} ms`,

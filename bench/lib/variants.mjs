@@ -8,13 +8,14 @@ export const LABELS = {
   bare: 'bare',
   metered: 'Fluxrate, per event',
   aggregate: 'Fluxrate, aggregated (1 s windows)',
+  redis: 'Fluxrate, per event, Redis outbox (consume: false)',
   fetch: 'anchor: naive fetch() per event',
   pool: 'anchor: fire-and-forget undici Pool',
   segment: 'anchor: Segment analytics-node track()',
 };
 
 /** Variants that are ours: their stored usage must equal what was billed. */
-export const OURS = new Set(['metered', 'aggregate']);
+export const OURS = new Set(['metered', 'aggregate', 'redis']);
 
 async function getJson(url, init) {
   const res = await fetch(url, init);

@@ -7,8 +7,8 @@ import { APP_FIXTURE, FORWARDER_BIN, fleetSkipReason, type Proc, run, sleep } fr
 
 const skip = fleetSkipReason('fleet:down');
 
-/** The mid-run outage; the full figure is 20 s (FLEET_DOWN_SECONDS=20). */
-const DOWN_MS = Number(process.env.FLEET_DOWN_SECONDS ?? 8) * 1_000;
+/** The mid-run outage: the 20 s (the test takes ~33 s in all); FLEET_DOWN_SECONDS for another. */
+const DOWN_MS = Number(process.env.FLEET_DOWN_SECONDS ?? 20) * 1_000;
 const MAX_QUEUE = 400;
 
 const agent = new Agent({ keepAlive: true, maxSockets: 4 });

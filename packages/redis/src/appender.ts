@@ -18,22 +18,30 @@ export interface AppenderEvents {
 
 /**
  * The write side: events accepted in one event-loop turn go to Redis as one batch (one script of
- * `XADD`s). At most one batch is in flight; events accepted meanwhile wait in memory for the next one,
- * so an unreachable Redis costs a bounded buffer (the tracker's `maxQueueSize` counts it), never a
- * growing queue of commands. The batch is one operation retried with backoff (p-retry) until it lands.
+ * `XADD`s whose argument is the whole batch as one string). At most one batch is in flight; events
+ * accepted meanwhile wait in memory for the next one, so an unreachable Redis costs a bounded buffer
+ * (the tracker's `maxQueueSize` counts it), never a growing queue of commands. Batches start at least
+ * `intervalMs` apart (unless a full batch is waiting): under load a batch holds every event of that
+ * interval, and the app pays for one round trip per interval instead of one per request. The batch is
+ * one operation retried with backoff (p-retry) until it lands.
  */
 export class Appender {
   #buffer: QueuedEvent[] = [];
   #inFlight: QueuedEvent[] = [];
   #scheduled = false;
-  #running: Promise<void> | undefined;
+  #running = false;
+  /** When the last batch started (performance.now()), for `intervalMs`. */
+  #lastStart = Number.NEGATIVE_INFINITY;
   readonly #abort = new AbortController();
+  /** Batches Redis confirmed (one script call each). */
+  appends = 0;
 
   constructor(
     private readonly redis: Redis,
     private readonly stream: string,
     private readonly maxLen: number,
     private readonly batchSize: number,
+    private readonly intervalMs: number,
     private readonly on: AppenderEvents,
   ) {}
 
@@ -56,44 +64,54 @@ export class Appender {
     if (this.#scheduled || this.#running || this.#abort.signal.aborted) return;
     // The batch is written on a later turn: never on the caller's stack.
     this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      this.#running = this.#run().finally(() => {
-        this.#running = undefined;
-        if (this.#buffer.length > 0) this.#kick();
-      });
-    });
+    const wait =
+      this.#buffer.length >= this.batchSize ? 0 : this.#lastStart + this.intervalMs - performance.now();
+    if (wait >= 1) setTimeout(this.#start, wait);
+    else setImmediate(this.#start);
   }
 
-  async #run(): Promise<void> {
-    while (this.#buffer.length > 0) {
-      const batch = this.#buffer.splice(0, this.batchSize);
-      this.#inFlight = batch;
-      const args = [String(this.maxLen)];
-      for (const event of batch) args.push(encodeEvent(event));
-      let ids: unknown[];
-      try {
-        ids = (await pRetry(() => runAppend(this.redis, this.stream, args), {
-          retries: Number.POSITIVE_INFINITY,
-          minTimeout: 100,
-          maxTimeout: 2_000,
-          randomize: true,
-          signal: this.#abort.signal,
-          onFailedAttempt: ({ error }) => this.on.fault(error),
-        })) as unknown[];
-      } catch {
-        return; // aborted by drain(), which reports the batch as unconfirmed
-      }
-      this.#inFlight = [];
-      const stored: QueuedEvent[] = [];
-      const refused: QueuedEvent[] = [];
-      batch.forEach((event, i) => {
-        (typeof ids[i] === 'string' ? stored : refused).push(event);
-      });
-      if (this.#abort.signal.aborted) return; // drained: the caller already reported these
-      if (stored.length > 0) this.on.confirmed(stored);
-      if (refused.length > 0) this.on.overflow(refused);
+  readonly #start = (): void => {
+    this.#scheduled = false;
+    if (this.#abort.signal.aborted) return;
+    this.#running = true;
+    this.#lastStart = performance.now();
+    void this.#write().finally(() => {
+      this.#running = false;
+      if (this.#buffer.length > 0) this.#kick();
+    });
+  };
+
+  /** Writes one batch (retried until it lands or drain() aborts) and reports it. */
+  async #write(): Promise<void> {
+    const batch = this.#buffer.splice(0, this.batchSize);
+    this.#inFlight = batch;
+    let packed = encodeEvent(batch[0]!);
+    for (let i = 1; i < batch.length; i++) packed += `\n${encodeEvent(batch[i]!)}`;
+    const args = [String(this.maxLen), packed];
+    let stored: number;
+    try {
+      // The first attempt without p-retry's machinery: the common case costs one script call.
+      stored = Number(
+        await runAppend(this.redis, this.stream, args).catch((error: unknown) => {
+          this.on.fault(error);
+          return pRetry(() => runAppend(this.redis, this.stream, args), {
+            retries: Number.POSITIVE_INFINITY,
+            minTimeout: 100,
+            maxTimeout: 2_000,
+            randomize: true,
+            signal: this.#abort.signal,
+            onFailedAttempt: ({ error }) => this.on.fault(error),
+          });
+        }),
+      );
+    } catch {
+      return; // aborted by drain(), which reports the batch as unconfirmed
     }
+    this.#inFlight = [];
+    this.appends++;
+    if (this.#abort.signal.aborted) return; // drained: the caller already reported these
+    if (stored > 0) this.on.confirmed(stored === batch.length ? batch : batch.slice(0, stored));
+    if (stored < batch.length) this.on.overflow(batch.slice(stored));
   }
 
   /**

@@ -11,6 +11,7 @@ export interface ResolvedRedisOptions {
   claimIdleMs: number;
   prefetch: number;
   batchSize: number;
+  appendIntervalMs: number;
   closeTimeoutMs: number;
 }
 
@@ -22,6 +23,14 @@ function positiveInt(name: string, value: unknown, fallback: number): number {
   return value;
 }
 
+function nonNegativeInt(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new FluxrateConfigError(`redisOutbox.${name}`, `expected an integer >= 0, got ${String(value)}`);
+  }
+  return value;
+}
+
 function name(option: string, value: unknown, fallback: string): string {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || value.trim() === '') {
@@ -29,6 +38,9 @@ function name(option: string, value: unknown, fallback: string): string {
   }
   return value;
 }
+
+/** See `RedisOutboxOptions.appendIntervalMs`. */
+export const DEFAULT_APPEND_INTERVAL_MS = 5;
 
 /** Validates once, at construction, naming the option at fault. */
 export function resolveRedisOptions(options: RedisOutboxOptions): ResolvedRedisOptions {
@@ -56,6 +68,11 @@ export function resolveRedisOptions(options: RedisOutboxOptions): ResolvedRedisO
     claimIdleMs: positiveInt('claimIdleMs', options.claimIdleMs, 30_000),
     prefetch: positiveInt('prefetch', options.prefetch, 256),
     batchSize: positiveInt('batchSize', options.batchSize, 1_000),
+    appendIntervalMs: nonNegativeInt(
+      'appendIntervalMs',
+      options.appendIntervalMs,
+      DEFAULT_APPEND_INTERVAL_MS,
+    ),
     closeTimeoutMs: positiveInt('closeTimeoutMs', options.closeTimeoutMs, 5_000),
   };
 }

@@ -44,7 +44,8 @@ export class RedisOutbox implements Outbox {
   open(host: OutboxHost): QueuedEvent[] {
     this.#host = host;
     const main = this.#client();
-    this.#appender = new Appender(main, this.options.stream, this.options.maxLen, this.options.batchSize, {
+    const { stream, maxLen, batchSize, appendIntervalMs } = this.options;
+    this.#appender = new Appender(main, stream, maxLen, batchSize, appendIntervalMs, {
       confirmed: (events) => this.#confirmed(events),
       overflow: (events) => this.#overflow(events),
       fault: (error) => host.fault('redis-append', error),
@@ -256,6 +257,7 @@ export class RedisOutbox implements Outbox {
       lag,
       ...this.#counts,
       unconfirmed: this.#appender?.size ?? 0,
+      appends: this.#appender?.appends ?? 0,
       held: this.#held.size,
     };
   }

@@ -1,22 +1,21 @@
 /**
- * Appends a batch atomically while the stream is below its bound. ARGV: maxLen, then one encoded
- * event each (field `e`). Returns per event its entry id, or 0 when the stream was full (the event is
- * not stored). One script per batch: one round trip, and with `appendfsync always` the whole batch is
- * on disk before the reply.
+ * Appends a batch atomically while the stream is below its bound. ARGV: maxLen, then the batch as ONE
+ * string, the encoded events joined by "\n" (JSON never holds a raw newline), so the client encodes
+ * one argument per batch, not one per event. Returns how many were stored: the first n; the rest found
+ * the stream full (the length only grows within the script) and are not stored. One script per batch:
+ * one round trip, and with `appendfsync always` the whole batch is on disk before the reply.
  */
 export const APPEND_SCRIPT = `
 local max = tonumber(ARGV[1])
 local len = redis.call('XLEN', KEYS[1])
-local out = {}
-for i = 2, #ARGV do
-  if len < max then
-    out[#out + 1] = redis.call('XADD', KEYS[1], '*', 'e', ARGV[i])
-    len = len + 1
-  else
-    out[#out + 1] = 0
-  end
+local stored = 0
+for entry in string.gmatch(ARGV[2], '[^\\n]+') do
+  if len >= max then break end
+  redis.call('XADD', KEYS[1], '*', 'e', entry)
+  len = len + 1
+  stored = stored + 1
 end
-return out
+return stored
 `;
 
 /**

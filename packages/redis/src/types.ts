@@ -19,6 +19,13 @@ export interface RedisOutboxOptions {
   prefetch?: number;
   /** Most events in one append (one `EVAL` of `XADD`s). Default: 1 000. */
   batchSize?: number;
+  /**
+   * Least time between the starts of two appends, in ms: under load one append carries every event of
+   * the interval (the app's cost is per append, not per event). A SIGKILLed app loses at most what it
+   * accepted in the last interval plus one round trip; at rates below one event per interval every turn is
+   * still appended on its own. `0`: one append per event-loop turn. Default: 5.
+   */
+  appendIntervalMs?: number;
   /** How long `close()` keeps trying to write events Redis has not confirmed, in ms. Default: 5 000. */
   closeTimeoutMs?: number;
 }
@@ -34,6 +41,8 @@ export interface RedisOutboxStats {
   appended: number;
   /** This process: events refused because the stream was at `maxLen`. */
   overflow: number;
+  /** This process: batches appended (one script call each; `appended / appends` events per call). */
+  appends: number;
   /** This process: events buffered, not yet confirmed by Redis. */
   unconfirmed: number;
   /** This process: entries read from the stream (new and taken over). */

@@ -1,0 +1,100 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeEntry } from '../src/codec.js';
+import { RedisOutbox, redisOutbox } from '../src/index.js';
+import { event, FakeHost, until } from './support/fake-host.js';
+import { type RedisServer, redisSkipReason, startRedis } from './support/redis-server.js';
+
+const skip = redisSkipReason();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Counts the host's `handedOff` calls: one per batch Redis confirmed. */
+class BatchHost extends FakeHost {
+  batches: number[] = [];
+  override handedOff(events: Parameters<FakeHost['handedOff']>[0]): void {
+    this.batches.push(events.length);
+    super.handedOff(events);
+  }
+}
+
+describe.skipIf(skip)('the append path (one packed script argument per batch)', () => {
+  let server: RedisServer;
+  let admin: Redis;
+  const open: RedisOutbox[] = [];
+  let n = 0;
+  beforeAll(async () => {
+    server = await startRedis();
+    admin = new Redis(server.url);
+  });
+  afterAll(async () => {
+    for (const outbox of open) await outbox.close().catch(() => undefined);
+    admin?.disconnect();
+    await server?.close();
+  });
+  const make = (options: { appendIntervalMs?: number; maxLen?: number } = {}) => {
+    const stream = `append:${++n}`;
+    const outbox = redisOutbox({ redis: server.url, stream, consume: false, ...options });
+    const host = new BatchHost();
+    outbox.open(host);
+    open.push(outbox);
+    return { outbox, host, stream };
+  };
+
+  it('stores every event of a batch as its own entry, newlines and quotes in values included', async () => {
+    const { outbox, host, stream } = make();
+    const tricky = event('line\none "two"\r\n\\');
+    tricky.metadataJson = '{"note":"a\\nb"}';
+    const plain = event('acme');
+    outbox.append(tricky);
+    outbox.append(plain);
+    await until(() => host.handed.length === 2);
+    expect(host.batches).toEqual([2]);
+    const entries = (await admin.xrange(stream, '-', '+')).map(([, fields]) => decodeEntry(fields)!);
+    expect(entries.map((e) => e.stored.customerId)).toEqual(['line\none "two"\r\n\\', 'acme']);
+    expect(entries[0]!.stored.idempotencyKey).toBe(tricky.idempotencyKey);
+    expect(entries[0]!.stored.metadataJson).toBe('{"note":"a\\nb"}');
+    expect(entries[1]!.body).toBe(plain.body);
+    expect((await outbox.stats()).appends).toBe(1);
+  });
+
+  it('with appendIntervalMs, events of many turns within the interval go in one append', async () => {
+    const { outbox, host } = make({ appendIntervalMs: 300 });
+    outbox.append(event()); // the first goes at once: no append started in the last 300 ms
+    await until(() => host.handed.length === 1);
+    for (let i = 0; i < 5; i++) {
+      outbox.append(event());
+      await sleep(10); // separate turns
+    }
+    await until(() => host.handed.length === 6);
+    expect(host.batches).toEqual([1, 5]);
+  });
+
+  it('with appendIntervalMs 0, every turn is its own append', async () => {
+    const { outbox, host } = make({ appendIntervalMs: 0 });
+    for (let i = 0; i < 3; i++) {
+      outbox.append(event());
+      await until(() => host.handed.length === i + 1);
+    }
+    expect(host.batches).toEqual([1, 1, 1]);
+  });
+
+  it('splits a batch at maxLen: the first events stored, the rest overflow', async () => {
+    const { outbox, host } = make({ maxLen: 3 });
+    const events = Array.from({ length: 5 }, () => event());
+    for (const e of events) outbox.append(e);
+    await until(() => host.handed.length + host.droppedEvents.length === 5);
+    expect(host.handed).toEqual(events.slice(0, 3));
+    expect(host.droppedEvents).toEqual(events.slice(3));
+  });
+
+  it('names appendIntervalMs when it is invalid', () => {
+    expect(() => redisOutbox({ redis: server.url, appendIntervalMs: -1 })).toThrow(
+      /redisOutbox\.appendIntervalMs/,
+    );
+    expect(() => redisOutbox({ redis: server.url, appendIntervalMs: 1.5 })).toThrow(
+      /redisOutbox\.appendIntervalMs/,
+    );
+    expect(redisOutbox({ redis: server.url, appendIntervalMs: 0 }).options.appendIntervalMs).toBe(0);
+    expect(redisOutbox({ redis: server.url }).options.appendIntervalMs).toBe(5);
+  });
+});
