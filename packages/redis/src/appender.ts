@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { QueuedEvent } from '@fluxrate/core';
 import type { Redis } from 'ioredis';
 import pRetry from 'p-retry';
@@ -6,6 +7,15 @@ import { scriptRunner } from './script-runner.js';
 import { APPEND_SCRIPT } from './scripts.js';
 
 const runAppend = scriptRunner(APPEND_SCRIPT);
+
+/** How long a batch's marker outlives it: a retry later than this could append the batch twice. */
+const MARKER_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** A key in the stream's hash slot (Redis Cluster runs a script on one slot only). */
+function markerPrefix(stream: string): string {
+  const tagged = /\{[^}]+\}/.test(stream);
+  return `${tagged ? stream : `{${stream}}`}:append:${randomUUID()}:`;
+}
 
 export interface AppenderEvents {
   /** Redis stored these events. */
@@ -35,6 +45,10 @@ export class Appender {
   readonly #abort = new AbortController();
   /** Batches Redis confirmed (one script call each). */
   appends = 0;
+  /** Batch markers: this prefix + a sequence number; the last confirmed one is deleted by the next batch. */
+  #markers: string;
+  #batchSeq = 0;
+  #lastMarker: string | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -43,7 +57,9 @@ export class Appender {
     private readonly batchSize: number,
     private readonly intervalMs: number,
     private readonly on: AppenderEvents,
-  ) {}
+  ) {
+    this.#markers = markerPrefix(stream);
+  }
 
   /** Events not yet confirmed by Redis. */
   get size(): number {
@@ -87,14 +103,16 @@ export class Appender {
     this.#inFlight = batch;
     let packed = encodeEvent(batch[0]!);
     for (let i = 1; i < batch.length; i++) packed += `\n${encodeEvent(batch[i]!)}`;
-    const args = [String(this.maxLen), packed];
+    const args = [String(this.maxLen), packed, String(MARKER_TTL_MS)];
+    const marker = `${this.#markers}${++this.#batchSeq}`;
+    const keys = this.#lastMarker ? [this.stream, marker, this.#lastMarker] : [this.stream, marker];
     let stored: number;
     try {
       // The first attempt without p-retry's machinery: the common case costs one script call.
       stored = Number(
-        await runAppend(this.redis, this.stream, args).catch((error: unknown) => {
+        await runAppend(this.redis, keys, args).catch((error: unknown) => {
           this.on.fault(error);
-          return pRetry(() => runAppend(this.redis, this.stream, args), {
+          return pRetry(() => runAppend(this.redis, keys, args), {
             retries: Number.POSITIVE_INFINITY,
             minTimeout: 100,
             maxTimeout: 2_000,
@@ -108,6 +126,7 @@ export class Appender {
       return; // aborted by drain(), which reports the batch as unconfirmed
     }
     this.#inFlight = [];
+    this.#lastMarker = marker;
     this.appends++;
     if (this.#abort.signal.aborted) return; // drained: the caller already reported these
     if (stored > 0) this.on.confirmed(stored === batch.length ? batch : batch.slice(0, stored));

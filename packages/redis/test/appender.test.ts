@@ -1,7 +1,9 @@
+import { type AddressInfo, createServer, connect as netConnect, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEntry } from '../src/codec.js';
 import { RedisOutbox, redisOutbox } from '../src/index.js';
+import { APPEND_SCRIPT } from '../src/scripts.js';
 import { event, FakeHost, until } from './support/fake-host.js';
 import { type RedisServer, redisSkipReason, startRedis } from './support/redis-server.js';
 
@@ -96,5 +98,81 @@ describe.skipIf(skip)('the append path (one packed script argument per batch)', 
     );
     expect(redisOutbox({ redis: server.url, appendIntervalMs: 0 }).options.appendIntervalMs).toBe(0);
     expect(redisOutbox({ redis: server.url }).options.appendIntervalMs).toBe(5);
+  });
+});
+
+/**
+ * A TCP proxy in front of Redis that, once, forwards an append script call and then cuts the client
+ * off instead of passing Redis's reply on: the batch is stored, the app never hears so and retries.
+ */
+async function lossyProxy(
+  target: string,
+): Promise<{ url: string; cut: () => number; close: () => Promise<void> }> {
+  const { hostname, port } = new URL(target);
+  let cuts = 0;
+  let armed = true;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = netConnect(Number(port), hostname);
+    sockets.add(client).add(upstream);
+    let dropReply = false;
+    client.on('data', (chunk) => {
+      if (armed && chunk.includes(':append:')) {
+        armed = false;
+        dropReply = true;
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      if (!dropReply) return void client.write(chunk);
+      cuts++;
+      client.destroy();
+      upstream.destroy();
+    });
+    for (const s of [client, upstream]) s.on('error', () => undefined);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `redis://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    cut: () => cuts,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe.skipIf(skip)('an append whose reply is lost', () => {
+  // Fails on the main of 2026-12-02 (the script had no batch marker): the retried batch was stored twice,
+  // which a forwarder with --aggregate could then bill twice (the copies in different windows).
+  it('is retried without storing the batch twice', async () => {
+    const server = await startRedis();
+    const admin = new Redis(server.url);
+    const proxy = await lossyProxy(server.url);
+    try {
+      await admin.script('LOAD', APPEND_SCRIPT);
+      const stream = 'lossy';
+      const outbox = redisOutbox({ redis: proxy.url, stream, consume: false });
+      const host = new FakeHost();
+      outbox.open(host);
+      for (let i = 0; i < 5; i++) outbox.append(event(`c${i}`));
+      await until(() => host.handed.length === 5);
+      expect(proxy.cut()).toBe(1);
+      expect(await admin.xlen(stream)).toBe(5);
+      outbox.append(event('later'));
+      await until(() => host.handed.length === 6);
+      expect(await admin.xlen(stream)).toBe(6);
+      // The first batch's marker went with the second batch: one marker left, with a time to live.
+      const markers = await admin.keys('{lossy}:append:*');
+      expect(markers).toHaveLength(1);
+      expect(await admin.pttl(markers[0]!)).toBeGreaterThan(0);
+      await outbox.close();
+    } finally {
+      admin.disconnect();
+      await proxy.close();
+      await server.close();
+    }
   });
 });
