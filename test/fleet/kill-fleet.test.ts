@@ -109,7 +109,11 @@ describe.skipIf(skip)(
           continue;
         }
         // A random member, alternating apps and forwarders so both are killed in every run.
-        const kind = next++ % 2 === 0 ? 'app' : 'forwarder';
+        // No app is killed while its appends may still be in backoff after the Redis restart: what an app
+        // holds unconfirmed during an outage is lost with it (the README states it), which is not the
+        // one-turn window this test measures.
+        const afterOutage = redisRestartedAt > 0 && Date.now() - redisRestartedAt < 6_000;
+        const kind = next++ % 2 === 0 && !afterOutage ? 'app' : 'forwarder';
         const pool = slots.filter((s) => s.kind === kind);
         const slot = pool[Math.floor(Math.random() * pool.length)]!;
         slot.current.killed = true;
