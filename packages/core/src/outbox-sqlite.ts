@@ -30,6 +30,8 @@ export class SqliteOutbox extends MemoryOutbox {
   readonly #sql: Record<'insert' | 'retry' | 'delete' | 'hasten' | 'hold' | 'unhold', Statement>;
   #host: OutboxHost | undefined;
   #ops: Op[] = [];
+  /** Aggregates whose window closed this turn: leasable only once the transaction that stores them ran. */
+  #unwritten: QueuedEvent[] = [];
   #scheduled = false;
   #closed = false;
 
@@ -130,9 +132,36 @@ export class SqliteOutbox extends MemoryOutbox {
     this.#push({ op: 'hold', event: input });
   }
 
+  /**
+   * A closed window: its aggregates replace its inputs in the turn's transaction, and only then can they
+   * be leased. Sent earlier, a kill before the commit would replay the inputs into a new aggregate under
+   * another key, and bill them twice.
+   */
   release(inputs: string[], aggregates: QueuedEvent[]): void {
-    for (const event of aggregates) super.append(event);
+    if (this.#closed) {
+      for (const event of aggregates) super.append(event);
+      return;
+    }
+    this.#unwritten.push(...aggregates);
     this.#push({ op: 'release', inputs, aggregates });
+  }
+
+  override get size(): number {
+    return super.size + this.#unwritten.length;
+  }
+
+  override evict(): QueuedEvent[] {
+    const unwritten = this.#unwritten;
+    this.#unwritten = [];
+    return [...super.evict(), ...unwritten];
+  }
+
+  /** After the transaction (or its failure: then they go on in memory), the aggregates are due. */
+  #releaseWritten(): void {
+    if (this.#unwritten.length === 0) return;
+    for (const event of this.#unwritten) super.append(event);
+    this.#unwritten = [];
+    this.#host?.wake();
   }
 
   #push(op: Op): void {
@@ -177,6 +206,7 @@ export class SqliteOutbox extends MemoryOutbox {
       // The events are still held in memory and will be delivered; only their durability is lost.
       this.#host?.fault(`spool write to ${this.file} failed`, new Error(describeSqliteError(error)));
     }
+    this.#releaseWritten();
   };
 
   override async close(): Promise<void> {

@@ -1,15 +1,14 @@
 import type { Outbox, OutboxHost, QueuedEvent, Settlement } from '@fluxrate/core';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { Appender } from './appender.js';
 import { decodeEntry } from './codec.js';
 import { Consumer } from './consumer.js';
 import type { AggregatorLink, EntryDiverter } from './forwarder-aggregate.js';
 import { type ResolvedRedisOptions, resolveRedisOptions } from './options.js';
+import { ownClient, retryStrategy } from './redis-client.js';
 import type { RawEntry } from './stream-reply.js';
+import { streamStats } from './stream-stats.js';
 import type { RedisOutboxOptions, RedisOutboxStats } from './types.js';
-
-/** Reconnect quickly (a restarted Redis is back in well under a second) but never give up. */
-const retryStrategy = (times: number) => Math.min(50 * times, 1_000);
 
 /**
  * The `Outbox` on a Redis Stream shared by a fleet. `append` buffers in memory and the appender writes
@@ -83,14 +82,10 @@ export class RedisOutbox implements Outbox {
   }
 
   #client(): Redis {
-    if (this.#main) return this.#main;
-    if (typeof this.#source === 'string') {
-      const client = new Redis(this.#source, { retryStrategy, maxRetriesPerRequest: 3 });
-      client.on('error', (error) => this.#host?.fault('redis-connection', error));
-      this.#main = client;
-    } else {
-      this.#main = this.#source;
-    }
+    this.#main ??=
+      typeof this.#source === 'string'
+        ? ownClient(this.#source, (error) => this.#host?.fault('redis-connection', error))
+        : this.#source;
     return this.#main;
   }
 
@@ -235,26 +230,9 @@ export class RedisOutbox implements Outbox {
 
   /** Fleet-wide stream length and pending count, and this process's counts. */
   async stats(): Promise<RedisOutboxStats> {
-    const main = this.#client();
     const { stream, group } = this.options;
-    const [length, groups] = await Promise.all([
-      main.call('XLEN', stream) as Promise<number>,
-      (main.call('XINFO', 'GROUPS', stream) as Promise<unknown[][]>).catch(() => []),
-    ]);
-    let pending = 0;
-    let lag: number | undefined;
-    for (const info of groups) {
-      const map = new Map<string, unknown>();
-      for (let i = 0; i + 1 < info.length; i += 2) map.set(String(info[i]), info[i + 1]);
-      if (map.get('name') !== group) continue;
-      pending = Number(map.get('pending') ?? 0);
-      const rawLag = map.get('lag');
-      lag = rawLag === null || rawLag === undefined ? undefined : Number(rawLag);
-    }
     return {
-      streamLength: Number(length),
-      pending,
-      lag,
+      ...(await streamStats(this.#client(), stream, group)),
       ...this.#counts,
       unconfirmed: this.#appender?.size ?? 0,
       appends: this.#appender?.appends ?? 0,
