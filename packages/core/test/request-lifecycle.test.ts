@@ -65,6 +65,8 @@ describe('request lifecycle on raw Node responses', () => {
     await until(() => seen.length === 2, 'two pipelined requests');
     socket.write(request('/third')); // the same socket, reused
     await until(() => seen.length === 3, 'the reused socket');
+    // `finish` means handed to the OS, not read by the client: wait for the bytes before closing.
+    await until(() => (received.match(/HTTP\/1.1 200/g) ?? []).length === 3, 'the third response');
     socket.destroy();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(seen.map((o) => [o.route, o.finished, o.aborted])).toEqual([
