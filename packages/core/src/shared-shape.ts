@@ -4,7 +4,8 @@ import { IncomingMessage, ServerResponse } from 'node:http';
  * Express swaps each request's and response's prototype (`setPrototypeOf(req, app.request)`), and V8
  * gives every such object a hidden class of its own: every property access on it, ours and Express's
  * and Node's alike, misses the inline caches (~0.3-2 µs each), and every property added builds a new
- * hidden class (~2-3 µs). In dictionary mode those objects share one hidden class per prototype, so
+ * hidden class (~2-3 µs). In dictionary mode those objects share one hidden class per prototype (from V8's
+ * normalized-map cache, which a GC may empty: then the next ones share a new one), so
  * the caches hit again. Deleting a property that is not the last one added is what puts an object in
  * dictionary mode; its properties, their order and their values stay as they were.
  * V8 13 (Node 24) caches the swapped hidden class, so those objects already share one, and dictionary

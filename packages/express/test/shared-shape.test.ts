@@ -34,13 +34,17 @@ describe.each(frameworks)('%s: request and response shapes', (_name, express) =>
   }
 
   // V8 < 13 (Node 20, 22) gives each swapped object a hidden class of its own; V8 13 (Node 24) shares it.
-  it('metered requests and responses share one hidden class: dictionary mode where V8 < 13 gives each its own, untouched where V8 shares it', async () => {
+  it('metered requests and responses go to dictionary mode where V8 < 13 gives each its own hidden class, untouched where V8 shares it', async () => {
     const bare = await seen(false);
     const metered = await seen(true);
     expect(sameShape(bare.reqs[1]!, bare.reqs[2]!)).toBe(!uniqueShapes);
     expect(sameShape(bare.ress[1]!, bare.ress[2]!)).toBe(!uniqueShapes);
-    expect(sameShape(metered.reqs[1]!, metered.reqs[2]!)).toBe(true);
-    expect(sameShape(metered.ress[1]!, metered.ress[2]!)).toBe(true);
+    // Where V8 gives each its own, the metered ones are in dictionary mode: their map comes from V8's
+    // normalized-map cache, shared as long as the cache holds it (a GC may evict it: so not asserted).
+    if (!uniqueShapes) {
+      expect(sameShape(metered.reqs[1]!, metered.reqs[2]!)).toBe(true);
+      expect(sameShape(metered.ress[1]!, metered.ress[2]!)).toBe(true);
+    }
     expect(fastProperties(metered.reqs[2]!)).toBe(!uniqueShapes);
     expect(fastProperties(metered.ress[2]!)).toBe(!uniqueShapes);
   });
