@@ -49,13 +49,7 @@ export function beginMetering(
   // On Express's prototype-swapped request an accessor, not a property (see exposeBillingState).
   if (request !== req || !exposeBillingState(req)) request.fluxrate = metered.state;
   const route = routePattern(request);
-  const annotation = annotationOf(
-    billing,
-    reflector,
-    handler,
-    controller,
-    `${method} ${route ?? '(no route)'}`,
-  );
+  const annotation = annotationOf(billing, reflector, handler, controller, method, route);
   metered.routed(route, annotation ?? undefined);
   return metered;
 }
@@ -66,10 +60,13 @@ function annotationOf(
   reflector: Reflector,
   handler: object,
   controller: { name: string },
-  route: string,
+  method: string,
+  pattern: string | undefined,
 ): CompiledSpec[] | false | null {
   const cached = billing.annotation(handler, controller);
   if (cached !== undefined) return cached;
+  // Built only here: a handler's annotation is compiled at bootstrap, so this runs once if ever.
+  const route = `${method} ${pattern ?? '(no route)'}`;
   const label = `${route} (${controller.name}.${(handler as { name?: string }).name})`;
   const spec = reflector.getAllAndOverride(BILLABLE_METADATA, [
     handler as () => void,
