@@ -3,7 +3,16 @@ import { type LocalServer, startLocalServer } from '@fluxrate/local';
 import { redisOutbox } from '@fluxrate/redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../../packages/redis/test/support/redis-server.js';
-import { APP_FIXTURE, FORWARDER_BIN, fleetSkipReason, type Proc, run, sleep } from './processes.js';
+import {
+  APP_FIXTURE,
+  FORWARDER_BIN,
+  fleetEnv,
+  fleetSkipReason,
+  type Proc,
+  run,
+  sleep,
+  stopFleet,
+} from './processes.js';
 
 const skip = fleetSkipReason('fleet:aggregate');
 
@@ -18,11 +27,7 @@ describe.skipIf(skip)(
     let fx: LocalServer | undefined;
     let redis: RedisServer | undefined;
     const procs = new Set<Proc>();
-    afterAll(async () => {
-      for (const p of procs) p.child.kill('SIGKILL');
-      await fx?.close();
-      await redis?.close();
-    });
+    afterAll(() => stopFleet(procs, fx, redis));
 
     it('bills the exact total once, in far fewer Fluxrate calls than events', async () => {
       fx = await startLocalServer({
@@ -32,13 +37,7 @@ describe.skipIf(skip)(
       });
       redis = await startRedis({ appendfsync: 'always' });
       const stream = 'fleet:aggregate';
-      const base = {
-        REDIS_URL: redis.url,
-        STREAM: stream,
-        FLUXRATE_BASE_URL: fx.url,
-        FLUXRATE_API_KEY: fx.apiKey,
-        METER_TOKEN: fx.meters.api_calls!.token,
-      };
+      const base = fleetEnv(fx, redis, stream);
       const apps = [0, 1, 2].map((i) => {
         const proc = run(`a${i}`, [APP_FIXTURE], {
           ...base,

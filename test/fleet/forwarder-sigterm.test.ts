@@ -6,7 +6,7 @@ import { type LocalServer, startLocalServer } from '@fluxrate/local';
 import { redisOutbox } from '@fluxrate/redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../../packages/redis/test/support/redis-server.js';
-import { FORWARDER_BIN, fleetSkipReason, type Proc, run, sleep } from './processes.js';
+import { FORWARDER_BIN, fleetSkipReason, type Proc, run, sleep, stopFleet } from './processes.js';
 
 const skip = fleetSkipReason('fleet:sigterm');
 
@@ -14,11 +14,7 @@ describe.skipIf(skip)('fluxrate-forwarder SIGTERM', () => {
   let fx: LocalServer | undefined;
   let redis: RedisServer | undefined;
   const procs: Proc[] = [];
-  afterAll(async () => {
-    for (const p of procs) p.child.kill('SIGKILL');
-    await fx?.close();
-    await redis?.close();
-  });
+  afterAll(() => stopFleet(procs, fx, redis));
 
   it('finishes in flight, hands the rest back, and the next forwarder takes it at once (not after claim-idle)', async () => {
     fx = await startLocalServer({ meters: { api_calls: {} }, faults: { 503: 0.3 }, seed: 3 });

@@ -1,8 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import type { LocalServer } from '@fluxrate/local';
 import { needsBuild } from '@fluxrate/testkit';
-import { redisSkipReason } from '../../packages/redis/test/support/redis-server.js';
+import { type RedisServer, redisSkipReason } from '../../packages/redis/test/support/redis-server.js';
+
+export { sleep } from '@fluxrate/testkit';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 export const APP_FIXTURE = `${root}test/fleet/fixtures/fleet-app.mjs`;
@@ -66,8 +69,22 @@ export function run(name: string, args: string[], env: Record<string, string>): 
   };
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** Why a fleet suite cannot run here (no redis-server, or core/redis not built), printed once; else undefined. */
 export const fleetSkipReason = (label: string): string | undefined =>
   redisSkipReason() ?? needsBuild(label, 'core', 'redis');
+
+/** The environment every fleet process reads: where Redis, the stream and Fluxrate are. */
+export const fleetEnv = (fx: LocalServer, redis: RedisServer, stream: string): Record<string, string> => ({
+  REDIS_URL: redis.url,
+  STREAM: stream,
+  FLUXRATE_BASE_URL: fx.url,
+  FLUXRATE_API_KEY: fx.apiKey,
+  METER_TOKEN: fx.meters.api_calls!.token,
+});
+
+/** After a fleet file: every process it started killed, then its Fluxrate and Redis stopped. */
+export async function stopFleet(procs: Iterable<Proc>, fx?: LocalServer, redis?: RedisServer): Promise<void> {
+  for (const p of procs) p.child.kill('SIGKILL');
+  await fx?.close();
+  await redis?.close();
+}
