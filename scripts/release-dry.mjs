@@ -5,12 +5,11 @@
 // from ESM and from CJS in a temp project where the tarballs are installed with npm, as a user would.
 // Nothing is published and nothing in the repository changes. `--no-build` reuses the current dist/.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { npmInstall, packPackages, publicPackages, repoRoot as root } from './pack-install.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const args = new Set(process.argv.slice(2));
 const keep = args.has('--keep');
@@ -30,16 +29,7 @@ function check(label, fn) {
   }
 }
 
-const packages = readdirSync(join(root, 'packages'))
-  .map((dir) => ({ dir: join(root, 'packages', dir), json: readPackage(join(root, 'packages', dir)) }))
-  .filter((p) => p.json && !p.json.private);
-function readPackage(dir) {
-  try {
-    return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
+const packages = publicPackages(root);
 
 if (!args.has('--no-build')) {
   console.log('build');
@@ -50,14 +40,7 @@ const work = mkdtempSync(join(tmpdir(), 'fluxrate-release-dry-'));
 const packs = join(work, 'packs');
 mkdirSync(packs);
 console.log(`pack (${packages.length} public packages) into ${packs}`);
-const tarballs = new Map();
-for (const p of packages) {
-  const before = new Set(readdirSync(packs));
-  run('pnpm', ['pack', '--pack-destination', packs], { cwd: p.dir });
-  const file = readdirSync(packs).find((f) => !before.has(f));
-  tarballs.set(p.json.name, join(packs, file));
-  console.log(`  ${p.json.name}@${p.json.version} -> ${file}`);
-}
+const tarballs = packPackages(packages, packs, { log: console.log });
 
 console.log('tarballs: publint --strict, attw --profile node16');
 for (const [name, tarball] of tarballs) {
@@ -71,16 +54,7 @@ console.log('install the tarballs with npm into a temp project; import each from
 const app = join(work, 'app');
 mkdirSync(app);
 writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'release-dry-app', private: true }));
-const userEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')),
-);
-check('npm install the tarballs (peers included)', () =>
-  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs.values()], {
-    cwd: app,
-    env: userEnv,
-    timeout: 300_000,
-  }),
-);
+check('npm install the tarballs (peers included)', () => npmInstall(app, [...tarballs.values()]));
 // Every entry point a package exports (`@fluxrate/core`, and subpaths such as `@fluxrate/core/adapter`).
 const names = packages.flatMap((p) =>
   Object.keys(p.json.exports ?? { '.': null })
