@@ -1,7 +1,8 @@
 // The fresh project the packaged suite runs in: every public package packed, the tarballs installed with
 // npm (plus what the apps need) into a folder under the OS temp dir, outside the repository, so nothing
 // there can resolve a package from the workspace. Built once per set of tarballs: a mkdir lock serialises
-// the test files, and a marker under .tmp/ keyed by the tarballs' hash lets later files reuse the install.
+// the test files, and a marker under .tmp/ keyed by the tarballs' hash lets later files reuse the install
+// (it also records a fingerprint of the packages' dist/, so a later file that finds it skips packing).
 import { createHash } from 'node:crypto';
 import {
   existsSync,
@@ -10,6 +11,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -98,14 +100,51 @@ function removeStale(keep: string): void {
   }
 }
 
+/**
+ * What the tarballs are made of, cheaply: path, size and mtime of every file in each package's dist/ and
+ * its package.json. When it matches the last install's, the tarballs are not packed again (about 10 s).
+ */
+function fingerprint(): string {
+  const hash = createHash('sha256');
+  const add = (file: string) => {
+    const s = statSync(file);
+    hash.update(`${file} ${s.size} ${s.mtimeMs}\n`);
+  };
+  for (const p of publicPackages()) {
+    add(join(p.dir, 'package.json'));
+    for (const f of readdirSync(join(p.dir, 'dist'), { recursive: true, encoding: 'utf8' }).sort())
+      if (statSync(join(p.dir, 'dist', f)).isFile()) add(join(p.dir, 'dist', f));
+  }
+  return hash.digest('hex');
+}
+
+/** The install the last run left for these sources, if it is still there. */
+function reusable(sources: string): string | undefined {
+  for (const file of readdirSync(TMP).filter((f) => /^packaged-[0-9a-f]+\.json$/.test(f))) {
+    try {
+      const marker = JSON.parse(readFileSync(join(TMP, file), 'utf8'));
+      if (marker.sources === sources && existsSync(join(marker.dir, READY))) return marker.dir;
+    } catch {
+      // an unreadable marker: pack and install again
+    }
+  }
+  return undefined;
+}
+
 function build(): string {
+  const sources = fingerprint();
+  const known = reusable(sources);
+  if (known) return known;
   const packs = mkdtempSync(join(tmpdir(), 'fluxrate-packs-'));
   try {
     const tarballs = packPackages(publicPackages(), packs);
     const hash = hashOf(tarballs);
     const marker = `packaged-${hash}.json`;
     const dir = join(tmpdir(), `fluxrate-packaged-${hash}`);
-    if (existsSync(join(TMP, marker)) && existsSync(join(dir, READY))) return dir;
+    if (existsSync(join(TMP, marker)) && existsSync(join(dir, READY))) {
+      writeFileSync(join(TMP, marker), JSON.stringify({ dir, sources }));
+      return dir;
+    }
     removeStale(marker);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(join(dir, 'tarballs'), { recursive: true });
@@ -119,7 +158,7 @@ function build(): string {
     });
     npmInstall(dir, [...specs, ...APP_DEPENDENCIES], { timeout: 5 * 60_000 });
     writeFileSync(join(dir, READY), new Date().toISOString());
-    writeFileSync(join(TMP, marker), JSON.stringify({ dir, tarballs: specs }));
+    writeFileSync(join(TMP, marker), JSON.stringify({ dir, sources }));
     return dir;
   } finally {
     rmSync(packs, { recursive: true, force: true });
