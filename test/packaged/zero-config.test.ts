@@ -22,21 +22,24 @@ describe.skipIf(skip)('packaged: zero configuration', () => {
   afterAll(killChildren);
 
   describe.each(LOADERS)('through %s', (loader) => {
-    it.each(ADAPTERS)(`%s: FLUXRATE_* env only, ${N} billed requests, SIGTERM: ${N} stored`, async (adapter) => {
-      const file = writeApp(project, `zero-config-${adapter}`, loader, zeroConfigApp(adapter, loader));
-      const app = runScript(project, [file], {
-        FLUXRATE_API_KEY: fx.apiKey,
-        FLUXRATE_BASE_URL: fx.url,
-        FLUXRATE_METERS: `api_calls=${fx.meters.api_calls}`,
-      });
-      const { port } = await app.next('listening');
-      const customer = `zero-${adapter}-${loader}`;
-      expect(await hit(port, '/billed', N, customer)).toEqual({ 200: N });
-      app.proc.kill('SIGTERM');
-      // No SIGTERM listener of the app's own: billing delivers, then the signal ends the process as Node would.
-      expect(await app.exited).toEqual({ code: null, signal: 'SIGTERM' });
-      expect(await fx.stored(customer)).toEqual({ events: N, total: N });
-      expect(app.stderr()).toBe('');
-    });
+    it.each(ADAPTERS)(
+      `%s: FLUXRATE_* env only, ${N} billed requests, SIGTERM: ${N} stored`,
+      async (adapter) => {
+        const file = writeApp(project, `zero-config-${adapter}`, loader, zeroConfigApp(adapter, loader));
+        const app = runScript(project, [file], {
+          FLUXRATE_API_KEY: fx.apiKey,
+          FLUXRATE_BASE_URL: fx.url,
+          FLUXRATE_METERS: `api_calls=${fx.meters.api_calls}`,
+        });
+        const { port } = await app.next('listening');
+        const customer = `zero-${adapter}-${loader}`;
+        expect(await hit(port, '/billed', N, customer)).toEqual({ 200: N });
+        app.proc.kill('SIGTERM');
+        // No SIGTERM listener of the app's own: billing delivers, then the signal ends the process as Node would.
+        expect(await app.exited).toEqual({ code: null, signal: 'SIGTERM' });
+        expect(await fx.stored(customer)).toEqual({ events: N, total: N });
+        expect(app.stderr()).toBe('');
+      },
+    );
   });
 });
