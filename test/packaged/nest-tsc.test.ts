@@ -51,7 +51,7 @@ describe.skipIf(skip)('packaged: a Nest app in TypeScript, compiled to CommonJS 
     app.proc.kill('SIGKILL');
   });
 
-  it.each([
+  it.each<[string, Record<string, string>]>([
     ['the module creates the tracker', {}],
     ['the app passes a tracker from @fluxrate/core', { OWN_TRACKER: '1' }],
   ])('aggregates (%s): hour windows, 200 billed requests -> 1 Fluxrate request', async (_, env) => {
