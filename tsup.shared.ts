@@ -10,4 +10,8 @@ export const packageConfig = (entry: string[] = ['src/index.ts']) =>
     sourcemap: true,
     target: 'node20',
     shims: true,
+    // One shared chunk for the CJS entries too (tsup splits only ESM by default): `index.cjs` and
+    // `adapter.cjs` must hold one copy of core's module state, not one each.
+    splitting: true,
+    treeshake: true,
   });

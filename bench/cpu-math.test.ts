@@ -46,6 +46,25 @@ describe('CPU per request summary', () => {
     expect(cpuTargets(rows).map((t) => t[1])).toEqual(['met', 'met']);
   });
 
+  it("keeps each loader apart: rows per loader, deltas against the same loader's bare", () => {
+    const cjs = (variant: string, r: number, us: number) => ({ ...run(variant, r, us), loader: 'cjs' });
+    const esm = (variant: string, r: number, us: number) => ({ ...run(variant, r, us), loader: 'esm' });
+    const rows = summarise(
+      [esm('bare', 1, 10), esm('metered', 1, 40), cjs('bare', 1, 20), cjs('metered', 1, 70)],
+      { ...opts, variants: ['bare', 'metered'], loaders: ['esm', 'cjs'] },
+    );
+    expect(rows.map((r) => [r.loader, r.variant, r.median, r.deltaUs])).toEqual([
+      ['esm', 'bare', 10, undefined],
+      ['esm', 'metered', 40, 30],
+      ['cjs', 'bare', 20, undefined],
+      ['cjs', 'metered', 70, 50],
+    ]);
+    expect(cpuTargets(rows).map((t) => t[0])).toEqual([
+      'fastify (import): per event adds <= 50 µs CPU per request',
+      'fastify (require()): per event adds <= 50 µs CPU per request',
+    ]);
+  });
+
   it('flags a run that did not reach the offered rate or lost events', () => {
     const slow = { ...run('metered', 1, 40), served: 12_000, stored: { total: 29_000, events: 29_000 } };
     const [, metered] = summarise([run('bare', 1, 10), slow], { ...opts, variants: ['bare', 'metered'] });

@@ -1,5 +1,5 @@
 // CPU per request at a fixed offered rate, every framework and variant in its own process, runs
-// interleaved (bare, event, agg, bare, event, agg, …) so a drift of the machine hits all variants alike.
+// interleaved (bare, event, agg through import, the same through require(), then again, …) so a drift of the machine hits all variants alike.
 import { cpuMethod, cpuTable, summarise } from './lib/cpu-report.mjs';
 import { runCpuVariant } from './lib/cpu-run.mjs';
 
@@ -10,12 +10,14 @@ export async function cpuBench(opts, sink) {
   const runs = [];
   for (const framework of opts.frameworks) {
     for (let run = 1; run <= opts.runs; run++) {
-      for (const variant of opts.variants) {
-        const r = await runCpuVariant(framework, variant, sink, opts, { run });
-        log(
-          `cpu ${framework} ${variant} run ${run}: ${r.usPerRequest.toFixed(1)} µs/request (${r.served} served, load ${r.loadAverage1m.map((l) => l.toFixed(1)).join(' -> ')})`,
-        );
-        runs.push(r);
+      for (const loader of opts.loaders) {
+        for (const variant of opts.variants) {
+          const r = await runCpuVariant(framework, variant, sink, opts, { run, loader });
+          log(
+            `cpu ${framework} ${loader} ${variant} run ${run}: ${r.usPerRequest.toFixed(1)} µs/request (${r.served} served, load ${r.loadAverage1m.map((l) => l.toFixed(1)).join(' -> ')})`,
+          );
+          runs.push(r);
+        }
       }
     }
   }

@@ -30,10 +30,11 @@ describe('bench smoke run', () => {
       const stdout = bench(['--quick', '--only', 'fastify']);
 
       const cpu: Row[] = parseTable(stdout, '## CPU per request') ?? [];
-      expect(cpu.map((r) => r.variant)).toEqual([
-        'bare',
-        'Fluxrate, per event',
-        'Fluxrate, aggregated (1 s windows)',
+      // Both loaders by default: each variant through `import`, then through `require()`.
+      const variants = ['bare', 'Fluxrate, per event', 'Fluxrate, aggregated (1 s windows)'];
+      expect(cpu.map((r) => `${r.loader} ${r.variant}`)).toEqual([
+        ...variants.map((v) => `import ${v}`),
+        ...variants.map((v) => `require() ${v}`),
       ]);
       for (const row of cpu) {
         expect(num(row['median µs']), row.variant).toBeGreaterThan(0);

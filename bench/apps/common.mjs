@@ -1,7 +1,9 @@
 // Shared by the benchmark apps: the sink's address, the tracker, the billed-request count, the
 // SIGUSR2 CPU marks and the SIGTERM protocol (close the server, drain the tracker, print one JSON
 // report line, exit).
-import { createTracker } from '@fluxrate/core';
+import { load } from './loader.mjs';
+
+const { createTracker } = await load('@fluxrate/core');
 
 /** `{ url, apiKey, token, segmentUrl }` of the sink process. */
 export const sink = JSON.parse(process.env.BENCH_SINK ?? '{}');

@@ -9,6 +9,7 @@ import {
   serve,
   variantOptions,
 } from './common.mjs';
+import { load } from './loader.mjs';
 
 const variant = process.argv[2] ?? 'bare';
 const app = express();
@@ -20,7 +21,7 @@ app.use((_req, res, next) => {
 
 let tracker;
 if (variant === 'metered' || variant === 'aggregate') {
-  const { fluxrateMiddleware, billable } = await import('@fluxrate/express');
+  const { fluxrateMiddleware, billable } = await load('@fluxrate/express');
   tracker = benchTracker(variantOptions(variant));
   app.use(fluxrateMiddleware({ tracker, customer: () => CUSTOMER }));
   app.get('/v1/search', billable({ meter: 'api_calls' }), (_req, res) => res.json(SEARCH_RESULT));

@@ -12,6 +12,7 @@ import {
   sink,
   variantOptions,
 } from './common.mjs';
+import { load } from './loader.mjs';
 
 const variant = process.argv[2] ?? 'bare';
 const app = Fastify({ logger: false });
@@ -25,10 +26,10 @@ let anchor;
 let fleet;
 if (variant === 'redis') {
   ({ fleet, tracker } = await redisTracker());
-  const { fluxrate } = await import('@fluxrate/fastify');
+  const { fluxrate } = await load('@fluxrate/fastify');
   await app.register(fluxrate, { tracker, customer: () => CUSTOMER });
 } else if (variant === 'metered' || variant === 'aggregate') {
-  const { fluxrate } = await import('@fluxrate/fastify');
+  const { fluxrate } = await load('@fluxrate/fastify');
   tracker = benchTracker(variantOptions(variant));
   await app.register(fluxrate, { tracker, customer: () => CUSTOMER });
 } else if (variant !== 'bare') {
@@ -63,7 +64,7 @@ serve(app.server.address().port, {
 async function redisTracker() {
   const { startRedisFleet } = await import('./redis-fleet.mjs');
   const { Redis } = await import('ioredis');
-  const { redisOutbox } = await import('@fluxrate/redis');
+  const { redisOutbox } = await load('@fluxrate/redis');
   const fleet = await startRedisFleet(sink);
   // BENCH_REDIS_INTERVAL_MS: another appendIntervalMs than the default, to compare.
   const raw = process.env.BENCH_REDIS_INTERVAL_MS;

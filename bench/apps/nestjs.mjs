@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { benchTracker, CUSTOMER, countBilled, SEARCH_RESULT, serve, variantOptions } from './common.mjs';
+import { load } from './loader.mjs';
 
 const variant = process.argv[2] ?? 'bare';
 const metered = variant === 'metered' || variant === 'aggregate';
@@ -18,7 +19,7 @@ let tracker;
 const imports = [];
 const searchDecorators = [Get('search')];
 if (metered) {
-  const { FluxrateModule, Billable } = await import('@fluxrate/nestjs');
+  const { FluxrateModule, Billable } = await load('@fluxrate/nestjs');
   tracker = benchTracker(variantOptions(variant));
   imports.push(FluxrateModule.forRoot({ tracker, customer: () => CUSTOMER }));
   searchDecorators.push(Billable({ meter: 'api_calls' }));

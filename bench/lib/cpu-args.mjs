@@ -3,6 +3,8 @@
 import { parseArgs } from 'node:util';
 
 export const FRAMEWORKS = ['fastify', 'express', 'nestjs'];
+/** How the apps load our packages (apps/loader.mjs): both by default, so each figure names its loader. */
+export const LOADERS = ['esm', 'cjs'];
 
 /** Variant names on the command line -> the apps' names (`apps/*.mjs <variant>`). */
 const VARIANTS = {
@@ -47,6 +49,7 @@ function list(flag, raw, known) {
 /**
  * `--framework fastify,express` (alias `--only`; default all three), `--variants bare,event,agg`
  * (default those three), `--rate R` (3000 req/s), `--connections N` (20),
+ * `--loaders esm,cjs` (how the apps load our packages: `import` or `require()`; default both),
  * `--warmup S` (2), `--duration S` (8), `--runs N` (2), `--quick`, `--out FILE.md` (the raw JSON goes beside it);
  * profile mode: `--variant event` (one), `--top N` (25).
  */
@@ -58,6 +61,8 @@ export function parseCpuArgs(argv) {
       framework: { type: 'string' },
       only: { type: 'string' },
       variants: { type: 'string' },
+      loaders: { type: 'string' },
+      loader: { type: 'string' },
       variant: { type: 'string' },
       quick: { type: 'boolean', default: false },
       out: { type: 'string' },
@@ -73,6 +78,10 @@ export function parseCpuArgs(argv) {
   opts.frameworks = frameworks
     ? list('framework', frameworks, Object.fromEntries(FRAMEWORKS.map((f) => [f, f])))
     : FRAMEWORKS;
+  const loaders = values.loaders ?? values.loader;
+  opts.loaders = loaders
+    ? list('loaders', loaders, { esm: 'esm', cjs: 'cjs', import: 'esm', require: 'cjs' })
+    : LOADERS;
   opts.variants = list('variants', values.variants ?? values.variant ?? 'bare,event,agg', VARIANTS);
   return opts;
 }

@@ -8,6 +8,7 @@ export function median(xs) {
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
+const LOADER_LABELS = { esm: 'import', cjs: 'require()' };
 const us = (n) => (n === undefined ? 'n/a' : n.toFixed(1));
 const signed = (n, digits = 1) => (n === undefined ? 'n/a' : `${n >= 0 ? '+' : ''}${n.toFixed(digits)}`);
 
@@ -39,36 +40,42 @@ function runNotes(r, opts) {
   return notes;
 }
 
-/** One summary row per framework and variant, in the order measured. */
+/** One summary row per framework, loader and variant, in the order measured; deltas against the same loader's bare. */
 export function summarise(runs, opts) {
   const rows = [];
   for (const framework of opts.frameworks) {
-    const bare = median(
-      runs.filter((r) => r.framework === framework && r.variant === 'bare').map((r) => r.usPerRequest),
-    );
-    for (const variant of opts.variants) {
-      const mine = runs.filter((r) => r.framework === framework && r.variant === variant);
-      if (mine.length === 0) continue;
-      const values = mine.map((r) => r.usPerRequest);
-      const med = median(values);
-      const delta = variant === 'bare' || Number.isNaN(bare) ? undefined : med - bare;
-      rows.push({
-        framework,
-        variant,
-        runs: values,
-        median: med,
-        spread: values.length > 1 ? (Math.max(...values) - Math.min(...values)) / med : undefined,
-        deltaUs: delta,
-        deltaPct: delta === undefined ? undefined : (delta / bare) * 100,
-        servedPerSec: median(mine.map((r) => r.served / opts.duration)),
-        billed: mine.reduce((s, r) => s + r.app.billed, 0),
-        stored: mine.reduce((s, r) => s + r.stored.total, 0),
-        storedEvents: mine.reduce((s, r) => s + r.stored.events, 0),
-        notes: mine.flatMap((r) => runNotes(r, opts)),
-      });
-    }
+    for (const loader of opts.loaders ?? ['esm']) summariseOne(rows, runs, opts, framework, loader);
   }
   return rows;
+}
+
+function summariseOne(rows, allRuns, opts, framework, loader) {
+  const runs = allRuns.filter((r) => (r.loader ?? 'esm') === loader);
+  const bare = median(
+    runs.filter((r) => r.framework === framework && r.variant === 'bare').map((r) => r.usPerRequest),
+  );
+  for (const variant of opts.variants) {
+    const mine = runs.filter((r) => r.framework === framework && r.variant === variant);
+    if (mine.length === 0) continue;
+    const values = mine.map((r) => r.usPerRequest);
+    const med = median(values);
+    const delta = variant === 'bare' || Number.isNaN(bare) ? undefined : med - bare;
+    rows.push({
+      framework,
+      loader,
+      variant,
+      runs: values,
+      median: med,
+      spread: values.length > 1 ? (Math.max(...values) - Math.min(...values)) / med : undefined,
+      deltaUs: delta,
+      deltaPct: delta === undefined ? undefined : (delta / bare) * 100,
+      servedPerSec: median(mine.map((r) => r.served / opts.duration)),
+      billed: mine.reduce((s, r) => s + r.app.billed, 0),
+      stored: mine.reduce((s, r) => s + r.stored.total, 0),
+      storedEvents: mine.reduce((s, r) => s + r.stored.events, 0),
+      notes: mine.flatMap((r) => runNotes(r, opts)),
+    });
+  }
 }
 
 /** The summary as a markdown table. */
@@ -76,6 +83,7 @@ export function cpuTable(rows) {
   return markdownTable(
     [
       'framework',
+      'loader',
       'variant',
       'runs µs/request',
       'median µs',
@@ -88,6 +96,7 @@ export function cpuTable(rows) {
     ],
     rows.map((r) => [
       r.framework,
+      LOADER_LABELS[r.loader] ?? r.loader,
       LABELS[r.variant],
       r.runs.map(us).join(', '),
       us(r.median),
@@ -119,14 +128,14 @@ export function cpuTargets(rows) {
     if (r.variant === 'aggregate') {
       const limit = Math.max(3, bare * 0.05);
       out.push([
-        `${r.framework}: aggregated adds <= max(3 µs, 5% of bare) CPU per request`,
+        `${r.framework} (${LOADER_LABELS[r.loader] ?? 'import'}): aggregated adds <= max(3 µs, 5% of bare) CPU per request`,
         r.deltaUs <= limit ? 'met' : 'missed',
         `${measured}; limit ${us(limit)} µs`,
       ]);
     }
     if (r.variant === 'metered')
       out.push([
-        `${r.framework}: per event adds <= 50 µs CPU per request`,
+        `${r.framework} (${LOADER_LABELS[r.loader] ?? 'import'}): per event adds <= 50 µs CPU per request`,
         r.deltaUs <= 50 ? 'met' : 'missed',
         measured,
       ]);

@@ -55,10 +55,16 @@ function mark(app) {
  * drain, mark, SIGTERM (the app drains and reports its marks), then reads what the sink stored.
  * `nodeArgs` go to the app (the profile mode passes `--cpu-prof`).
  */
-export async function runCpuVariant(framework, variant, sink, opts, { nodeArgs = [], run = 1 } = {}) {
+export async function runCpuVariant(
+  framework,
+  variant,
+  sink,
+  opts,
+  { nodeArgs = [], run = 1, loader = 'esm' } = {},
+) {
   await resetSink(sink);
   const app = startChild(new URL(`${framework}.mjs`, APPS).pathname, [variant], {
-    env: { BENCH_SINK: JSON.stringify(sink) },
+    env: { BENCH_SINK: JSON.stringify(sink), BENCH_LOADER: loader },
     nodeArgs,
   });
   try {
@@ -83,6 +89,7 @@ export async function runCpuVariant(framework, variant, sink, opts, { nodeArgs =
     const served = b.served - a.served;
     return {
       framework,
+      loader,
       variant,
       run,
       usPerRequest: cpuUs / served,

@@ -9,6 +9,8 @@ import { RequestLifecycle } from './request-lifecycle.js';
  * mounted sub-apps included, inherits from), reading the metered request the lifecycle keeps.
  */
 
+// Per copy, harmlessly: a second copy of core finds the first one's accessor (an own descriptor), refuses
+// the prototype and assigns `req.fluxrate` per request; both read the metered request under Symbol.for.
 const patched = new WeakSet<object>();
 const refused = new WeakSet<object>();
 

@@ -26,7 +26,8 @@ export interface ResponseEndTarget {
  * A response without `req` (or whose request holds another target) carries the target itself.
  */
 export const kEndTarget = Symbol.for('fluxrate.metered');
-const kEnd = Symbol('fluxrate.responseEnd');
+// Process-wide: a response watched by one copy of core (ESM or CJS) is read the same way by another.
+const kEnd = Symbol.for('fluxrate.responseEnd');
 type Holder = { [kEndTarget]?: unknown };
 type Watched = RawResponse & { req?: Holder; [kEnd]?: ResponseEndTarget | undefined };
 

@@ -12,8 +12,9 @@ import { IncomingMessage, ServerResponse } from 'node:http';
  * mode would only slow them: there it is left alone. Used by the Express middleware and the Nest adapter on platform-express (bench/README.md, "Express").)
  */
 const uniqueShapes = Number.parseInt(process.versions.v8, 10) < 13;
-const kFirst = Symbol('fluxrate.shape');
-const kSecond = Symbol('fluxrate.shape2');
+// Added and deleted at once, never read: harmless in any number of copies (Symbol.for only for one name).
+const kFirst = Symbol.for('fluxrate.shape');
+const kSecond = Symbol.for('fluxrate.shape2');
 type Padded = { [kFirst]?: number; [kSecond]?: number };
 
 /** Puts a prototype-swapped `req` or `res` in dictionary mode (see above); a no-op on anything else. */

@@ -35,7 +35,10 @@ export type AttemptOutcome =
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 const quote = (text: string): string => (PLAIN.test(text) ? `"${text}"` : JSON.stringify(text));
 
-/** Quoted meter refs per resolved meter object (fixed at construction), one map per transport kind. */
+/**
+ * Quoted meter refs per resolved meter object (fixed at construction), one map per transport kind.
+ * This and the one-entry caches below are pure memos: a second copy of core only builds its own.
+ */
 const quotedRefs = { sdk: new WeakMap<object, string>(), rest: new WeakMap<object, string>() };
 function quotedRef(meter: QueuedEvent['meter'], transport: 'sdk' | 'rest'): string {
   const cache = quotedRefs[transport];

@@ -4,7 +4,8 @@ type Fn = (...args: unknown[]) => unknown;
 export type Guarded = { ok: true; value: unknown } | { ok: false; reason: string; error?: unknown };
 
 /** What `call` returns when the function could not be used; the reason is in `callFailure`. */
-export const FAILED: unique symbol = Symbol('fluxrate.failed');
+// Process-wide, so a user function guarded by one copy of core is recognised as failed by another.
+export const FAILED: unique symbol = Symbol.for('fluxrate.failed');
 export let callFailure: { reason: string; error?: unknown } = { reason: '' };
 
 /**

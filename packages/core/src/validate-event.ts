@@ -167,6 +167,7 @@ export function resolveMeter(meters: Map<string, ResolvedMeter>, ref: unknown): 
  * Default event keys: `evt_{uuid}`. The UUID's random part is drawn once per process and the tail is a
  * counter, which keeps keys unique across instances and restarts at a fraction of randomUUID()'s cost.
  */
+// Per copy of core, harmlessly: each copy draws its own random prefix, so two copies never share a key.
 const KEY_PREFIX = `evt_${randomUUID().slice(0, 24)}`;
 let keyCounter = 0;
 export const newEventKey = (): string => `${KEY_PREFIX}${(keyCounter++).toString(16).padStart(12, '0')}`;

@@ -1,8 +1,14 @@
 import type { Logger } from './types.js';
 
 const MAX_REMEMBERED = 1_000;
-/** Problems already raised as process warnings by any tracker of this process (e.g. one per adapter). */
-const warnedInProcess = new Set<string>();
+/**
+ * Problems already raised as process warnings by any tracker of this process (e.g. one per adapter),
+ * kept on `globalThis` so that an ESM and a CJS copy of core loaded side by side warn once, not twice.
+ */
+const kWarned = Symbol.for('fluxrate.warnedInProcess');
+const slot = globalThis as { [kWarned]?: Set<string> };
+slot[kWarned] ??= new Set<string>();
+const warnedInProcess: Set<string> = slot[kWarned];
 
 /**
  * Surfaces a problem to the one who can fix it: the logger at `level` when the app gave one, else a

@@ -28,7 +28,8 @@ type Req = { baseUrl?: unknown; route?: unknown; fluxrate?: RequestBilling };
  * and `req.fluxrate` is core's accessor (exposeBillingState). WeakMaps were tried: their GC cost on
  * requests that outlive a scavenge was worse than the property.
  */
-const kRoute = Symbol('fluxrate.route');
+// Process-wide: an ESM and a CJS copy of this adapter may patch one Express; both read one slot.
+const kRoute = Symbol.for('fluxrate.route');
 type Stored = Req & { [kRoute]?: unknown };
 
 /** Base prototypes with our accessors, and those that cannot take them (per-request fallback). */

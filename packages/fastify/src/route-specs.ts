@@ -6,7 +6,8 @@ import type { FastifyArgs } from './types.js';
  * A route's compiled `billable`, stored under a symbol on the route's config in `onRoute`; Fastify
  * spreads that config into the route context, so `request.routeOptions.config` carries it.
  */
-const kCompiled = Symbol('fluxrate.compiled');
+// Process-wide: a route config compiled by one copy of the plugin (ESM or CJS) is read by another.
+const kCompiled = Symbol.for('fluxrate.compiled');
 
 type Annotation = CompiledSpec[] | false | undefined;
 type RouteConfig = Record<PropertyKey, unknown> & { url?: string; method?: string | string[] };
