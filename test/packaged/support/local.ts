@@ -1,9 +1,8 @@
 // A Fluxrate stand-in for the packaged suite: @fluxrate/local from the installed tarball, in its own
 // process inside the project, on 127.0.0.1. The test reads back what it stored over its admin API and
 // stalls it (suspend: connections refused; faults) through stdin commands.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { type Line, runScript, type Script } from './child.js';
+import { writeInProject } from './render.js';
 
 const SERVER = `import { createInterface } from 'node:readline';
 import { startLocalServer } from '@fluxrate/local';
@@ -47,8 +46,7 @@ export interface Fluxrate {
 }
 
 export async function startFluxrate(project: string): Promise<Fluxrate> {
-  mkdirSync(join(project, 'apps'), { recursive: true });
-  writeFileSync(join(project, 'apps', 'fluxrate-server.mjs'), SERVER);
+  writeInProject(project, 'apps/fluxrate-server.mjs', SERVER);
   const script = runScript(project, ['apps/fluxrate-server.mjs']);
   const ready = await script.next('ready');
   const stored = async (customer: string, meter = 'api_calls'): Promise<Stored> => {

@@ -140,7 +140,9 @@ function build(): string {
     const tarballs = packPackages(publicPackages(), packs);
     const hash = hashOf(tarballs);
     const marker = `packaged-${hash}.json`;
-    const dir = join(tmpdir(), `fluxrate-packaged-${hash}`);
+    // Named for this checkout too: worktrees side by side must not install into (or remove) one folder.
+    const checkout = createHash('sha256').update(repoRoot).digest('hex').slice(0, 8);
+    const dir = join(tmpdir(), `fluxrate-packaged-${checkout}-${hash}`);
     if (existsSync(join(TMP, marker)) && existsSync(join(dir, READY))) {
       writeFileSync(join(TMP, marker), JSON.stringify({ dir, sources }));
       return dir;

@@ -1,7 +1,7 @@
 // One scenario source, rendered for each way a package is loaded: `require()` in a .cjs file, `import`
 // in an .mjs file. Only the import lines differ; the body runs inside an async function in both.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export type Loader = 'cjs' | 'mjs';
 export const LOADERS: Loader[] = ['cjs', 'mjs'];
@@ -29,10 +29,20 @@ export function render(loader: Loader, imports: Import[], body: string): string 
   ].join('\n');
 }
 
+/**
+ * Writes `source` to `file` under the project (apps/ and the like) by a rename, so a test file running in
+ * parallel never starts a script another one is halfway through rewriting.
+ */
+export function writeInProject(project: string, file: string, source: string): void {
+  mkdirSync(dirname(join(project, file)), { recursive: true });
+  const temp = join(project, `${file}.${process.pid}.tmp`);
+  writeFileSync(temp, source);
+  renameSync(temp, join(project, file));
+}
+
 /** Writes the app into the project's apps/ folder; returns its path relative to the project. */
 export function writeApp(project: string, name: string, loader: Loader, source: string): string {
-  mkdirSync(join(project, 'apps'), { recursive: true });
   const file = `apps/${name}.${loader}`;
-  writeFileSync(join(project, file), source);
+  writeInProject(project, file, source);
   return file;
 }
