@@ -22,6 +22,12 @@ export const POINTS = [
     label: '33% mixed (500, 503, resets before/after, 429 with Retry-After 1)',
     faults: { 500: 0.066, 503: 0.066, resetBefore: 0.066, resetAfter: 0.066, 429: 0.066 },
   },
+  {
+    // The same mix with `Retry-After: 0` on the 429s: what the honoured 1 s waits cost (see bench/README).
+    share: 0.33,
+    label: '33% mixed, 429 with Retry-After 0',
+    faults: { 500: 0.066, 503: 0.066, resetBefore: 0.066, resetAfter: 0.066, 429: 0.066, retryAfter: 0 },
+  },
   { share: 0.5, label: '50% 503', faults: { 503: 0.5 } },
 ];
 
