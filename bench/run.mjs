@@ -5,6 +5,7 @@
 //   pnpm bench cpu [--framework fastify --variants bare,agg --rate 3000 --duration 8 …]
 //   pnpm bench profile --framework express --variants event   (top self time under --cpu-prof)
 //   pnpm bench saturation [--only fastify --duration 10 --connections 50 …]   (flags: lib/args.mjs)
+//   pnpm bench degraded [--events 4000 --only per-event|redis --quick]   (drain under transient errors)
 // Flags of cpu/profile: lib/cpu-args.mjs. Subcommands print markdown and write results/<mode>.json.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs as parseCliArgs } from 'node:util';
 import { cpuBench } from './cpu.mjs';
+import { degradedBench, parseDegradedArgs } from './degraded.mjs';
 import { parseArgs as parseSaturationArgs } from './lib/args.mjs';
 import { startChild } from './lib/child.mjs';
 import { parseCpuArgs } from './lib/cpu-args.mjs';
@@ -24,7 +26,7 @@ import { saturationBench } from './saturation.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const log = (msg) => process.stderr.write(`${msg}\n`);
-const MODES = ['cpu', 'saturation', 'profile'];
+const MODES = ['cpu', 'saturation', 'profile', 'degraded'];
 const argv = process.argv.slice(2);
 const mode = MODES.includes(argv[0]) ? argv.shift() : 'all';
 const started = Date.now();
@@ -34,6 +36,7 @@ const loadBefore = os.loadavg();
 function options() {
   if (mode === 'cpu' || mode === 'profile') return { cpu: parseCpuArgs(argv) };
   if (mode === 'saturation') return { saturation: parseSaturationArgs(argv) };
+  if (mode === 'degraded') return { degraded: parseDegradedArgs(argv) };
   const { values } = parseCliArgs({
     args: argv,
     strict: true,
@@ -62,18 +65,19 @@ function options() {
 }
 
 const opts = options();
-const quick = opts.quick ?? (opts.cpu ?? opts.saturation).quick;
+const sub = opts.cpu ?? opts.saturation ?? opts.degraded;
+const quick = opts.quick ?? sub.quick;
 const base = mode === 'all' ? 'latest' : mode;
-const out =
-  (mode === 'all' ? opts.out : (opts.cpu ?? opts.saturation).out) ??
-  here(`results/${quick ? `quick-${base}` : base}.md`);
+const out = (mode === 'all' ? opts.out : sub.out) ?? here(`results/${quick ? `quick-${base}` : base}.md`);
 
 const sink = startChild(here('sink.mjs'));
 const sinkInfo = await sink.ready();
 let cpu;
 let saturation;
 let profile;
+let degraded;
 try {
+  if (mode === 'degraded') degraded = await degradedBench(opts.degraded, sinkInfo);
   if (mode === 'profile') profile = await profileBench(opts.cpu, sinkInfo);
   if (mode === 'all' || mode === 'cpu') cpu = await cpuBench(opts.cpu, sinkInfo);
   if (mode === 'all' || mode === 'saturation') saturation = await saturationBench(opts.saturation, sinkInfo);
@@ -81,7 +85,11 @@ try {
   await sink.stop();
 }
 
-const targets = [...(cpu ? cpuTargets(cpu.rows) : []), ...(saturation?.targets ?? [])];
+const targets = [
+  ...(cpu ? cpuTargets(cpu.rows) : []),
+  ...(saturation?.targets ?? []),
+  ...(degraded?.targets ?? []),
+];
 const m = machine();
 let commit = 'unknown';
 try {
@@ -98,14 +106,14 @@ Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${m.platf
 Packages: ${Object.entries(m.packages)
   .map(([k, v]) => `${k} ${v}`)
   .join(', ')}.
-${profile ? `\nProfiled at ${cpuMethod({ ...opts.cpu, runs: 1 })}.\n\n${profile.markdown}` : ''}${cpu ? `\n${cpu.markdown}` : ''}${saturation ? `\n${saturation.markdown}` : ''}${targets.length > 0 ? `\n## Targets\n\n${markdownTable(['target', 'status', 'measured'], targets)}\n` : ''}`;
+${profile ? `\nProfiled at ${cpuMethod({ ...opts.cpu, runs: 1 })}.\n\n${profile.markdown}` : ''}${cpu ? `\n${cpu.markdown}` : ''}${saturation ? `\n${saturation.markdown}` : ''}${degraded ? `\n${degraded.markdown}` : ''}${targets.length > 0 ? `\n## Targets\n\n${markdownTable(['target', 'status', 'measured'], targets)}\n` : ''}`;
 
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, report);
 // Raw numbers (autocannon summaries, app reports and marks, sink usage) next to the report.
 writeFileSync(
   out.endsWith('.md') ? out.replace(/\.md$/, '.json') : `${out}.json`,
-  `${JSON.stringify({ machine: m, commit, mode, opts, loadAverage: [loadBefore, os.loadavg()], cpu: cpu && { runs: cpu.runs, summary: cpu.rows }, saturation: saturation?.raw, profile: profile?.raw }, null, 2)}\n`,
+  `${JSON.stringify({ machine: m, commit, mode, opts, loadAverage: [loadBefore, os.loadavg()], cpu: cpu && { runs: cpu.runs, summary: cpu.rows }, saturation: saturation?.raw, profile: profile?.raw, degraded: degraded?.raw }, null, 2)}\n`,
 );
 process.stdout.write(report);
 log(`written to ${out}`);

@@ -94,4 +94,20 @@ describe('bench smoke run', () => {
     },
     60_000,
   );
+
+  it.skipIf(missing.length > 0)(
+    `degraded mode drains through transient errors per event and through the Redis outbox, storing exactly what it tracked${reason}`,
+    () => {
+      const stdout = bench(['degraded', '--quick']);
+      const rows: Row[] = parseTable(stdout, '## Degraded Fluxrate') ?? [];
+      expect(rows.map((r) => r.mode)).toEqual([...Array(5).fill('per-event'), ...Array(5).fill('redis')]);
+      for (const row of rows) {
+        expect(num(row['events/s']), row['transient errors']).toBeGreaterThan(0);
+        const [tracked, stored] = (row['tracked / stored'] ?? '').split(' / ');
+        expect(num(stored), row['transient errors']).toBe(num(tracked));
+        expect(num(tracked)).toBe(400);
+      }
+    },
+    90_000,
+  );
 });

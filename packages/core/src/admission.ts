@@ -111,6 +111,7 @@ export class Admission {
       attempts: 0,
       firstAttemptAt: 0,
       notBefore: 0,
+      failedAt: 0,
       generation: 0,
       body: '',
     };

@@ -1,13 +1,13 @@
+import { DeliveryThrottle, type ThrottlePolicy } from './delivery-throttle.js';
 import type { QueuedEvent } from './event.js';
 import type { Outbox } from './outbox.js';
-import { type Decision, decide, type RetryPolicy } from './retry-policy.js';
+import { ANSWERED_RECENTLY_MS, type Decision, decide, type RetryPolicy } from './retry-policy.js';
 import type { AttemptOutcome, EventTransport } from './transport.js';
-
-/** After this many consecutive retryable failures the dispatcher sends one request at a time (the probe). */
-const PROBE_AFTER = 5;
 
 export interface DispatcherOptions extends RetryPolicy {
   concurrency: number;
+  /** Degraded vs down (delivery-throttle.ts); default THROTTLE_POLICY. */
+  throttle?: ThrottlePolicy;
 }
 
 /** How an attempt ended for its event: the policy's decision, or `abandoned` (a retry due after `stop()`). */
@@ -20,8 +20,10 @@ export type DecisionSink = (event: QueuedEvent, end: AttemptEnd) => void;
  * Leases due events from the outbox, keeps at most `concurrency` attempts in flight, applies the
  * retry decision and settles each event back into the outbox. It never knows which outbox it has.
  * One unref'd timer wakes it for the earliest retry; sending starts on a later turn, never on the
- * caller's stack. After a run of retryable failures it probes one request at a time, so an outage
- * does not become a storm.
+ * caller's stack. How many attempts may be in flight is the throttle's call (delivery-throttle.ts):
+ * `concurrency` while most attempts get an answer, fewer as failures dominate, and one probe a second
+ * in a true outage, so an outage does not become a storm and a degraded Fluxrate keeps its throughput.
+ * An event waiting for its retry sits in the outbox: it holds no slot.
  */
 export class Dispatcher {
   readonly #outbox: Outbox;
@@ -29,7 +31,7 @@ export class Dispatcher {
   readonly #options: DispatcherOptions;
   readonly #onDecision: DecisionSink;
   #inFlight = 0;
-  #failStreak = 0;
+  readonly #throttle: DeliveryThrottle;
   #scheduled = false;
   #wakeAt = 0;
   #wakeTimer: NodeJS.Timeout | undefined;
@@ -50,6 +52,7 @@ export class Dispatcher {
     this.#transport = transport;
     this.#options = options;
     this.#onDecision = onDecision;
+    this.#throttle = new DeliveryThrottle(options.throttle);
   }
 
   get inFlight(): number {
@@ -89,15 +92,14 @@ export class Dispatcher {
 
   pump(): void {
     if (this.#stopped) return;
-    const probing = this.#failStreak >= PROBE_AFTER;
-    const limit = probing ? 1 : this.#options.concurrency;
-    const room = limit - this.#inFlight;
-    if (room <= 0) return;
     const now = Date.now();
-    const next = this.#outbox.nextDueAt();
-    // While probing, a retry that is not yet due goes first: fresh events wait behind it.
-    if (probing && next !== undefined && next > now) return this.#wake(next);
+    const throttle = this.#throttle;
+    const probing = throttle.mode(now) === 'probing';
+    const room = throttle.limit(this.#options.concurrency, now) - this.#inFlight;
+    if (room <= 0) return;
+    if (probing && throttle.nextProbeAt > now) return this.#wake(throttle.nextProbeAt);
     const events = this.#outbox.lease(room, now);
+    if (probing && events.length > 0) throttle.probed(now);
     for (const event of events) this.#send(event, now);
     const later = this.#outbox.nextDueAt();
     if (later !== undefined && later > now) this.#wake(later);
@@ -128,9 +130,13 @@ export class Dispatcher {
     this.#inFlight--;
     try {
       const now = Date.now();
-      const decision = decide(outcome, event, now, this.#options, this.#closing);
-      if (decision.kind === 'retry') this.#failStreak++;
-      else this.#failStreak = 0;
+      if (outcome.kind === 'retry') this.#throttle.failed(now);
+      else this.#throttle.answered(now);
+      // Fluxrate answered other events since this one last failed, or within the last second (see backoffStep).
+      const since = Math.min(event.failedAt > 0 ? event.failedAt : now, now - ANSWERED_RECENTLY_MS);
+      const othersAnswered = this.#throttle.lastAnswerAt >= since;
+      if (outcome.kind === 'retry') event.failedAt = now;
+      const decision = decide(outcome, event, now, this.#options, this.#closing, Math.random, othersAnswered);
       if (decision.kind !== 'retry') {
         this.#outbox.settle(event, { kind: decision.kind });
         this.#onDecision(event, decision);

@@ -19,6 +19,8 @@ export interface QueuedEvent {
   firstAttemptAt: number;
   /** Epoch ms before which no retry is sent. */
   notBefore: number;
+  /** Epoch ms its last attempt failed (0 before): did Fluxrate answer others since? (retry-policy.ts `backoffStep`) */
+  failedAt: number;
   /** Flush generation the event belongs to; -1 for an event another process appended (no flush waits on it). */
   generation: number;
   /** Request body, built once when the event enters the outbox and sent verbatim on every attempt. */

@@ -4,6 +4,8 @@ export type { DeadLetterRecord } from './dead-letter.js';
 export type { FluxrateErrorCode } from './errors.js';
 export { FluxrateConfigError, FluxrateError, FluxrateRouteError, FluxrateValidationError } from './errors.js';
 export type { QueuedEvent } from './event.js';
+/** For outbox implementations: a min-heap by a numeric key (events waiting for their retry time). */
+export { MinHeap } from './min-heap.js';
 export type { Outbox, OutboxHost, Settlement, StoredEvent } from './outbox.js';
 export { toStored } from './outbox.js';
 export { reviveEvent } from './outbox-host.js';

@@ -26,6 +26,7 @@ export function reviveEvent(stored: StoredEvent, meters: Map<string, ResolvedMet
     attempts: 0,
     firstAttemptAt: 0,
     notBefore: 0,
+    failedAt: 0,
     generation: -1,
     body: '',
   };

@@ -61,11 +61,40 @@ export interface AttemptState {
   firstAttemptAt: number;
 }
 
+/** Quick retries an event gets while Fluxrate answers others (see `backoffStep`). */
+export const QUICK_RETRIES = 16;
+/** An answer to another event this recent also makes a failure the luck of the draw (the backlog's last, lone events). */
+export const ANSWERED_RECENTLY_MS = 1_000;
+/** Longest wait of a quick retry, in ms (Envoy's retry base interval); at most `minTimeout`. */
+export const QUICK_RETRY_MS = 25;
+
+/**
+ * Which backoff step an event's next retry takes; 0 is a quick retry (a random 0..QUICK_RETRY_MS wait).
+ * If Fluxrate answered other attempts since this event's previous failure or within ANSWERED_RECENTLY_MS
+ * (`othersAnswered`), its failure
+ * was the luck of the draw on a degraded server: it retries quickly instead of sliding into 30 s waits
+ * (at 50% failures one event in 4 000 fails 12 times in a row). The throttle (delivery-throttle.ts), not
+ * the per-event wait, is what protects Fluxrate then: attempts in flight stay bounded by `concurrency`.
+ * A lone failing event, or every event failing (an outage), backs off exponentially with its attempts.
+ * Past QUICK_RETRIES attempts the event's own count wins again, so one event failing while others
+ * succeed (a body the server chokes on) is backed off like any other.
+ */
+export function backoffStep(attempts: number, othersAnswered: boolean): number {
+  if (!othersAnswered) return attempts;
+  return attempts <= QUICK_RETRIES ? 0 : attempts - QUICK_RETRIES;
+}
+
+function retryDelay(step: number, policy: BackoffPolicy, random: () => number): number {
+  if (step === 0) return Math.round(random() * Math.min(QUICK_RETRY_MS, policy.minTimeout));
+  return backoffDelay(step, policy, random);
+}
+
 /**
  * The retry decision table: 2xx delivered; other non-retryable statuses fail with Fluxrate's `detail`;
  * network errors, timeouts, 408/429/5xx retry after the backoff (or `Retry-After`, capped), until the
  * retry count or the total retry time runs out. While shutting down (`closing`) waits are capped at
- * `minTimeout`, so the deadline is spent retrying rather than sleeping.
+ * `minTimeout`, so the deadline is spent retrying rather than sleeping. `othersAnswered`: Fluxrate answered
+ * other attempts since this event's previous failure or just now (the dispatcher knows; see `backoffStep`).
  */
 export function decide(
   outcome: AttemptOutcome,
@@ -74,12 +103,13 @@ export function decide(
   policy: RetryPolicy,
   closing = false,
   random: () => number = Math.random,
+  othersAnswered = false,
 ): Decision {
   if (outcome.kind === 'delivered') return { kind: 'delivered', status: outcome.status };
   if (outcome.kind === 'failed') {
     return { kind: 'failed', reason: 'rejected', status: outcome.status, detail: outcome.detail };
   }
-  let delayMs = backoffDelay(attempt.attempts, policy, random);
+  let delayMs = retryDelay(backoffStep(attempt.attempts, othersAnswered), policy, random);
   if (closing) delayMs = Math.min(delayMs, policy.minTimeout);
   if (outcome.retryAfterMs !== undefined && outcome.retryAfterMs > 0) {
     delayMs = Math.min(outcome.retryAfterMs, policy.maxRetryAfter);

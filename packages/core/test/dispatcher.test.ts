@@ -28,6 +28,17 @@ function scriptedTransport(answer: (body: string, n: number) => AttemptOutcome) 
 
 const event = queuedEvent;
 
+/** A small seeded PRNG (mulberry32), so a share of failures is the same on every run. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 const options = {
   concurrency: 4,
   minTimeout: 200,
@@ -104,24 +115,73 @@ describe('Dispatcher (fake timers)', () => {
     expect(maxInFlight()).toBe(4);
   });
 
-  it('probes one at a time after five retryable failures in a row, waiting for the retry', async () => {
+  it('keeps `concurrency` attempts in flight while half of the attempts fail, and delivers each event once', async () => {
+    const random = seeded(7);
+    const { add, sent, ends } = setup(() =>
+      random() < 0.5 ? { kind: 'retry', status: 503 } : { kind: 'delivered', status: 201 },
+    );
+    const keys = Array.from({ length: 400 }, (_, i) => `e${i}`);
+    add(...keys);
+    // The last few events are alone at the end, so they back off exponentially: minutes of fake time.
+    await vi.advanceTimersByTimeAsync(600_000);
+    const delivered = ends.filter((e) => e.end.kind === 'delivered').map((e) => e.key);
+    expect(delivered.sort()).toEqual([...keys].sort());
+    // While fresh events remain (the first 400 sends), every send after the first wave has the full four in flight.
+    expect(sent.slice(3, 400).filter((s) => s.concurrent < 4)).toEqual([]);
+  });
+
+  it('retries an event that failed while others were answered quickly (at most 25 ms), not after growing waits', async () => {
+    // Every attempt of `unlucky` fails until its sixth; the others are answered in between.
+    const { add, sent } = setup((body) => {
+      if (body !== 'unlucky') return { kind: 'delivered', status: 201 };
+      return sent.filter((s) => s.body === 'unlucky').length < 6
+        ? { kind: 'retry', status: 503 }
+        : { kind: 'delivered', status: 201 };
+    });
+    add('unlucky');
+    const others = setInterval(() => add(`o${sent.length}`), 10);
+    await vi.advanceTimersByTimeAsync(3_000);
+    clearInterval(others);
+    const at = sent.filter((s) => s.body === 'unlucky').map((s) => s.at);
+    expect(at).toHaveLength(6);
+    // The first retry is its first backoff step (nobody answered yet); then quick ones: 25 ms + the answer's 1 ms.
+    expect(at.slice(1).map((t, i) => t - at[i]!)).toEqual([201, 26, 26, 26, 26]);
+  });
+
+  it('in a full outage probes one request at a time, at most one a second, then ramps back to `concurrency`', async () => {
     let down = true;
-    const { add, sent, maxInFlight } = setup(() =>
+    const { add, sent } = setup(() =>
       down ? { kind: 'retry', error: 'ECONNREFUSED' } : { kind: 'delivered', status: 201 },
     );
-    add(...Array.from({ length: 20 }, (_, i) => `e${i}`));
-    await vi.advanceTimersByTimeAsync(10);
-    const firstWave = sent.length;
-    await vi.advanceTimersByTimeAsync(10_000);
-    // Ten seconds of outage: one request at a time, each an event's own scheduled retry (at most the
-    // 5 backoff steps that fit in 10 s, per event), never a storm of fresh events.
-    const outage = sent.slice(firstWave);
+    const start = Date.now();
+    add(...Array.from({ length: 200 }, (_, i) => `e${i}`));
+    await vi.advanceTimersByTimeAsync(70_000);
+    // Connection refused everywhere empties the bucket within its first hundred attempts; then probes only.
+    const outage = sent.filter((s) => s.at >= start + 10_000);
     expect(outage.every((s) => s.concurrent === 1)).toBe(true);
-    expect(outage.length).toBeLessThanOrEqual(20 * 5);
+    expect(outage.length).toBeGreaterThanOrEqual(55);
+    expect(outage.length).toBeLessThanOrEqual(61);
+    expect(outage.slice(1).every((s, i) => s.at - outage[i]!.at >= 1_000)).toBe(true);
     down = false;
+    const recovered = sent.length;
     await vi.advanceTimersByTimeAsync(60_000);
-    expect(new Set(sent.map((s) => s.body)).size).toBe(20);
-    expect(maxInFlight()).toBe(4);
+    expect(new Set(sent.map((s) => s.body)).size).toBe(200);
+    expect(Math.max(...sent.slice(recovered).map((s) => s.concurrent))).toBe(4);
+  });
+
+  it('a retry waiting for its time holds no slot: with concurrency 1 the others go first', async () => {
+    const { add, sent } = setup(
+      (body, n) =>
+        body === 'late' && n === 1
+          ? { kind: 'retry', status: 503, retryAfterMs: 2_000 }
+          : { kind: 'delivered', status: 201 },
+      { concurrency: 1 },
+    );
+    add('late', 'a', 'b', 'c');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(sent.map((s) => s.body)).toEqual(['late', 'a', 'b', 'c']);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(sent.map((s) => s.body)).toEqual(['late', 'a', 'b', 'c', 'late']);
   });
 
   it('after closing() waits at most minTimeout for a retry that was due in 30 s', async () => {

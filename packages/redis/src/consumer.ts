@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import pRetry from 'p-retry';
 import type { ResolvedRedisOptions } from './options.js';
+import { readOwnPending } from './own-pending.js';
 import { scriptRunner } from './script-runner.js';
 import { ACK_SCRIPT } from './scripts.js';
 import { entriesOfClaim, entriesOfRead, type RawEntry } from './stream-reply.js';
@@ -35,6 +36,10 @@ export class Consumer {
   #timer: NodeJS.Timeout | undefined;
   #roomWaiter: (() => void) | undefined;
   #acks: string[] = [];
+  /** The batch of acks being sent (retried until Redis takes it). */
+  #ackBatch: string[] = [];
+  /** The reader (re)connected: a read's reply may have been lost with the old connection (see own-pending.ts). */
+  #recover = false;
   #ackScheduled = false;
   #acking: Promise<void> | undefined;
   readonly #abort = new AbortController();
@@ -53,6 +58,9 @@ export class Consumer {
 
   start(): void {
     this.#reading = true;
+    this.reader.on('ready', () => {
+      this.#recover = true;
+    });
     this.#loop = this.#readLoop();
     // Takeover is checked often (entries handed back on shutdown are claimable at once); the idle time
     // of held entries is refreshed well within claimIdleMs.
@@ -94,6 +102,7 @@ export class Consumer {
   async #flushAcks(): Promise<void> {
     while (this.#acks.length > 0) {
       const ids = this.#acks.splice(0, 1_000);
+      this.#ackBatch = ids;
       try {
         await pRetry(() => runAck(this.main, this.options.stream, [this.options.group, ...ids]), {
           retries: Number.POSITIVE_INFINITY,
@@ -116,17 +125,8 @@ export class Consumer {
     if (ids.length === 0) return;
     const { stream, group, consumer } = this.options;
     try {
-      await this.main.call(
-        'XCLAIM',
-        stream,
-        group,
-        consumer,
-        '0',
-        ...ids,
-        'IDLE',
-        String(RELEASED_IDLE_MS),
-        'JUSTID',
-      );
+      const idle = ['IDLE', String(RELEASED_IDLE_MS), 'JUSTID'];
+      await this.main.call('XCLAIM', stream, group, consumer, '0', ...ids, ...idle);
     } catch (error) {
       // Not handed back: they are taken over after `claimIdleMs` instead.
       this.host.fault('redis-release', error);
@@ -155,7 +155,9 @@ export class Consumer {
           groupReady = true;
           // Abandoned work first: take over before reading new entries fills the prefetch.
           await this.#tick();
+          this.#recover ||= failures > 0;
         }
+        if (this.#recover) await this.#recoverOwn();
         const room = this.host.room();
         if (room <= 0) {
           await new Promise<void>((resolve) => {
@@ -192,6 +194,14 @@ export class Consumer {
     }
   }
 
+  /** After a lost connection: our pending entries not held, not being acked (a read whose reply was lost). */
+  async #recoverOwn(): Promise<void> {
+    this.#recover = false;
+    const held = new Set([...this.host.heldIds(), ...this.#acks, ...this.#ackBatch]);
+    const lost = await readOwnPending(this.reader, this.options, this.host.room(), (id) => held.has(id));
+    if (lost.length > 0) this.host.admit(lost, false);
+  }
+
   /** Keeps held entries fresh, then takes over entries idle on other consumers. */
   async #tick(): Promise<void> {
     if (this.#claiming || !this.#reading) return;
@@ -209,16 +219,8 @@ export class Consumer {
       do {
         const room = this.host.room();
         if (room <= 0 || !this.#reading) break;
-        const reply = await this.main.call(
-          'XAUTOCLAIM',
-          stream,
-          group,
-          consumer,
-          String(claimIdleMs),
-          cursor,
-          'COUNT',
-          String(room),
-        );
+        const args = [stream, group, consumer, String(claimIdleMs), cursor, 'COUNT', String(room)];
+        const reply = await this.main.call('XAUTOCLAIM', ...args);
         const claim = entriesOfClaim(reply);
         cursor = claim.cursor;
         if (claim.entries.length > 0) this.host.admit(claim.entries, true);

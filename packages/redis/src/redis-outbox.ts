@@ -6,9 +6,13 @@ import { Consumer } from './consumer.js';
 import type { AggregatorLink, EntryDiverter } from './forwarder-aggregate.js';
 import { type ResolvedRedisOptions, resolveRedisOptions } from './options.js';
 import { ownClient, retryStrategy } from './redis-client.js';
+import { RetryWaiting } from './retry-waiting.js';
 import type { RawEntry } from './stream-reply.js';
 import { streamStats } from './stream-stats.js';
 import type { RedisOutboxOptions, RedisOutboxStats } from './types.js';
+
+/** How many events may wait for a retry per place of `prefetch` (4 096 with the default 256). */
+const WAITING_PER_PREFETCH = 16;
 
 /**
  * The `Outbox` on a Redis Stream shared by a fleet. `append` buffers in memory and the appender writes
@@ -29,8 +33,8 @@ export class RedisOutbox implements Outbox {
   readonly #held = new Map<QueuedEvent, string>();
   readonly #ids = new Set<string>();
   #ready: QueuedEvent[] = [];
-  /** Waiting to retry: event -> due time. */
-  readonly #waiting = new Map<QueuedEvent, number>();
+  /** Waiting to retry (held, but outside `prefetch`: up to WAITING_PER_PREFETCH x prefetch of them). */
+  readonly #waiting = new RetryWaiting();
   #evicted = false;
   #diverter: EntryDiverter | undefined;
   readonly #counts = { appended: 0, overflow: 0, read: 0, claimed: 0, acked: 0 };
@@ -54,7 +58,7 @@ export class RedisOutbox implements Outbox {
       reader.on('error', (error) => host.fault('redis-connection', error));
       this.#reader = reader;
       this.#consumer = new Consumer(main, reader, this.options, {
-        room: () => this.options.prefetch - this.#held.size - (this.#diverter?.openGroups ?? 0),
+        room: () => this.#room(),
         heldIds: () => (this.#diverter ? [...this.#ids, ...this.#diverter.ids()] : [...this.#ids]),
         admit: (entries, claimed) => this.#admit(entries, claimed),
         fault: (kind, error) => host.fault(kind, error),
@@ -62,6 +66,13 @@ export class RedisOutbox implements Outbox {
       this.#consumer.start();
     }
     return [];
+  }
+
+  /** Places to read into: waiting retries take none of `prefetch`, but all held stay under 16 x prefetch. */
+  #room(): number {
+    const { prefetch } = this.options;
+    const active = this.#held.size - this.#waiting.size + (this.#diverter?.openGroups ?? 0);
+    return Math.min(prefetch - active, WAITING_PER_PREFETCH * prefetch - this.#held.size);
   }
 
   /**
@@ -105,13 +116,9 @@ export class RedisOutbox implements Outbox {
     const error = new Error(
       `Redis stream ${this.options.stream} is at maxLen ${this.options.maxLen}: ${events.length} event(s) dropped (overflow)`,
     );
-    if (host.dropped) {
-      host.fault('redis-overflow', error);
-      host.dropped(events, 'overflow');
-    } else {
-      host.fault('redis-overflow', error);
-      host.handedOff(events);
-    }
+    host.fault('redis-overflow', error);
+    if (host.dropped) host.dropped(events, 'overflow');
+    else host.handedOff(events);
   }
 
   #admit(entries: RawEntry[], claimed: boolean): void {
@@ -147,21 +154,14 @@ export class RedisOutbox implements Outbox {
   }
 
   lease(max: number, now: number): QueuedEvent[] {
-    const out = this.#ready.splice(0, max);
-    if (out.length < max && this.#waiting.size > 0) {
-      const due = [...this.#waiting].filter(([, at]) => at <= now).sort((a, b) => a[1] - b[1]);
-      for (const [event] of due.slice(0, max - out.length)) {
-        this.#waiting.delete(event);
-        out.push(event);
-      }
-    }
+    const out: QueuedEvent[] = [];
+    this.#waiting.due(max, now, out); // due retries first, as the memory outbox does
+    if (out.length < max) out.push(...this.#ready.splice(0, max - out.length));
     return out;
   }
 
   nextDueAt(): number | undefined {
-    let next: number | undefined;
-    for (const at of this.#waiting.values()) if (next === undefined || at < next) next = at;
-    return next;
+    return this.#waiting.nextDueAt();
   }
 
   settle(event: QueuedEvent, settlement: Settlement): void {
@@ -169,7 +169,8 @@ export class RedisOutbox implements Outbox {
     if (id === undefined) return;
     if (settlement.kind === 'retry') {
       // Stays pending on this consumer, its idle time kept fresh; if this process dies it is taken over.
-      this.#waiting.set(event, settlement.at);
+      this.#waiting.add(event, settlement.at);
+      this.#consumer!.notifyRoom(); // its prefetch place is free while it waits
       return;
     }
     this.#held.delete(event);
@@ -185,7 +186,7 @@ export class RedisOutbox implements Outbox {
   }
 
   hasten(at: number): void {
-    for (const [event, due] of this.#waiting) if (due > at) this.#waiting.set(event, at);
+    this.#waiting.hasten(at);
   }
 
   get size(): number {
@@ -200,12 +201,11 @@ export class RedisOutbox implements Outbox {
     this.#evicted = true;
     this.#consumer?.stop();
     const unconfirmed = this.#appender ? this.#appender.pending() : [];
-    const held = [...this.#ready, ...this.#waiting.keys()];
+    const held = [...this.#ready, ...this.#waiting.drain()];
     const ids = held.map((event) => this.#held.get(event)!);
     for (const event of held) this.#held.delete(event);
     for (const id of ids) this.#ids.delete(id);
     this.#ready = [];
-    this.#waiting.clear();
     void this.#consumer?.release(ids);
     return [...unconfirmed, ...held];
   }
