@@ -1,5 +1,5 @@
 import { errorDetail } from './error-detail.js';
-import type { Exchange } from './http1-connection.js';
+import type { Exchange } from './http-client.js';
 import { classifyNetworkError } from './network-error.js';
 import { parseRetryAfter, RETRY_AFTER_STATUS, RETRYABLE_STATUS } from './retry-policy.js';
 import type { AttemptOutcome } from './transport.js';
@@ -18,12 +18,13 @@ export interface AttemptHost {
 }
 
 /**
- * One attempt as an exchange of the HTTP pool: it holds the status, the `Retry-After` header and at
+ * One attempt as an exchange of the HTTP client: it holds the status, the `Retry-After` header and at
  * most MAX_ERROR_BODY bytes of a non-2xx body, and calls `done` exactly once. Ending it (timeout,
- * abortAll, a full error prefix) closes its connection, which discards the rest of the body.
+ * abortAll, a full error prefix) drops its request, which discards the rest of the body.
  */
 export class AttemptHandler implements Exchange {
-  readonly request: string;
+  readonly body: string;
+  link: unknown = undefined;
   readonly #host: AttemptHost;
   #done: ((outcome: AttemptOutcome) => void) | undefined;
   #status = 0;
@@ -34,8 +35,8 @@ export class AttemptHandler implements Exchange {
   /** True while Transport.send() runs: an outcome known that early is handed over on a microtask. */
   #sync = true;
 
-  constructor(host: AttemptHost, request: string, done: (outcome: AttemptOutcome) => void) {
-    this.request = request;
+  constructor(host: AttemptHost, body: string, done: (outcome: AttemptOutcome) => void) {
+    this.body = body;
     this.#host = host;
     this.#done = done;
   }

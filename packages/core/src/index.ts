@@ -4,6 +4,7 @@ export type { DeadLetterRecord } from './dead-letter.js';
 export type { FluxrateErrorCode } from './errors.js';
 export { FluxrateConfigError, FluxrateError, FluxrateRouteError, FluxrateValidationError } from './errors.js';
 export type { QueuedEvent } from './event.js';
+export type { NetworkOptions } from './network-options.js';
 export type { Outbox, OutboxHost, Settlement, StoredEvent } from './outbox.js';
 export { toStored } from './outbox.js';
 export { reviveEvent } from './outbox-host.js';

@@ -1,0 +1,45 @@
+import { type Dispatcher, Pool, ProxyAgent } from 'undici';
+import type { NetworkConfig } from './network-options.js';
+
+export interface DispatcherConfig {
+  origin: string;
+  concurrency: number;
+  timeoutMs: number;
+  network: NetworkConfig;
+}
+
+/** Idle keep-alive before we close our side; a server's `Keep-Alive: timeout` wins, minus this margin. */
+const KEEP_ALIVE_MS = 10_000;
+const KEEP_ALIVE_MARGIN_MS = 1_000;
+
+/**
+ * The tracker's own dispatcher for its one origin: a `Pool` of `concurrency` connections, or a
+ * `ProxyAgent` when a proxy applies (CONNECT tunnel for https:, absolute-form requests for http:).
+ * Over TLS, ALPN offers h2 and http/1.1 (`allowH2`): HTTP/2 where the server offers it, one
+ * connection multiplexing every attempt, else HTTP/1.1 keep-alive. Our deadline (the transport's)
+ * covers connect, headers and body; undici's own timeouts are only a backstop at twice that.
+ * Never installed as undici's global dispatcher.
+ */
+export function createDispatcher({ origin, concurrency, timeoutMs, network }: DispatcherConfig): Dispatcher {
+  const allowH2 = origin.startsWith('https:');
+  const pool = {
+    connections: concurrency,
+    pipelining: 1,
+    allowH2,
+    keepAliveTimeout: KEEP_ALIVE_MS,
+    keepAliveTimeoutThreshold: KEEP_ALIVE_MARGIN_MS,
+    headersTimeout: timeoutMs * 2,
+    bodyTimeout: timeoutMs * 2,
+  };
+  const tls = network.tls ?? {};
+  if (network.proxy === undefined)
+    return new Pool(origin, { ...pool, connect: { ...tls, timeout: timeoutMs } });
+  return new ProxyAgent({
+    ...pool,
+    uri: network.proxy,
+    // http: through an http proxy as absolute-form requests (what HTTP_PROXY means to curl and most clients).
+    proxyTunnel: allowH2,
+    requestTls: { ...tls, allowH2, timeout: timeoutMs } as ProxyAgent.Options['requestTls'],
+    proxyTls: { timeout: timeoutMs },
+  });
+}
