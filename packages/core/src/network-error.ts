@@ -25,6 +25,15 @@ const HEADER_CODES = new Set([
 /** The code of an attempt that failed at the proxy (see undici-client.ts). */
 export const PROXY_FAILED = 'FLUXRATE_PROXY_FAILED';
 
+/** An error at (or through) the proxy, named by its origin (never its credentials). */
+export function proxyFailure(error: unknown, proxyOrigin: string): Error {
+  const { message } = classifyNetworkError(error);
+  return Object.assign(new Error(`through proxy ${proxyOrigin}: ${message}`), {
+    code: PROXY_FAILED,
+    cause: error,
+  });
+}
+
 interface ErrorLike {
   code?: unknown;
   message?: unknown;

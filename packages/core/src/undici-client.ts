@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { Exchange, HttpClient } from './http-client.js';
-import { classifyNetworkError, PROXY_FAILED } from './network-error.js';
+import { classifyNetworkError, proxyFailure } from './network-error.js';
 
 /** What a request is sent with: fixed per transport, shared by every attempt. */
 export interface RequestShape {
@@ -80,10 +80,7 @@ class UndiciExchange {
     const { message, persistent } = classifyNetworkError(error);
     const before = this.#abort === undefined && persistent === undefined;
     if (!before && !/Proxy Authentication Required/.test(message)) return error;
-    return Object.assign(new Error(`through proxy ${this.#proxy}: ${message}`), {
-      code: PROXY_FAILED,
-      cause: error,
-    });
+    return proxyFailure(error, this.#proxy as string);
   }
 
   onUpgrade(): void {

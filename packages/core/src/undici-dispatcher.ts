@@ -1,5 +1,29 @@
 import { type Dispatcher, Pool, ProxyAgent } from 'undici';
+import { proxyFailure } from './network-error.js';
 import type { NetworkConfig } from './network-options.js';
+
+/**
+ * The connection to the proxy, through which ProxyAgent opens each tunnel (`connect()`, promise
+ * form). A tunnel that fails is named as the proxy's failure, and no longer looks like a socket
+ * error undici recovers from by itself: with UND_ERR_SOCKET (a proxy that closes the CONNECT
+ * unanswered) undici would reconnect in a loop and hold the attempt until its timeout.
+ */
+class ProxyConnection extends Pool {
+  override connect(options: Dispatcher.ConnectOptions): Promise<Dispatcher.ConnectData>;
+  override connect(
+    options: Dispatcher.ConnectOptions,
+    callback: (err: Error | null, data: Dispatcher.ConnectData) => void,
+  ): void;
+  override connect(
+    options: Dispatcher.ConnectOptions,
+    callback?: (err: Error | null, data: Dispatcher.ConnectData) => void,
+  ): Promise<Dispatcher.ConnectData> | void {
+    if (callback) return super.connect(options, callback);
+    return super.connect(options).catch((error: unknown) => {
+      throw proxyFailure(error, new URL(String(options.origin)).origin);
+    });
+  }
+}
 
 export interface DispatcherConfig {
   origin: string;
@@ -41,5 +65,6 @@ export function createDispatcher({ origin, concurrency, timeoutMs, network }: Di
     proxyTunnel: allowH2,
     requestTls: { ...tls, allowH2, timeout: timeoutMs } as ProxyAgent.Options['requestTls'],
     proxyTls: { timeout: timeoutMs },
+    clientFactory: (url, options) => new ProxyConnection(url, options),
   });
 }
