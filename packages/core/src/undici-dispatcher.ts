@@ -17,8 +17,11 @@ class ProxyConnection extends Pool {
   override connect(
     options: Dispatcher.ConnectOptions,
     callback?: (err: Error | null, data: Dispatcher.ConnectData) => void,
-  ): Promise<Dispatcher.ConnectData> | void {
-    if (callback) return super.connect(options, callback);
+  ): Promise<Dispatcher.ConnectData> | undefined {
+    if (callback) {
+      super.connect(options, callback);
+      return undefined;
+    }
     return super.connect(options).catch((error: unknown) => {
       throw proxyFailure(error, new URL(String(options.origin)).origin);
     });
