@@ -12,7 +12,7 @@ export interface AttemptHost {
   /** The attempt has its outcome: stop watching its deadline. */
   finished(attempt: AttemptHandler): void;
   /** Stops an attempt that is queued or on the wire (its outcome is already settled). */
-  cancel(attempt: AttemptHandler): void;
+  cancel(attempt: AttemptHandler, heardNothing: boolean): void;
   /** Sees every outcome before its `done` (the tracker's persistent-fault check). */
   observe?: ((outcome: AttemptOutcome) => void) | undefined;
 }
@@ -46,12 +46,13 @@ export class AttemptHandler implements Exchange {
   }
 
   /** Ends the attempt now (its deadline passed, or the transport is shutting down). */
-  abort(reason: string): void {
+  abort(reason: string, timedOut = false): void {
     if (this.#done === undefined) return;
+    const heardNothing = timedOut && this.#status === 0;
     if (this.#status >= 200 && this.#status < 300) this.#settle({ kind: 'delivered', status: this.#status });
     else if (this.#status >= 300) this.#settle(this.#statusOutcome(reason));
     else this.#settle({ kind: 'retry', error: reason });
-    this.#host.cancel(this);
+    this.#host.cancel(this, heardNothing);
   }
 
   onResponseStart(status: number, retryAfter: string | undefined): void {

@@ -21,8 +21,11 @@ export interface Exchange {
 export interface HttpClient {
   /** Sends one exchange; its callbacks are called later (or at once with an error), never a throw. */
   request(exchange: Exchange): void;
-  /** Stops an exchange that is queued or on the wire; its outcome is already settled. */
-  cancel(exchange: Exchange): void;
+  /**
+   * Stops an exchange that is queued or on the wire; its outcome is already settled. `heardNothing`:
+   * its deadline passed before any answer (its connection may be dead).
+   */
+  cancel(exchange: Exchange, heardNothing?: boolean): void;
   /** Graceful: exchanges in flight finish, then connections close. Forced: all close now. */
   close(force: boolean): Promise<void>;
 }

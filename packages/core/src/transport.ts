@@ -92,8 +92,7 @@ const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 /** The tracker's HTTP client: the user's `dispatcher`, else our own undici dispatcher for the origin. */
 export function clientFor(options: TransportConfig, shape: RequestShape): HttpClient {
   const { dispatcher, proxy } = options.network;
-  if (dispatcher !== undefined) return new UndiciClient(dispatcher, shape, false);
-  return new UndiciClient(createDispatcher(options), shape, true, proxy);
+  return new UndiciClient(shape, dispatcher ?? (() => createDispatcher(options)), options.timeoutMs, proxy);
 }
 
 /**
@@ -141,13 +140,13 @@ export class Transport implements EventTransport {
     this.#client = client ?? clientFor(options, { origin: options.origin, path, headers });
     const timeoutMs = options.timeoutMs;
     this.#wheel = new DeadlineWheel<AttemptHandler>(timeoutMs, (attempt) =>
-      attempt.abort(`timeout after ${timeoutMs} ms`),
+      attempt.abort(`timeout after ${timeoutMs} ms`, true),
     );
     this.#host = {
       redact,
       observe,
       finished: (attempt) => this.#wheel.remove(attempt),
-      cancel: (attempt) => this.#client.cancel(attempt),
+      cancel: (attempt, heardNothing) => this.#client.cancel(attempt, heardNothing),
     };
   }
 

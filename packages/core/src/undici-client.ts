@@ -93,18 +93,29 @@ class UndiciExchange {
  * attempt with the prebuilt body and fixed headers, no promise, no AbortController, no stream.
  */
 export class UndiciClient implements HttpClient {
-  readonly #dispatcher: Dispatcher;
+  #dispatcher: Dispatcher;
   readonly #shape: RequestShape;
-  /** We close what we built; a user's own dispatcher is theirs to close. */
-  readonly #owned: boolean;
-
+  /** Builds our own dispatcher (we close and may replace it); undefined for a user's own, never closed here. */
+  readonly #build: (() => Dispatcher) | undefined;
   readonly #proxy: string | undefined;
+  readonly #retireAfterMs: number;
+  #retiredAt = 0;
+  #closed = false;
 
-  /** `proxy`: the proxy URL attempts go through, if any (only its origin is ever shown). */
-  constructor(dispatcher: Dispatcher, shape: RequestShape, owned: boolean, proxy?: string) {
-    this.#dispatcher = dispatcher;
+  /**
+   * `dispatcher`: a user's own, or a factory for ours. `proxy`: the proxy URL attempts go through, if
+   * any (only its origin is ever shown). `retireAfterMs`: the attempt timeout (see `cancel`).
+   */
+  constructor(
+    shape: RequestShape,
+    dispatcher: Dispatcher | (() => Dispatcher),
+    retireAfterMs: number,
+    proxy?: string,
+  ) {
     this.#shape = shape;
-    this.#owned = owned;
+    this.#build = typeof dispatcher === 'function' ? dispatcher : undefined;
+    this.#dispatcher = typeof dispatcher === 'function' ? dispatcher() : dispatcher;
+    this.#retireAfterMs = retireAfterMs;
     this.#proxy = proxy === undefined ? undefined : new URL(proxy).origin;
   }
 
@@ -113,8 +124,10 @@ export class UndiciClient implements HttpClient {
     exchange.link = handler;
     const { origin, path, headers } = this.#shape;
     try {
+      // Idempotent by construction (every body carries its idempotency key): over HTTP/2 undici then
+      // multiplexes our POSTs instead of sending one at a time per connection.
       this.#dispatcher.dispatch(
-        { origin, path, method: 'POST', headers, body: exchange.body },
+        { origin, path, method: 'POST', headers, body: exchange.body, idempotent: true },
         handler as unknown as Dispatcher.DispatchHandler,
       );
     } catch (error) {
@@ -123,13 +136,28 @@ export class UndiciClient implements HttpClient {
     }
   }
 
-  cancel(exchange: Exchange): void {
+  /**
+   * An attempt that heard nothing before its deadline may sit on a connection that will never answer
+   * (an HTTP/2 session whose server never sent SETTINGS, a half-open socket): ending the request
+   * resets only its stream, so our own dispatcher is replaced, at most once per timeout. Attempts
+   * still in flight on the old one get a timeout to finish before it is destroyed.
+   */
+  cancel(exchange: Exchange, heardNothing = false): void {
     (exchange.link as UndiciExchange | undefined)?.cancel();
     exchange.link = undefined;
+    const now = Date.now();
+    if (!heardNothing || this.#build === undefined || this.#closed) return;
+    if (now - this.#retiredAt < this.#retireAfterMs) return;
+    this.#retiredAt = now;
+    const old = this.#dispatcher;
+    this.#dispatcher = this.#build();
+    old.close().catch(() => undefined);
+    setTimeout(() => old.destroy().catch(() => undefined), this.#retireAfterMs).unref();
   }
 
   async close(force: boolean): Promise<void> {
-    if (!this.#owned) return;
+    this.#closed = true;
+    if (this.#build === undefined) return;
     await (force ? this.#dispatcher.destroy() : this.#dispatcher.close()).catch(() => undefined);
   }
 }

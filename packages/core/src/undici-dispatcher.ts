@@ -1,4 +1,4 @@
-import { type Dispatcher, Pool, ProxyAgent } from 'undici';
+import { type buildConnector, Client, type Dispatcher, Pool, ProxyAgent } from 'undici';
 import { proxyFailure } from './network-error.js';
 import type { NetworkConfig } from './network-options.js';
 
@@ -35,6 +35,28 @@ export interface DispatcherConfig {
   network: NetworkConfig;
 }
 
+/**
+ * Clients that pipeline only over HTTP/2: undici counts a stream as a pipelined request, and with its
+ * default of 1 an HTTP/2 connection would carry one attempt at a time. Once ALPN has chosen the
+ * protocol, an h2 connection takes up to `streams` attempts at once (the server's
+ * SETTINGS_MAX_CONCURRENT_STREAMS still bounds it); HTTP/1.1 keeps one exchange per connection.
+ */
+function h2AwareClients(streams: number) {
+  return (origin: URL | string, options: object): Dispatcher => {
+    const connect = (options as { connect: buildConnector.connector }).connect;
+    const client: Client = new Client(origin, {
+      ...options,
+      connect: (opts, callback) =>
+        connect(opts, (error, socket) => {
+          if (socket)
+            client.pipelining = (socket as { alpnProtocol?: unknown }).alpnProtocol === 'h2' ? streams : 1;
+          (callback as (e: Error | null, s: typeof socket) => void)(error, socket);
+        }),
+    } as Client.Options);
+    return client;
+  };
+}
+
 /** Idle keep-alive before we close our side; a server's `Keep-Alive: timeout` wins, minus this margin. */
 const KEEP_ALIVE_MS = 10_000;
 const KEEP_ALIVE_MARGIN_MS = 1_000;
@@ -51,7 +73,7 @@ export function createDispatcher({ origin, concurrency, timeoutMs, network }: Di
   const allowH2 = origin.startsWith('https:');
   const pool = {
     connections: concurrency,
-    pipelining: 1,
+    factory: h2AwareClients(concurrency),
     allowH2,
     keepAliveTimeout: KEEP_ALIVE_MS,
     keepAliveTimeoutThreshold: KEEP_ALIVE_MARGIN_MS,
@@ -69,5 +91,6 @@ export function createDispatcher({ origin, concurrency, timeoutMs, network }: Di
     requestTls: { ...tls, allowH2, timeout: timeoutMs } as ProxyAgent.Options['requestTls'],
     proxyTls: { timeout: timeoutMs },
     clientFactory: (url, options) => new ProxyConnection(url, options),
+    factory: (target, options) => new Pool(target, { ...options, ...pool }),
   });
 }
