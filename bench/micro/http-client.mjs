@@ -17,6 +17,9 @@ const OWN_CORE = process.argv[5];
 const sink = startChild(new URL('../sink.mjs', import.meta.url).pathname, []);
 const info = await sink.ready();
 const origin = new URL(info.url).origin;
+// Over HTTPS (sink started with BENCH_SINK_TLS_*): the tracker negotiates h2, the raw undici Pools and
+// the own client speak HTTP/1.1 over TLS; the raw socket writer is left out.
+const TLS = origin.startsWith('https:');
 const path = '/api/v1/sdk/track';
 const headers = { 'content-type': 'application/json', 'x-api-key': info.apiKey, accept: 'application/json' };
 let seq = 0;
@@ -180,7 +183,7 @@ const CLIENTS = {
   'undici c8 p1': () => undiciClient(8, 1),
   'undici legacy c8': () => undiciLegacy(8),
   tracker: () => trackerClient(),
-  'raw pool 8': () => rawPool(8),
+  ...(TLS ? {} : { 'raw pool 8': () => rawPool(8) }),
 };
 if (OWN_CORE) {
   const own = await import(new URL(OWN_CORE, `file://${process.cwd()}/`).href);

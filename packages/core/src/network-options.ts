@@ -26,6 +26,12 @@ export interface NetworkOptions {
    * (`HTTPS_PROXY` / `HTTP_PROXY`, `NO_PROXY` honoured), once, when the tracker is created.
    */
   proxy?: string | false;
+  /**
+   * Offer HTTP/2 by ALPN on an `https://` base URL (HTTP/1.1 stays the fallback). Default: false:
+   * measured on this project's bench, undici over HTTP/2 cost about 2.5x the CPU per event of
+   * HTTP/1.1 keep-alive (bench/README.md, session 4).
+   */
+  allowH2?: boolean;
 }
 
 export interface NetworkConfig {
@@ -33,6 +39,7 @@ export interface NetworkConfig {
   tls: { ca?: Pem | Pem[]; cert?: Pem | Pem[]; key?: Pem | Pem[] } | undefined;
   /** The proxy URL to go through, if any. */
   proxy: string | undefined;
+  allowH2: boolean;
 }
 
 const TLS_KEYS = ['ca', 'cert', 'key'] as const;
@@ -40,6 +47,9 @@ const isPem = (value: unknown): boolean => typeof value === 'string' || Buffer.i
 
 export function parseNetwork(options: Record<string, unknown>, origin: string): NetworkConfig {
   const { dispatcher, tls, proxy } = options as { dispatcher?: unknown; tls?: unknown; proxy?: unknown };
+  const allowH2 = options.allowH2 ?? false;
+  if (typeof allowH2 !== 'boolean')
+    throw new FluxrateConfigError('allowH2', `must be a boolean, got ${describe(allowH2)}`);
   if (dispatcher !== undefined) {
     if (typeof (dispatcher as { dispatch?: unknown } | null)?.dispatch !== 'function') {
       throw new FluxrateConfigError(
@@ -47,16 +57,16 @@ export function parseNetwork(options: Record<string, unknown>, origin: string): 
         `must be an undici Dispatcher, got ${describe(dispatcher)}`,
       );
     }
-    if (tls !== undefined || proxy !== undefined) {
-      const other = tls !== undefined ? 'tls' : 'proxy';
+    if (tls !== undefined || proxy !== undefined || options.allowH2 !== undefined) {
+      const other = tls !== undefined ? 'tls' : proxy !== undefined ? 'proxy' : 'allowH2';
       throw new FluxrateConfigError(
         other,
         'cannot be combined with `dispatcher` (configure your dispatcher)',
       );
     }
-    return { dispatcher: dispatcher as Dispatcher, tls: undefined, proxy: undefined };
+    return { dispatcher: dispatcher as Dispatcher, tls: undefined, proxy: undefined, allowH2: false };
   }
-  return { dispatcher: undefined, tls: parseTls(tls, origin), proxy: parseProxy(proxy, origin) };
+  return { dispatcher: undefined, tls: parseTls(tls, origin), proxy: parseProxy(proxy, origin), allowH2 };
 }
 
 function parseTls(raw: unknown, origin: string): NetworkConfig['tls'] {

@@ -75,6 +75,7 @@ export const TRACKER_KEYS: ReadonlySet<string> = new Set([
   'dispatcher',
   'tls',
   'proxy',
+  'allowH2',
 ]);
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: a secret read from a file may end in a line break

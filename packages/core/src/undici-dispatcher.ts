@@ -64,13 +64,14 @@ const KEEP_ALIVE_MARGIN_MS = 1_000;
 /**
  * The tracker's own dispatcher for its one origin: a `Pool` of `concurrency` connections, or a
  * `ProxyAgent` when a proxy applies (CONNECT tunnel for https:, absolute-form requests for http:).
- * Over TLS, ALPN offers h2 and http/1.1 (`allowH2`): HTTP/2 where the server offers it, one
- * connection multiplexing every attempt, else HTTP/1.1 keep-alive. Our deadline (the transport's)
+ * With `allowH2` (opt-in), ALPN offers h2 and http/1.1 over TLS: HTTP/2 where the server offers it,
+ * attempts multiplexed, else HTTP/1.1 keep-alive. Our deadline (the transport's)
  * covers connect, headers and body; undici's own timeouts are only a backstop at twice that.
  * Never installed as undici's global dispatcher.
  */
 export function createDispatcher({ origin, concurrency, timeoutMs, network }: DispatcherConfig): Dispatcher {
-  const allowH2 = origin.startsWith('https:');
+  const https = origin.startsWith('https:');
+  const allowH2 = https && network.allowH2;
   const pool = {
     connections: concurrency,
     factory: h2AwareClients(concurrency),
@@ -87,7 +88,7 @@ export function createDispatcher({ origin, concurrency, timeoutMs, network }: Di
     ...pool,
     uri: network.proxy,
     // http: through an http proxy as absolute-form requests (what HTTP_PROXY means to curl and most clients).
-    proxyTunnel: allowH2,
+    proxyTunnel: https,
     requestTls: { ...tls, allowH2, timeout: timeoutMs } as ProxyAgent.Options['requestTls'],
     proxyTls: { timeout: timeoutMs },
     clientFactory: (url, options) => new ProxyConnection(url, options),

@@ -75,7 +75,7 @@ async function h2Server(answer: Answer = () => false, settings: object = {}): Pr
 }
 
 const h2Tracker = (url: string, options: Record<string, unknown> = {}) =>
-  tracker({ baseUrl: url, tls: { ca: cert.cert }, ...options });
+  tracker({ baseUrl: url, tls: { ca: cert.cert }, allowH2: true, ...options });
 
 /** Each tracked event stored once: the tracker delivered n, the server stored n distinct keys. */
 function expectEachOnce(server: H2Server, n: number): void {

@@ -38,6 +38,8 @@ describe('network options are checked at construction', () => {
     expect(bad.message).not.toContain('hunter2');
     expect(configError({ proxy: 'socks5://127.0.0.1:1080' }).message).toMatch(/http:\/\/ or https:\/\//);
     expect(configError({ proxy: true }).option).toBe('proxy');
+    expect(configError({ allowH2: 'yes' }).option).toBe('allowH2');
+    expect(configError({ dispatcher: new Agent(), allowH2: true }).option).toBe('allowH2');
   });
 
   it('accepts a dispatcher, tls and proxy forms', () => {

@@ -28,12 +28,12 @@ function expectEachStoredOnce(fx: LocalServer, n: number): void {
 }
 
 describe('delivery through a forward proxy from the environment', () => {
-  it('tunnels https: through HTTPS_PROXY (CONNECT, credentials from the URL) and stores every event exactly once', async () => {
+  it('tunnels https: through HTTPS_PROXY (CONNECT, credentials from the URL, HTTP/2 in the tunnel) and stores every event exactly once', async () => {
     // Resets after storing force retries through the tunnel: dedupe by key keeps the count exact.
     const fx = await startLocal({ tls: cert, http2: true, faults: { resetAfter: 0.2 }, seed: 7 });
     const proxy = await startForwardProxy();
     proxyEnv({ HTTPS_PROXY: proxy.url.replace('http://', 'http://egress:s3cret@') });
-    const t = trackerOn(fx);
+    const t = trackerOn(fx, { allowH2: true });
     const events = record(t);
     for (let i = 0; i < 40; i++) t.track({ meter: 'api_calls', customerId: `acme-${i % 3}` });
     await t.flush({ timeoutMs: 10_000 });
