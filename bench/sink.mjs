@@ -1,10 +1,19 @@
 // The sink, in its own process: @fluxrate/local (Fluxrate's API) plus a tiny counting endpoint for
 // Segment's batch API, which posts `{ batch: [...] }` to `/v1/batch` and cannot talk to Fluxrate's API.
 // Prints `{ url, apiKey, token, segmentUrl }` as one JSON line once both listen.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { startLocalServer } from '@fluxrate/local';
 
-const fx = await startLocalServer({ meters: { api_calls: { aggregation: 'SUM' } }, maxEvents: 5_000_000 });
+// BENCH_SINK_TLS_KEY / BENCH_SINK_TLS_CERT (PEM files): serve HTTPS with HTTP/2 offered by ALPN next to
+// HTTP/1.1 (BENCH_SINK_H2=0: HTTPS with HTTP/1.1 only). Clients trust it through NODE_EXTRA_CA_CERTS.
+const { BENCH_SINK_TLS_KEY: keyFile, BENCH_SINK_TLS_CERT: certFile } = process.env;
+const tls = keyFile && certFile ? { key: readFileSync(keyFile), cert: readFileSync(certFile) } : undefined;
+const fx = await startLocalServer({
+  meters: { api_calls: { aggregation: 'SUM' } },
+  maxEvents: 5_000_000,
+  ...(tls ? { tls, http2: process.env.BENCH_SINK_H2 !== '0' } : {}),
+});
 
 let segmentEvents = 0;
 let segmentBatches = 0;

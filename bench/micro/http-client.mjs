@@ -1,7 +1,9 @@
 // What one HTTP request per event costs the sending process, by client (undici, our tracker, and a bare
 // socket writer that parses nothing it does not need, as the floor): CPU per request at a fixed
 // offered rate (ticks of 1 ms), against the bench sink (@fluxrate/local) in its own process.
-// `node micro/http-client.mjs [rate] [seconds] [rounds]`. Prints one row per client: median µs/request.
+// `node micro/http-client.mjs [rate] [seconds] [rounds] [own-core]`. Prints one row per client: median
+// µs/request. `own-core`: the `dist/index.js` of a @fluxrate/core built with the own HTTP/1.1 client
+// (commit a822504 or earlier), measured side by side with this tree's tracker on undici.
 import { connect } from 'node:net';
 import { createTracker } from '@fluxrate/core';
 import { Pool } from 'undici';
@@ -10,10 +12,14 @@ import { startChild } from '../lib/child.mjs';
 const RATE = Number(process.argv[2] ?? 3000);
 const SECONDS = Number(process.argv[3] ?? 4);
 const ROUNDS = Number(process.argv[4] ?? 2);
+const OWN_CORE = process.argv[5];
 
 const sink = startChild(new URL('../sink.mjs', import.meta.url).pathname, []);
 const info = await sink.ready();
 const origin = new URL(info.url).origin;
+// Over HTTPS (sink started with BENCH_SINK_TLS_*): the tracker negotiates h2, the raw undici Pools and
+// the own client speak HTTP/1.1 over TLS; the raw socket writer is left out.
+const TLS = origin.startsWith('https:');
 const path = '/api/v1/sdk/track';
 const headers = { 'content-type': 'application/json', 'x-api-key': info.apiKey, accept: 'application/json' };
 let seq = 0;
@@ -43,9 +49,40 @@ function undiciClient(connections, pipelining) {
   };
 }
 
+// undici driven as the transport drives it: the handler interface undici runs on internally (no
+// wrapper, no header object), flat headers.
+function undiciLegacy(connections) {
+  const pool = new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 10_000 });
+  const flat = Object.entries(headers).flat();
+  class Handler {
+    constructor(done) {
+      this.done = done;
+    }
+    onConnect() {}
+    onHeaders() {
+      return true;
+    }
+    onData() {
+      return true;
+    }
+    onComplete() {
+      this.done();
+    }
+    onError(e) {
+      this.done(e);
+    }
+  }
+  return {
+    send(done) {
+      pool.dispatch({ origin, method: 'POST', path, headers: flat, body: body() }, new Handler(done));
+    },
+    close: () => pool.close(),
+  };
+}
+
 // Our tracker, per event: track() then delivery through the dispatcher and transport.
-function trackerClient() {
-  const tracker = createTracker({ apiKey: info.apiKey, baseUrl: origin, meters: { api_calls: info.token } });
+function trackerClient(create = createTracker) {
+  const tracker = create({ apiKey: info.apiKey, baseUrl: origin, meters: { api_calls: info.token } });
   const waiting = [];
   tracker.on('delivered', () => waiting.shift()());
   return {
@@ -144,9 +181,14 @@ async function run(client) {
 const CLIENTS = {
   none: () => noClient(),
   'undici c8 p1': () => undiciClient(8, 1),
+  'undici legacy c8': () => undiciLegacy(8),
   tracker: () => trackerClient(),
-  'raw pool 8': () => rawPool(8),
+  ...(TLS ? {} : { 'raw pool 8': () => rawPool(8) }),
 };
+if (OWN_CORE) {
+  const own = await import(new URL(OWN_CORE, `file://${process.cwd()}/`).href);
+  CLIENTS['tracker own h1'] = () => trackerClient(own.createTracker);
+}
 const results = Object.fromEntries(Object.keys(CLIENTS).map((k) => [k, []]));
 for (let round = 0; round < ROUNDS; round++) {
   for (const [name, make] of Object.entries(CLIENTS)) {

@@ -1,5 +1,5 @@
 import { errorDetail } from './error-detail.js';
-import type { Exchange } from './http1-connection.js';
+import type { Exchange } from './http-client.js';
 import { classifyNetworkError } from './network-error.js';
 import { parseRetryAfter, RETRY_AFTER_STATUS, RETRYABLE_STATUS } from './retry-policy.js';
 import type { AttemptOutcome } from './transport.js';
@@ -12,18 +12,19 @@ export interface AttemptHost {
   /** The attempt has its outcome: stop watching its deadline. */
   finished(attempt: AttemptHandler): void;
   /** Stops an attempt that is queued or on the wire (its outcome is already settled). */
-  cancel(attempt: AttemptHandler): void;
+  cancel(attempt: AttemptHandler, heardNothing: boolean): void;
   /** Sees every outcome before its `done` (the tracker's persistent-fault check). */
   observe?: ((outcome: AttemptOutcome) => void) | undefined;
 }
 
 /**
- * One attempt as an exchange of the HTTP pool: it holds the status, the `Retry-After` header and at
+ * One attempt as an exchange of the HTTP client: it holds the status, the `Retry-After` header and at
  * most MAX_ERROR_BODY bytes of a non-2xx body, and calls `done` exactly once. Ending it (timeout,
- * abortAll, a full error prefix) closes its connection, which discards the rest of the body.
+ * abortAll, a full error prefix) drops its request, which discards the rest of the body.
  */
 export class AttemptHandler implements Exchange {
-  readonly request: string;
+  readonly body: string;
+  link: unknown = undefined;
   readonly #host: AttemptHost;
   #done: ((outcome: AttemptOutcome) => void) | undefined;
   #status = 0;
@@ -34,8 +35,8 @@ export class AttemptHandler implements Exchange {
   /** True while Transport.send() runs: an outcome known that early is handed over on a microtask. */
   #sync = true;
 
-  constructor(host: AttemptHost, request: string, done: (outcome: AttemptOutcome) => void) {
-    this.request = request;
+  constructor(host: AttemptHost, body: string, done: (outcome: AttemptOutcome) => void) {
+    this.body = body;
     this.#host = host;
     this.#done = done;
   }
@@ -45,12 +46,13 @@ export class AttemptHandler implements Exchange {
   }
 
   /** Ends the attempt now (its deadline passed, or the transport is shutting down). */
-  abort(reason: string): void {
+  abort(reason: string, timedOut = false): void {
     if (this.#done === undefined) return;
+    const heardNothing = timedOut && this.#status === 0;
     if (this.#status >= 200 && this.#status < 300) this.#settle({ kind: 'delivered', status: this.#status });
     else if (this.#status >= 300) this.#settle(this.#statusOutcome(reason));
     else this.#settle({ kind: 'retry', error: reason });
-    this.#host.cancel(this);
+    this.#host.cancel(this, heardNothing);
   }
 
   onResponseStart(status: number, retryAfter: string | undefined): void {

@@ -22,6 +22,18 @@ const HEADER_CODES = new Set([
   'UND_ERR_HEADERS_INVALID',
 ]);
 
+/** The code of an attempt that failed at the proxy (see undici-client.ts). */
+export const PROXY_FAILED = 'FLUXRATE_PROXY_FAILED';
+
+/** An error at (or through) the proxy, named by its origin (never its credentials). */
+export function proxyFailure(error: unknown, proxyOrigin: string): Error {
+  const { message } = classifyNetworkError(error);
+  return Object.assign(new Error(`through proxy ${proxyOrigin}: ${message}`), {
+    code: PROXY_FAILED,
+    cause: error,
+  });
+}
+
 interface ErrorLike {
   code?: unknown;
   message?: unknown;
@@ -34,7 +46,7 @@ export function classifyNetworkError(error: unknown): { message: string; persist
   const cause = (err.cause ?? {}) as ErrorLike;
   const code = typeof err.code === 'string' ? err.code : typeof cause.code === 'string' ? cause.code : '';
   const text = String(err.message ?? error);
-  const message = code && !text.startsWith(code) ? `${code}: ${text}` : text;
+  const message = code && code !== PROXY_FAILED && !text.startsWith(code) ? `${code}: ${text}` : text;
   const persistent = classify(code, text);
   return persistent ? { message, persistent } : { message };
 }
@@ -42,6 +54,7 @@ export function classifyNetworkError(error: unknown): { message: string; persist
 function classify(code: string, text: string): PersistentFault | undefined {
   if (TLS_CODES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_')) return 'tls';
   if (code === 'ENOTFOUND') return 'dns';
+  if (code === PROXY_FAILED) return 'proxy';
   if (HEADER_CODES.has(code) || (code === 'UND_ERR_INVALID_ARG' && /header/i.test(text))) return 'header';
   return undefined;
 }

@@ -1,6 +1,7 @@
 import { FluxrateConfigError } from './errors.js';
 import { type EventLimits, parseLimits } from './event-limits.js';
 import { guardLogger } from './guard-logger.js';
+import { type NetworkConfig, parseNetwork } from './network-options.js';
 import {
   describe,
   nonNegative,
@@ -48,6 +49,7 @@ export interface ResolvedOptions {
   /** Backlog size (events held) from which events with keys unique by construction are coalesced. */
   coalesceAt: number;
   coalesceWindowMs: number;
+  network: NetworkConfig;
 }
 /** Option names `createTracker()` accepts. */
 export const TRACKER_KEYS: ReadonlySet<string> = new Set([
@@ -70,6 +72,10 @@ export const TRACKER_KEYS: ReadonlySet<string> = new Set([
   'outbox',
   'limits',
   'coalesce',
+  'dispatcher',
+  'tls',
+  'proxy',
+  'allowH2',
 ]);
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: a secret read from a file may end in a line break
@@ -182,5 +188,6 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
     limits: parseLimits(options.limits),
     coalesceAt: coalesce.at,
     coalesceWindowMs: coalesce.windowMs,
+    network: parseNetwork(options, origin),
   };
 }

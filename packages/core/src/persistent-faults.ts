@@ -5,15 +5,17 @@ const ADVICE: Record<PersistentFault, string> = {
   tls: 'the TLS certificate of the Fluxrate server is not trusted (self-signed or private CA? set NODE_EXTRA_CA_CERTS; wrong host? check FLUXRATE_BASE_URL)',
   header: 'a request header is invalid (check FLUXRATE_API_KEY / the access token for stray characters)',
   dns: 'the Fluxrate host name does not resolve (check FLUXRATE_BASE_URL)',
+  proxy:
+    'the proxy refused, dropped or did not tunnel the connection to Fluxrate (check HTTPS_PROXY / HTTP_PROXY and its credentials, NO_PROXY, or the tracker option `proxy`)',
 };
 
 /**
  * Errors retrying cannot fix by itself (TLS verification, an invalid header, a name that does not
- * resolve): each kind is counted, and logged at error level the first time it occurs (a process
+ * resolve, a proxy that refuses or drops the tunnel): each kind is counted, and logged at error level the first time it occurs (a process
  * warning without a logger `error` method), so an hour of silent retries cannot happen. Retrying goes on.
  */
 export class PersistentFaults {
-  readonly counts: Record<PersistentFault, number> = { tls: 0, header: 0, dns: 0 };
+  readonly counts: Record<PersistentFault, number> = { tls: 0, header: 0, dns: 0, proxy: 0 };
   readonly #logger: Logger;
 
   constructor(logger: Logger) {

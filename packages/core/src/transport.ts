@@ -1,18 +1,20 @@
 import { AttemptHandler, type AttemptHost } from './attempt-handler.js';
 import { DeadlineWheel } from './deadline-wheel.js';
 import type { QueuedEvent } from './event.js';
-import { Http1Pool } from './http1-pool.js';
+import type { HttpClient } from './http-client.js';
 import type { ResolvedOptions } from './options.js';
+import { type RequestShape, UndiciClient } from './undici-client.js';
+import { createDispatcher } from './undici-dispatcher.js';
 import { USER_AGENT } from './version.js';
 
 /** What a transport needs from the options. */
 export type TransportConfig = Pick<
   ResolvedOptions,
-  'origin' | 'pathPrefix' | 'transport' | 'apiKey' | 'accessToken' | 'concurrency' | 'timeoutMs'
+  'origin' | 'pathPrefix' | 'transport' | 'apiKey' | 'accessToken' | 'concurrency' | 'timeoutMs' | 'network'
 >;
 
 /** Errors retrying cannot fix by itself: they are reported once per kind (see persistent-faults.ts). */
-export type PersistentFault = 'tls' | 'header' | 'dns';
+export type PersistentFault = 'tls' | 'header' | 'dns' | 'proxy';
 
 /** Sends attempts of prebuilt bodies; the dispatcher's only view of HTTP. */
 export interface EventTransport {
@@ -90,64 +92,71 @@ export function buildBody(event: QueuedEvent, transport: 'sdk' | 'rest'): string
 /** Header values we write: visible ASCII, space and tab (anything else could split or corrupt the head). */
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 
+/** The tracker's HTTP client: the user's `dispatcher`, else our own undici dispatcher for the origin. */
+export function clientFor(options: TransportConfig, shape: RequestShape): HttpClient {
+  const { dispatcher, proxy } = options.network;
+  return new UndiciClient(shape, dispatcher ?? (() => createDispatcher(options)), options.timeoutMs, proxy);
+}
+
 /**
- * One keep-alive HTTP/1.1 pool per origin (`http1-pool.ts`). Each attempt is one exchange with a
- * prebuilt request: no promise, no AbortController and no timer per attempt. One shared timer (the
- * deadline wheel) ends attempts whose timeout passed, connect, head and body alike. A 2xx body is
- * discarded as it arrives; a non-2xx body is read only up to a small prefix (enough for `detail`),
- * then its connection is closed, so a hostile or broken server cannot make us buffer megabytes.
+ * Attempts of prebuilt bodies through one HTTP client (`http-client.ts`; undici by default). No
+ * promise, no AbortController and no timer per attempt: one shared timer (the deadline wheel) ends
+ * attempts whose timeout passed, connect, head and body alike. A 2xx body is discarded as it
+ * arrives; a non-2xx body is read only up to a small prefix (enough for `detail`), then the request
+ * is dropped, so a hostile or broken server cannot make us buffer megabytes.
  */
 export class Transport implements EventTransport {
-  readonly #pool: Http1Pool;
-  /** The request head up to the body's length, the same for every attempt. */
-  readonly #head: string;
+  readonly #client: HttpClient;
   /** Why every attempt fails without being sent (a header value that cannot be written). */
   readonly #invalid: Error | undefined;
   readonly #wheel: DeadlineWheel<AttemptHandler>;
   readonly #host: AttemptHost;
 
-  /** `observe` sees every outcome before its `done` (the tracker's persistent-fault check). */
+  /**
+   * `client` defaults to `clientFor(options)`; `observe` sees every outcome before its `done` (the
+   * tracker's persistent-fault check).
+   */
   constructor(
     options: TransportConfig,
     redact: (text: string) => string,
     observe?: (outcome: AttemptOutcome) => void,
+    client?: HttpClient,
   ) {
-    const origin = new URL(options.origin);
-    this.#pool = new Http1Pool(origin, options.concurrency);
     const path = `${options.pathPrefix}${options.transport === 'rest' ? '/api/v1/usage' : '/api/v1/sdk/track'}`;
     const auth =
       options.transport === 'rest'
         ? ['cookie', `access_token=${options.accessToken}`]
         : ['x-api-key', options.apiKey as string];
     const headers = [
-      ['host', origin.host],
-      ['content-type', 'application/json'],
-      ['user-agent', USER_AGENT],
-      ['accept', 'application/json'],
-      auth,
-    ] as const;
-    const bad = headers.find(([, value]) => !HEADER_VALUE.test(value as string));
+      'content-type',
+      'application/json',
+      'user-agent',
+      USER_AGENT,
+      'accept',
+      'application/json',
+      ...auth,
+    ];
+    const bad = auth[1] !== undefined && !HEADER_VALUE.test(auth[1]) ? auth[0] : undefined;
     this.#invalid = bad
-      ? Object.assign(new Error(`invalid ${bad[0]} header value`), { code: 'ERR_HTTP_INVALID_HEADER_VALUE' })
+      ? Object.assign(new Error(`invalid ${bad} header value`), { code: 'ERR_HTTP_INVALID_HEADER_VALUE' })
       : undefined;
-    this.#head = `POST ${path} HTTP/1.1\r\n${headers.map(([n, v]) => `${n}: ${v}\r\n`).join('')}content-length: `;
+    this.#client = client ?? clientFor(options, { origin: options.origin, path, headers });
     const timeoutMs = options.timeoutMs;
     this.#wheel = new DeadlineWheel<AttemptHandler>(timeoutMs, (attempt) =>
-      attempt.abort(`timeout after ${timeoutMs} ms`),
+      attempt.abort(`timeout after ${timeoutMs} ms`, true),
     );
     this.#host = {
       redact,
       observe,
       finished: (attempt) => this.#wheel.remove(attempt),
-      cancel: (attempt) => this.#pool.cancel(attempt),
+      cancel: (attempt, heardNothing) => this.#client.cancel(attempt, heardNothing),
     };
   }
 
   send(body: string, done: (outcome: AttemptOutcome) => void): void {
-    const request = `${this.#head}${Buffer.byteLength(body)}\r\n\r\n${body}`;
-    const attempt = new AttemptHandler(this.#host, request, done);
+    const attempt = new AttemptHandler(this.#host, body, done);
     this.#wheel.add(attempt);
-    if (this.#invalid === undefined) this.#pool.request(attempt);
+    if (this.#invalid === undefined) this.#client.request(attempt);
     else attempt.onResponseError(this.#invalid);
     attempt.started();
   }
@@ -158,7 +167,7 @@ export class Transport implements EventTransport {
 
   async close(force: boolean): Promise<void> {
     if (force) this.abortAll('tracker shut down');
-    await this.#pool.close(force);
+    await this.#client.close(force);
     this.#wheel.stop();
   }
 }

@@ -1,3 +1,4 @@
+import type { NetworkOptions } from './network-options.js';
 import type { Outbox } from './outbox.js';
 
 /** How a Fluxrate meter combines events. */
@@ -43,7 +44,7 @@ export interface RetryOptions {
   maxRetryAfter?: number;
 }
 
-export interface TrackerOptions<M extends string = string> {
+export interface TrackerOptions<M extends string = string> extends NetworkOptions {
   /** Fluxrate API key (`org_live_…`, scope `usage.write`). Default: env `FLUXRATE_API_KEY`. */
   apiKey?: string;
   /** Fluxrate base URL. Default: env `FLUXRATE_BASE_URL`, else `https://api.fluxrate.co`. */
@@ -56,7 +57,7 @@ export interface TrackerOptions<M extends string = string> {
   accessToken?: string;
   /** Events held in memory (queued, in flight and waiting to retry). Overflow drops the newest. Default: 100 000. */
   maxQueueSize?: number;
-  /** Requests in flight at once (also the HTTP pool's keep-alive connections). Default: 8. */
+  /** Requests in flight at once (also the HTTP pool's connections; over HTTP/2, its concurrent streams). Default: 8. */
   concurrency?: number;
   /** Per-attempt timeout in ms. Default: 10 000. */
   timeoutMs?: number;
@@ -183,9 +184,10 @@ export interface TrackerStats {
   handedOff: number;
   /**
    * Attempts that failed in a way retrying cannot fix by itself: TLS verification, an invalid header, a
-   * host name that does not resolve. Each kind is also logged at error level at its first occurrence.
+   * host name that does not resolve, a proxy that refuses, drops or does not tunnel the connection (407
+   * included). Each kind is also logged at error level at its first occurrence.
    */
-  persistentFaults: { tls: number; header: number; dns: number };
+  persistentFaults: { tls: number; header: number; dns: number; proxy: number };
 }
 
 export interface FlushOptions {

@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +51,7 @@ t.shutdown({ timeoutMs: 10 }).then(() => console.log(JSON.stringify(out)));
 let project = '';
 let installNote = '';
 
-/** Packs core and installs the tarball into a temp project (npm offline, else extract: core has no dependencies). */
+/** Packs core and installs the tarball into a temp project (npm offline, else extract it and link its one dependency, undici). */
 function install(): void {
   project = mkdtempSync(join(tmpdir(), 'fluxrate-pack-'));
   const packs = join(project, 'packs');
@@ -61,7 +70,11 @@ function install(): void {
     const target = join(project, 'node_modules', '@fluxrate', 'core');
     mkdirSync(target, { recursive: true });
     execFileSync('tar', ['-xzf', tarball, '-C', target, '--strip-components=1']);
-    installNote = 'extracted tarball';
+    symlinkSync(
+      realpathSync(join(pkgDir, 'node_modules', 'undici')),
+      join(project, 'node_modules', 'undici'),
+    );
+    installNote = 'extracted tarball, undici linked';
   }
 }
 

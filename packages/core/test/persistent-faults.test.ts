@@ -68,7 +68,7 @@ describe('errors retrying cannot fix are logged at their first occurrence', () =
     expect(String((errors[0]!.obj as { error: string }).error)).toMatch(/SELF_SIGNED|self.signed/i);
     // Retrying went on: every attempt of both events was made and counted.
     expect(events.retry).toHaveLength(2 * RETRIES);
-    expect(t.stats().persistentFaults).toEqual({ tls: 2 * (RETRIES + 1), header: 0, dns: 0 });
+    expect(t.stats().persistentFaults).toEqual({ tls: 2 * (RETRIES + 1), header: 0, dns: 0, proxy: 0 });
     expect(events.failed.map((f) => f.reason)).toEqual(['retries-exhausted', 'retries-exhausted']);
     expect(hits).toBe(0);
   });

@@ -1,6 +1,6 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { registerAdminRoutes } from './admin.js';
 import { REQUIRED_SCOPE } from './auth.js';
 import type { ServerContext } from './context.js';
@@ -61,8 +61,15 @@ function parseJson(
   }
 }
 
-function formatUrl(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+function formatUrl(host: string, port: number, tls: boolean): string {
+  return `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** Fastify's server options for `tls` and `http2` (HTTP/2 over TLS keeps HTTP/1.1 for ALPN). */
+function serverOptions({ tls, http2 }: LocalServerOptions): object {
+  if (tls && (!tls.key || !tls.cert)) throw new TypeError('tls must be { key, cert }');
+  if (http2) return tls ? { http2: true, https: { ...tls, allowHTTP1: true } } : { http2: true };
+  return tls ? { https: tls } : {};
 }
 
 /** Starts a Fluxrate-compatible server on a real port. */
@@ -116,7 +123,9 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
           }),
   };
 
-  const app = Fastify({
+  // The HTTP/2 and HTTPS server types only change Fastify's generics; routes see the same request.
+  const app = (Fastify as (opts: object) => FastifyInstance)({
+    ...serverOptions(options),
     logger: options.logger ?? false,
     bodyLimit,
     forceCloseConnections: true,
@@ -135,7 +144,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   const firstKey = apiKeys.keys().next().value as string;
 
   const server: LocalServer = {
-    url: formatUrl(host, port),
+    url: formatUrl(host, port, options.tls !== undefined),
     apiKey: firstKey,
     accessToken: accessTokens[0]!,
     meters,
@@ -149,7 +158,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       suspended = true;
       await new Promise<void>((resolve) => {
         app.server.close(() => resolve());
-        app.server.closeAllConnections();
+        // An HTTP/2 server has no closeAllConnections; forceCloseConnections tracks its sessions.
+        app.server.closeAllConnections?.();
       });
     },
     async resume() {

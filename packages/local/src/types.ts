@@ -77,6 +77,13 @@ export interface LocalServerOptions {
   validationDetail?: 'string' | 'fastapi';
   /** Fastify request logging. Default false. */
   logger?: boolean;
+  /** Serve HTTPS with this PEM key and certificate (the URL is then `https://`). Default: plain HTTP. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /**
+   * Serve HTTP/2: with `tls`, offered by ALPN next to HTTP/1.1 (as a public API host does); without,
+   * h2c (HTTP/2 with prior knowledge, no HTTP/1.1). Default false.
+   */
+  http2?: boolean;
 }
 
 /** The record Fluxrate answers with (snake_case, `quantity` as a decimal string). */
