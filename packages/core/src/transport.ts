@@ -8,7 +8,7 @@ import { USER_AGENT } from './version.js';
 /** What a transport needs from the options. */
 export type TransportConfig = Pick<
   ResolvedOptions,
-  'origin' | 'pathPrefix' | 'transport' | 'apiKey' | 'accessToken' | 'concurrency' | 'timeoutMs'
+  'origin' | 'pathPrefix' | 'query' | 'transport' | 'apiKey' | 'accessToken' | 'concurrency' | 'timeoutMs'
 >;
 
 /** Errors retrying cannot fix by itself: they are reported once per kind (see persistent-faults.ts). */
@@ -111,7 +111,7 @@ export class Transport implements EventTransport {
   ) {
     const origin = new URL(options.origin);
     this.#pool = new Http1Pool(origin, options.concurrency);
-    const path = `${options.pathPrefix}${options.transport === 'rest' ? '/api/v1/usage' : '/api/v1/sdk/track'}`;
+    const path = `${options.pathPrefix}${options.transport === 'rest' ? '/api/v1/usage' : '/api/v1/sdk/track'}${options.query}`;
     const auth =
       options.transport === 'rest'
         ? ['cookie', `access_token=${options.accessToken}`]
