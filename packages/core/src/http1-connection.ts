@@ -6,7 +6,7 @@ import { ProtocolError, type ResponseHead, ResponseParser } from './http1-respon
 export interface Exchange {
   /** The whole request: an ASCII head and a UTF-8 body. */
   readonly request: string;
-  onResponseStart(status: number, retryAfter: string | undefined): void;
+  onResponseStart(status: number, retryAfter: string | undefined, contentEncoding?: string): void;
   /** A body chunk; `false` stops reading here (the connection is then closed). */
   onResponseData(chunk: Buffer): boolean;
   onResponseEnd(): void;
@@ -119,7 +119,7 @@ export class Http1Connection {
       if (idleMs <= 0) this.#reusable = false;
       else if (idleMs < KEEP_ALIVE_MS) this.#socket.setTimeout(idleMs);
     }
-    this.#exchange?.onResponseStart(head.status, head.retryAfter);
+    this.#exchange?.onResponseStart(head.status, head.retryAfter, head.contentEncoding);
   }
 
   #onData(chunk: Buffer): void {

@@ -3,6 +3,8 @@ export interface ResponseHead {
   status: number;
   /** `Retry-After`, as sent (only kept for a status ≥ 300). */
   retryAfter: string | undefined;
+  /** `Content-Encoding`, as sent (an error body is decoded by it). */
+  contentEncoding?: string;
   /** The server will close after this response (`Connection: close`, HTTP/1.0, or a body read to the close). */
   close: boolean;
   /** `Keep-Alive: timeout=N`, in ms, when the server sent it. */
@@ -149,6 +151,7 @@ export class ResponseParser {
     let length = -1;
     let chunked = false;
     let retryAfter: string | undefined;
+    let contentEncoding: string | undefined;
     let keepAliveMs: number | undefined;
     for (let at = lineEnd; at < text.length; ) {
       const start = at + 2;
@@ -157,9 +160,9 @@ export class ResponseParser {
       at = end;
       const colon = text.indexOf(':', start);
       if (colon <= start || colon > end) throw new ProtocolError('malformed header line');
-      // Only five names matter here; the others are skipped by their length without a copy.
+      // Only six names matter here; the others are skipped by their length without a copy.
       const size = colon - start;
-      if (size !== 14 && size !== 17 && size !== 10 && size !== 11) continue;
+      if (size !== 14 && size !== 17 && size !== 10 && size !== 11 && size !== 16) continue;
       const name = text.slice(start, colon).toLowerCase();
       const value = text.slice(colon + 1, end).trim();
       if (name === 'content-length') {
@@ -178,6 +181,8 @@ export class ResponseParser {
         if (timeout) keepAliveMs = Number(timeout[1]) * 1000;
       } else if (name === 'retry-after') {
         retryAfter = value;
+      } else if (name === 'content-encoding') {
+        contentEncoding = value;
       }
     }
     if (status < 200) {
@@ -189,7 +194,7 @@ export class ResponseParser {
     const hasBody = !(this.#noBody || status === 204 || status === 304);
     if (!hasBody) length = 0;
     else if (!chunked && length === -1) close = true;
-    this.#on.head({ status, retryAfter, close, keepAliveMs });
+    this.#on.head({ status, retryAfter, close, keepAliveMs, contentEncoding });
     if (!hasBody || length === 0) this.#complete();
     else if (chunked) this.#state = State.ChunkSize;
     else if (length > 0) {
