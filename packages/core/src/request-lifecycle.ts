@@ -2,6 +2,7 @@ import type { AdapterTracker } from './adapter-tracker.js';
 import { FluxrateConfigError } from './errors.js';
 import { MeteredRequest } from './metered-request.js';
 import { describe } from './options.js';
+import { EXACT_MATCHING, type PathMatching } from './path-matching.js';
 import { kEndTarget, type RawResponse, watchResponseEnd } from './response-end.js';
 import { createRouteMeter, type RouteMeter } from './route-meter.js';
 import type { CompiledSpec } from './route-spec.js';
@@ -47,6 +48,11 @@ export class RequestLifecycle<Args extends unknown[] = unknown[]> {
   readonly adapter: string;
   readonly holdTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
+  /**
+   * How the adapter's framework matches paths (case, escapes, slashes), read for a request no route
+   * matched, so the `routes` table's wildcards match its path as the framework did. Default: exact.
+   */
+  pathMatching: (args: Args) => PathMatching = () => EXACT_MATCHING;
   /** Requests whose response ended with a `hold()` open, and their deadline timers. */
   readonly #held = new Map<MeteredRequest<Args>, NodeJS.Timeout>();
   /** Removes this lifecycle from its tracker's open holds (registered while any request is held). */
@@ -56,6 +62,7 @@ export class RequestLifecycle<Args extends unknown[] = unknown[]> {
   readonly #checked = new WeakMap<CompiledSpec[], CompiledSpec[]>();
   readonly #host = {
     meter: undefined as unknown as RouteMeter<Args>,
+    pathMatching: (args: Args) => this.pathMatching(args),
     waitForHolds: (request: MeteredRequest<Args>) => this.#waitForHolds(request),
     released: (request: MeteredRequest<Args>) => this.#release(request),
     checked: (specs: CompiledSpec[], request: { readonly label: string }, compiledAt: string) =>

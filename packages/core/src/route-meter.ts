@@ -97,10 +97,11 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
     method: string,
     route: string | undefined,
     path?: string,
+    caseSensitive?: boolean,
   ): CompiledSpec[] {
     if (annotated === false) return [];
     if (annotated) return annotated;
-    return this.routes.lookup(method, route, path) || [];
+    return this.routes.lookup(method, route, path, caseSensitive) || [];
   }
 
   /**
