@@ -76,7 +76,9 @@ describe.each([
   async function start(settings: Record<string, boolean> = {}): Promise<number> {
     const app = express();
     for (const [name, value] of Object.entries(settings)) app.set(name, value);
-    app.use(fluxrateMiddleware({ tracker, routes: ROUTES, customer: (req) => req.headers['x-customer'] }));
+    app.use(
+      fluxrateMiddleware({ tracker, routes: ROUTES, customer: (req) => String(req.headers['x-customer']) }),
+    );
     app.use('/static', express.static(dir));
     app.use((_req, res) => {
       res.send('fallback');
@@ -134,7 +136,7 @@ describe('fastify: a not-found handler serving files, routes { "GET /static/*" }
     await app.register(fluxrate, {
       tracker,
       routes: ROUTES,
-      customer: (request) => request.headers['x-customer'],
+      customer: (request) => String(request.headers['x-customer']),
     });
     app.setNotFoundHandler((_request, reply) => {
       reply.send('served by the not-found handler');
