@@ -236,6 +236,31 @@ describe.each(EACH)('%s', (_name, driver) => {
       ]);
     });
 
+    it("the app's tracker.shutdown() bills requests still held, reports each route and counts them in its report", async () => {
+      const app = await start({
+        routes: [
+          {
+            method: 'POST',
+            path: '/v1/chat',
+            billable: 'tokens',
+            do: { kind: 'lateUsage', n: 11, afterMs: 1, hold: true, release: false },
+          },
+        ],
+      });
+      await send(app.url, '/v1/chat', { method: 'POST' });
+      await sleep(20);
+      expect(app.tracker.stats().tracked).toBe(0);
+      const report = await app.tracker.shutdown({ timeoutMs: 2_000 });
+      expect(report).toEqual({ delivered: 1, failed: 0, dropped: 0, pending: [], openHolds: 1 });
+      expect(h.billed()).toEqual(['acme tokens 11']);
+      expect(app.errors).toEqual([
+        expect.objectContaining({
+          route: 'POST /v1/chat',
+          reason: 'hold() still open at shutdown(); billed the usage added so far',
+        }),
+      ]);
+    });
+
     it('flushes a tracker it was given, within shutdownTimeoutMs, and leaves it running', async () => {
       const app = await start({
         options: { shutdownTimeoutMs: 2_000 },

@@ -1,3 +1,4 @@
+import type { HoldSource } from './open-holds.js';
 import type { Tracker, TrackerEvents } from './types.js';
 
 /**
@@ -11,4 +12,11 @@ export type AdapterTracker = Tracker<string> & {
   reportError(problem: TrackerEvents['error']): void;
   /** Reports a skipped billing through the `skipped` event. */
   reportSkip(skip: TrackerEvents['skipped']): void;
+  /**
+   * Registers how to bill requests still held, so `shutdown()` bills them first; returns the removal.
+   * Optional: a tracker from an older copy of core lacks it (its holds are then billed by `close()`).
+   */
+  watchHolds?(source: HoldSource): () => void;
+  /** Bills every request still held now, naming `where` in each `error` event. */
+  billOpenHolds?(where: string): number;
 };

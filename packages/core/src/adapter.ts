@@ -10,6 +10,7 @@ export { defaultTracker, isZeroConfig } from './default-tracker.js';
 export { METERS_ENV, metersFromEnv } from './env-meters.js';
 export { requestKey, scopedKey } from './idempotency-key.js';
 export { MeteredRequest } from './metered-request.js';
+export { EXACT_MATCHING, type PathMatching, routingPath } from './path-matching.js';
 export { basePrototype, exposeBillingState } from './request-accessor.js';
 export { type BillingHooks, RequestBillingState } from './request-billing.js';
 export {

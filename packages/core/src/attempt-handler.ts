@@ -1,3 +1,4 @@
+import { errorBodyText } from './error-body-text.js';
 import { errorDetail } from './error-detail.js';
 import type { Exchange } from './http-client.js';
 import { classifyNetworkError } from './network-error.js';
@@ -29,6 +30,7 @@ export class AttemptHandler implements Exchange {
   #done: ((outcome: AttemptOutcome) => void) | undefined;
   #status = 0;
   #retryAfter: string | undefined;
+  #contentEncoding: string | undefined;
   /** The kept prefix of a non-2xx body (allocated only for one). */
   #chunks: Buffer[] | undefined;
   #bytes = 0;
@@ -55,9 +57,12 @@ export class AttemptHandler implements Exchange {
     this.#host.cancel(this, heardNothing);
   }
 
-  onResponseStart(status: number, retryAfter: string | undefined): void {
+  onResponseStart(status: number, retryAfter: string | undefined, contentEncoding?: string): void {
     this.#status = status;
-    if (status >= 300) this.#retryAfter = retryAfter;
+    if (status >= 300) {
+      this.#retryAfter = retryAfter;
+      this.#contentEncoding = contentEncoding;
+    }
   }
 
   onResponseData(chunk: Buffer): boolean {
@@ -96,7 +101,8 @@ export class AttemptHandler implements Exchange {
 
   #statusOutcome(fallback?: string): AttemptOutcome {
     const status = this.#status;
-    const text = this.#chunks === undefined ? '' : Buffer.concat(this.#chunks).toString('utf8');
+    const text =
+      this.#chunks === undefined ? '' : errorBodyText(this.#contentEncoding, Buffer.concat(this.#chunks));
     const detail = errorDetail(text, (t) => this.#host.redact(t)) || fallback || `HTTP ${status}`;
     if (RETRYABLE_STATUS.has(status)) {
       const retryAfterMs = RETRY_AFTER_STATUS.has(status)

@@ -33,9 +33,11 @@ export function defaultTracker(adapter: string): AdapterTracker {
   let created = slot[kDefault];
   if (created === undefined) {
     try {
-      const tracker = createTracker<string>({ meters: metersFromEnv(process.env[METERS_ENV]) });
+      const tracker = createTracker<string>({
+        meters: metersFromEnv(process.env[METERS_ENV]),
+      }) as AdapterTracker;
       shutdownOnSignals(tracker, DEFAULT_SHUTDOWN_TIMEOUT_MS);
-      created = { tracker: tracker as AdapterTracker };
+      created = { tracker };
       slot[kDefault] = created;
     } catch (error) {
       if (!(error instanceof FluxrateConfigError)) throw error;

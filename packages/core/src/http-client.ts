@@ -9,8 +9,11 @@ export interface Exchange {
   readonly body: string;
   /** The client's handle on this exchange while it is on the wire (for `cancel`); nobody else's. */
   link: unknown;
-  /** The final status (1xx are not reported) and the `Retry-After` header of a non-2xx answer. */
-  onResponseStart(status: number, retryAfter: string | undefined): void;
+  /**
+   * The final status (1xx are not reported) and, of a non-2xx answer, its `Retry-After` and
+   * `Content-Encoding` headers (an error body is decoded by the latter).
+   */
+  onResponseStart(status: number, retryAfter: string | undefined, contentEncoding?: string): void;
   /** A body chunk; `false` stops reading here (the client drops the rest of the body). */
   onResponseData(chunk: Buffer): boolean;
   onResponseEnd(): void;

@@ -1,3 +1,4 @@
+import { type PathMatching, routingPath } from './path-matching.js';
 import type { BillingHooks, RequestBillingState } from './request-billing.js';
 import type { RawResponse, ResponseEndTarget } from './response-end.js';
 import type { RouteMeter } from './route-meter.js';
@@ -7,6 +8,8 @@ import type { RequestOutcome } from './route-types.js';
 /** What a metered request needs from its lifecycle (kept narrow so the two files stay apart). */
 export interface LifecycleHost<Args extends unknown[]> {
   readonly meter: RouteMeter<Args>;
+  /** How the adapter's framework matched this request's path (for the `routes` table's wildcards). */
+  pathMatching(args: Args): PathMatching;
   /** The response ended while holds are open: bill at release or at the deadline. */
   waitForHolds(request: MeteredRequest<Args>): void;
   released(request: MeteredRequest<Args>): void;
@@ -32,9 +35,10 @@ export class MeteredRequest<Args extends unknown[] = unknown[]> implements Billi
   readonly handler: string | undefined;
   readonly #host: LifecycleHost<Args>;
   readonly #res: RawResponse;
-  /** The path, or the whole target when `#hasQuery` (cut on first use: most routes never need it). */
+  /** The target as given; read as the framework routes it on first use (most routes never need it). */
   #target: string | undefined;
-  #hasQuery: boolean;
+  #raw = true;
+  #caseSensitive = true;
   route: string | undefined;
   annotation: Annotation;
   failed = false;
@@ -64,7 +68,6 @@ export class MeteredRequest<Args extends unknown[] = unknown[]> implements Billi
     this.args = args;
     this.method = info.method.toUpperCase();
     this.#target = info.path ?? info.url;
-    this.#hasQuery = info.path === undefined;
     this.handler = info.handler;
     // The request is its state's hooks: no closures per request.
     state.hooks = this;
@@ -102,26 +105,34 @@ export class MeteredRequest<Args extends unknown[] = unknown[]> implements Billi
     if (this.#res.headersSent) this.failed = true;
   }
 
+  /** The path as the framework routed it, for requests no route matched (computed once). */
   #path(): string | undefined {
     const target = this.#target;
-    if (this.#hasQuery && target !== undefined) {
+    if (this.#raw && target !== undefined) {
+      this.#raw = false;
       const query = target.indexOf('?');
-      this.#target = query === -1 ? target : target.slice(0, query);
-      this.#hasQuery = false;
+      const matching = this.#host.pathMatching(this.args);
+      this.#caseSensitive = matching.caseSensitive;
+      this.#target = routingPath(query === -1 ? target : target.slice(0, query), matching);
     }
     return this.#target;
   }
 
   /** The specs that bill this request: the annotation, else the `routes` table. */
   specs(): CompiledSpec[] {
-    const path = this.annotation === undefined ? this.#path() : undefined;
-    return this.#host.meter.specsFor(this.annotation, this.method, this.route, path);
+    if (this.annotation !== undefined || this.route !== undefined) {
+      return this.#host.meter.specsFor(this.annotation, this.method, this.route);
+    }
+    const path = this.#path();
+    return this.#host.meter.specsFor(undefined, this.method, undefined, path, this.#caseSensitive);
   }
 
   /** The route opted out (`false` as its spec or in the table): it bills nothing, handler usage included. */
   optedOut(): boolean {
     if (this.annotation !== undefined) return this.annotation === false;
-    return this.#host.meter.routes.lookup(this.method, this.route, this.#path()) === false;
+    const { routes } = this.#host.meter;
+    if (this.route !== undefined) return routes.lookup(this.method, this.route) === false;
+    return routes.lookup(this.method, undefined, this.#path(), this.#caseSensitive) === false;
   }
 
   /** `onMissingCustomer: 'reject'`: true when this billable request has no customer (answer 403). */

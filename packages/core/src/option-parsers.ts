@@ -137,7 +137,7 @@ export function describe(value: unknown): string {
 export function parseBaseUrl(
   raw: string,
   allowInsecureHttp: boolean,
-): { origin: string; pathPrefix: string } {
+): { origin: string; pathPrefix: string; query: string } {
   let url: URL;
   try {
     url = new URL(raw);
@@ -159,7 +159,10 @@ export function parseBaseUrl(
     );
   }
   if (url.username || url.password) throw new FluxrateConfigError('baseUrl', 'must not contain credentials');
-  return { origin: url.origin, pathPrefix: url.pathname.replace(/\/+$/, '') };
+  if (url.hash)
+    throw new FluxrateConfigError('baseUrl', 'must not contain a fragment (#…): it is never sent');
+  // A query (a gateway's `?code=…`) is kept and sent on every request, after the endpoint's path.
+  return { origin: url.origin, pathPrefix: url.pathname.replace(/\/+$/, ''), query: url.search };
 }
 
 export function parseMeters(raw: unknown): Map<string, ResolvedMeter> {

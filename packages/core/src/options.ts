@@ -27,6 +27,8 @@ export interface ResolvedOptions {
   accessToken: string | undefined;
   origin: string;
   pathPrefix: string;
+  /** baseUrl's query string (`?code=…`, or ''), sent on every request. */
+  query: string;
   transport: 'sdk' | 'rest';
   meters: Map<string, ResolvedMeter>;
   maxQueueSize: number;
@@ -130,7 +132,7 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
   const baseUrl =
     (options.baseUrl as string | undefined) ?? process.env.FLUXRATE_BASE_URL ?? 'https://api.fluxrate.co';
   if (typeof baseUrl !== 'string') throw new FluxrateConfigError('baseUrl', 'must be a string');
-  const { origin, pathPrefix } = parseBaseUrl(baseUrl, allowInsecureHttp);
+  const { origin, pathPrefix, query } = parseBaseUrl(baseUrl, allowInsecureHttp);
 
   const retry = (options.retry ?? {}) as Record<string, unknown>;
   if (typeof retry !== 'object' || retry === null)
@@ -167,6 +169,7 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
     accessToken,
     origin,
     pathPrefix,
+    query,
     transport,
     meters: parseMeters(options.meters),
     maxQueueSize,

@@ -1,9 +1,17 @@
 import type { RequestBilling } from './route-types.js';
 
-interface Usage {
+/** What a handler reported for one meter; an amount that cannot be billed is kept apart, never netted. */
+export interface Usage {
   set: number | undefined;
   added: number;
+  /** True once a valid amount was set or added. */
+  counted: boolean;
+  /** The first amount that cannot be billed (negative, NaN, not a number), and the call that gave it. */
+  invalid: { call: 'setQuantity' | 'addUsage'; value: unknown } | undefined;
 }
+
+const billable = (quantity: unknown): quantity is number =>
+  typeof quantity === 'number' && Number.isFinite(quantity) && quantity >= 0;
 
 /** Called by the lifecycle: the last hold was released, or usage arrived after the event was tracked. */
 export interface BillingHooks {
@@ -42,7 +50,7 @@ export class RequestBillingState implements RequestBilling {
     this.usage ??= new Map();
     let entry = this.usage.get(meter);
     if (!entry) {
-      entry = { set: undefined, added: 0 };
+      entry = { set: undefined, added: 0, counted: false, invalid: undefined };
       this.usage.set(meter, entry);
     }
     return entry;
@@ -50,12 +58,22 @@ export class RequestBillingState implements RequestBilling {
 
   setQuantity(meter: string, quantity: number): void {
     const entry = this.#entry(String(meter));
-    if (entry) entry.set = quantity;
+    if (!entry) return;
+    if (!billable(quantity)) entry.invalid ??= { call: 'setQuantity', value: quantity };
+    else {
+      entry.set = quantity;
+      entry.counted = true;
+    }
   }
 
   addUsage(meter: string, quantity: number): void {
     const entry = this.#entry(String(meter));
-    if (entry) entry.added += quantity;
+    if (!entry) return;
+    if (!billable(quantity)) entry.invalid ??= { call: 'addUsage', value: quantity };
+    else {
+      entry.added += quantity;
+      entry.counted = true;
+    }
   }
 
   skip(): void {

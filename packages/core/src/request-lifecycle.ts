@@ -2,6 +2,7 @@ import type { AdapterTracker } from './adapter-tracker.js';
 import { FluxrateConfigError } from './errors.js';
 import { MeteredRequest } from './metered-request.js';
 import { describe } from './options.js';
+import { EXACT_MATCHING, type PathMatching } from './path-matching.js';
 import { kEndTarget, type RawResponse, watchResponseEnd } from './response-end.js';
 import { createRouteMeter, type RouteMeter } from './route-meter.js';
 import type { CompiledSpec } from './route-spec.js';
@@ -47,12 +48,21 @@ export class RequestLifecycle<Args extends unknown[] = unknown[]> {
   readonly adapter: string;
   readonly holdTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
+  /**
+   * How the adapter's framework matches paths (case, escapes, slashes), read for a request no route
+   * matched, so the `routes` table's wildcards match its path as the framework did. Default: exact.
+   */
+  pathMatching: (args: Args) => PathMatching = () => EXACT_MATCHING;
   /** Requests whose response ended with a `hold()` open, and their deadline timers. */
   readonly #held = new Map<MeteredRequest<Args>, NodeJS.Timeout>();
+  /** Removes this lifecycle from its tracker's open holds (registered while any request is held). */
+  #unwatch: (() => void) | undefined;
+  #closing = false;
   readonly #reportedRoutes = new Set<string>();
   readonly #checked = new WeakMap<CompiledSpec[], CompiledSpec[]>();
   readonly #host = {
     meter: undefined as unknown as RouteMeter<Args>,
+    pathMatching: (args: Args) => this.pathMatching(args),
     waitForHolds: (request: MeteredRequest<Args>) => this.#waitForHolds(request),
     released: (request: MeteredRequest<Args>) => this.#release(request),
     checked: (specs: CompiledSpec[], request: { readonly label: string }, compiledAt: string) =>
@@ -157,41 +167,61 @@ export class RequestLifecycle<Args extends unknown[] = unknown[]> {
 
   #waitForHolds(request: MeteredRequest<Args>): void {
     const timer = setTimeout(() => {
-      this.#held.delete(request);
+      this.#forget(request);
       this.tracker.reportError({
         route: request.label,
         reason: `hold() still open ${this.holdTimeoutMs} ms after the response ended; billed the usage added so far`,
       });
       request.bill();
     }, this.holdTimeoutMs);
-    // A hold must not keep a finished process alive; close() bills what is still held.
+    // A hold must not keep a finished process alive; shutdown() and close() bill what is still held.
     timer.unref();
+    if (this.#held.size === 0) this.#unwatch = this.tracker.watchHolds?.(this.#billHeld);
     this.#held.set(request, timer);
+  }
+
+  #forget(request: MeteredRequest<Args>): void {
+    this.#held.delete(request);
+    if (this.#held.size === 0) {
+      this.#unwatch?.();
+      this.#unwatch = undefined;
+    }
   }
 
   #release(request: MeteredRequest<Args>): void {
     const timer = this.#held.get(request);
     if (timer) clearTimeout(timer);
-    this.#held.delete(request);
+    this.#forget(request);
     request.bill();
   }
+
+  /** Bills every request still held, with what was added, reporting each with its route. */
+  readonly #billHeld = (where: string): number => {
+    const held = [...this.#held];
+    for (const [request, timer] of held) {
+      clearTimeout(timer);
+      this.#forget(request);
+      this.tracker.reportError({
+        route: request.label,
+        reason: `hold() still open at ${this.#closing ? 'close()' : where}; billed the usage added so far`,
+      });
+      request.bill();
+    }
+    return held.length;
+  };
 
   /**
    * Bills requests still held (with what was added, reporting each), then shuts down a tracker the
    * adapter created, or flushes one it was given, within `timeoutMs` (default `shutdownTimeoutMs`).
    */
   async close(options?: { timeoutMs?: number }): Promise<ShutdownReport | undefined> {
-    for (const [request, timer] of this.#held) {
-      clearTimeout(timer);
-      this.tracker.reportError({
-        route: request.label,
-        reason: 'hold() still open at close(); billed the usage added so far',
-      });
-      request.bill();
-    }
-    this.#held.clear();
     const timeoutMs = options?.timeoutMs ?? this.shutdownTimeoutMs;
-    if (this.ownsTracker) return this.tracker.shutdown({ timeoutMs });
+    if (this.ownsTracker) {
+      // Its shutdown() bills what is held first, and counts it in the report's `openHolds`.
+      this.#closing = true;
+      return this.tracker.shutdown({ timeoutMs });
+    }
+    this.#billHeld('close()');
     await this.tracker.flush({ timeoutMs });
     return undefined;
   }

@@ -8,7 +8,7 @@ import { parseMeterOptions } from './route-meter-options.js';
 import { type CompiledSpec, compileBillable } from './route-spec.js';
 import type { RequestOutcome } from './route-types.js';
 import { RoutesTable } from './routes-table.js';
-import { quantityProblem, specQuantity } from './spec-quantity.js';
+import { NOT_COUNTED, quantityProblem, specQuantity, withHandlerUsage } from './spec-quantity.js';
 import { createTracker } from './tracker.js';
 import type { TrackEvent, TrackerOptions } from './types.js';
 import { kUniqueKey } from './unique-key.js';
@@ -97,10 +97,11 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
     method: string,
     route: string | undefined,
     path?: string,
+    caseSensitive?: boolean,
   ): CompiledSpec[] {
     if (annotated === false) return [];
     if (annotated) return annotated;
-    return this.routes.lookup(method, route, path) || [];
+    return this.routes.lookup(method, route, path, caseSensitive) || [];
   }
 
   /**
@@ -126,19 +127,12 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
           this.tracker.reportSkip({ reason: 'opted-out', route: routeLabel(outcome) });
         return;
       }
-      let all = specs;
-      if (state.usage) {
-        // Usage reported by the handler for a meter the route does not list is billed too.
-        const extra = [...state.usage.keys()].filter((meter) => !specs.some((s) => s.meter === meter));
-        if (extra.length > 0)
-          all = [
-            ...specs,
-            ...compileBillable(
-              extra.map((meter) => ({ meter })),
-              routeLabel(outcome),
-            ),
-          ];
-      }
+      // Usage reported by the handler for a meter the route does not list is billed too.
+      const all = state.usage
+        ? withHandlerUsage(specs, state.usage, routeLabel(outcome), (meter, what, problem) =>
+            this.#fail(outcome, meter, what, problem),
+          )
+        : specs;
       const callArgs: unknown[] = [...args, outcome];
       for (const spec of all) this.#billOne(state, spec, callArgs, outcome);
     } catch (error) {
@@ -183,6 +177,7 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
       return this.#fail(outcome, meter, 'customer', `returned ${describe(customer)}, expected a string`);
 
     const quantity = specQuantity(spec, state, callArgs);
+    if (quantity === NOT_COUNTED) return;
     if (quantity === FAILED)
       return this.#fail(outcome, meter, 'quantity', callFailure.reason, callFailure.error);
     if (quantity === 0) {

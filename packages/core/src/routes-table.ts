@@ -14,6 +14,8 @@ type Entry = CompiledSpec[] | false;
 interface Wildcard {
   method: string;
   prefix: string;
+  /** The prefix lower-cased, for paths of a framework that matches case-insensitively. */
+  folded: string;
   entry: Entry;
 }
 
@@ -59,7 +61,7 @@ export class RoutesTable {
           throw new FluxrateConfigError(`routes['${key}']`, error.message);
         throw error;
       }
-      if (wildcard) this.#wildcards.push({ method, prefix, entry });
+      if (wildcard) this.#wildcards.push({ method, prefix, folded: prefix.toLowerCase(), entry });
       else this.#exact.set(routeKey, entry);
     }
     this.#wildcards.sort(
@@ -73,10 +75,17 @@ export class RoutesTable {
 
   /**
    * Specs for a route, `false` when opted out, undefined when not listed. A request no route matched
-   * (`pattern` undefined: static files, a 404 handler) is matched on its `path` against wildcards only.
-   * HEAD falls back to GET entries, as frameworks route HEAD to GET handlers.
+   * (`pattern` undefined: static files, a 404 handler) is matched on its `path` against wildcards only;
+   * `path` is read as the framework routes it (see `routingPath`): lower-cased when `caseSensitive` is
+   * false, and then compared with lower-cased prefixes. HEAD falls back to GET entries, as frameworks
+   * route HEAD to GET handlers.
    */
-  lookup(method: string, pattern: string | undefined, path?: string): Entry | undefined {
+  lookup(
+    method: string,
+    pattern: string | undefined,
+    path?: string,
+    caseSensitive = true,
+  ): Entry | undefined {
     if (this.size === 0) return undefined;
     const target = pattern ?? path;
     if (target === undefined) return undefined;
@@ -89,8 +98,9 @@ export class RoutesTable {
         if (exact !== undefined) return exact;
       }
     }
+    const fold = pattern === undefined && !caseSensitive;
     for (const w of this.#wildcards) {
-      if (methods.includes(w.method) && underPrefix(normalized, w.prefix)) return w.entry;
+      if (methods.includes(w.method) && underPrefix(normalized, fold ? w.folded : w.prefix)) return w.entry;
     }
     return undefined;
   }

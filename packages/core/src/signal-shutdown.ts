@@ -1,4 +1,4 @@
-import type { Tracker } from './types.js';
+import type { AdapterTracker } from './adapter-tracker.js';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 type Signal = (typeof SIGNALS)[number];
@@ -9,13 +9,13 @@ type Signal = (typeof SIGNALS)[number];
  * - if the app listens for that signal too, it flushes (the flush keeps the process alive until it
  *   settles) and removes its own listeners, so the app's handler decides what happens next, and a
  *   signal the app re-raises (as Nest's `enableShutdownHooks()` does) ends the process as it would
- *   without Fluxrate;
- * - if no one else listens, it shuts the tracker down and re-raises the signal with its listeners
+ *   without Fluxrate; requests whose `hold()` is still open are billed first, with what they added;
+ * - if no one else listens, it shuts the tracker down (which bills open holds too) and re-raises the signal with its listeners
  *   removed, so the process ends the way Node ends it by default (killed by the signal: exit status
  *   128 + n). A second signal while it drains re-raises at once.
  * Never calls `process.exit`.
  */
-export function shutdownOnSignals(tracker: Tracker<string>, timeoutMs: number): void {
+export function shutdownOnSignals(tracker: AdapterTracker, timeoutMs: number): void {
   let stopping = false;
   const alone = (signal: Signal) => process.listenerCount(signal) <= 1;
   const remove = () => {
@@ -33,6 +33,8 @@ export function shutdownOnSignals(tracker: Tracker<string>, timeoutMs: number): 
     stopping = true;
     if (!alone(signal)) {
       remove();
+      // The process is ending: requests still held are billed now, with what they added.
+      tracker.billOpenHolds?.(signal);
       tracker.flush({ timeoutMs }).catch(() => undefined);
       return;
     }

@@ -5,6 +5,7 @@ import { FluxrateValidationError } from './errors.js';
 import { type QueuedEvent, toUsageEvent } from './event.js';
 import { KeepAlive } from './keep-alive.js';
 import { Ledger } from './ledger.js';
+import { type HoldSource, OpenHolds } from './open-holds.js';
 import { type ResolvedOptions, resolveOptions } from './options.js';
 import type { Outbox } from './outbox.js';
 import { outboxHost } from './outbox-host.js';
@@ -44,6 +45,8 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
   readonly #dispatcher: Dispatcher | undefined;
   readonly #keepAlive = new KeepAlive();
   readonly #faults: PersistentFaults;
+  readonly #holds = new OpenHolds();
+  #openHolds = 0;
   #state: 'open' | 'closing' | 'closed' = 'open';
   #shutdown: Promise<ShutdownReport> | undefined;
   #left: UsageEvent[] = [];
@@ -153,6 +156,8 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
 
   shutdown(options: ShutdownOptions = {}): Promise<ShutdownReport> {
     if (this.#shutdown) return this.#shutdown;
+    // Requests still held are billed with what they added, while the tracker still accepts them.
+    this.#openHolds = this.#holds.bill('shutdown()');
     this.#state = 'closing';
     this.#admission.open = false;
     this.#stage?.closeAll();
@@ -185,7 +190,17 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
     await this.#outbox.close();
     await this.#ledger.close();
     const { delivered, failed, dropped } = this.#ledger.counts;
-    return { delivered, failed, dropped, pending: this.#left };
+    return { delivered, failed, dropped, pending: this.#left, openHolds: this.#openHolds };
+  }
+
+  /** Adapter lifecycles register how to bill their open holds here (see `OpenHolds`). */
+  watchHolds(source: HoldSource): () => void {
+    return this.#holds.add(source);
+  }
+
+  /** Bills every request whose `hold()` is still open now (a stop signal: the process is ending). */
+  billOpenHolds(where: string): number {
+    return this.#holds.bill(where);
   }
 
   stats(): TrackerStats {

@@ -10,7 +10,15 @@ import { USER_AGENT } from './version.js';
 /** What a transport needs from the options. */
 export type TransportConfig = Pick<
   ResolvedOptions,
-  'origin' | 'pathPrefix' | 'transport' | 'apiKey' | 'accessToken' | 'concurrency' | 'timeoutMs' | 'network'
+  | 'origin'
+  | 'pathPrefix'
+  | 'query'
+  | 'transport'
+  | 'apiKey'
+  | 'accessToken'
+  | 'concurrency'
+  | 'timeoutMs'
+  | 'network'
 >;
 
 /** Errors retrying cannot fix by itself: they are reported once per kind (see persistent-faults.ts). */
@@ -122,7 +130,7 @@ export class Transport implements EventTransport {
     observe?: (outcome: AttemptOutcome) => void,
     client?: HttpClient,
   ) {
-    const path = `${options.pathPrefix}${options.transport === 'rest' ? '/api/v1/usage' : '/api/v1/sdk/track'}`;
+    const path = `${options.pathPrefix}${options.transport === 'rest' ? '/api/v1/usage' : '/api/v1/sdk/track'}${options.query}`;
     const auth =
       options.transport === 'rest'
         ? ['cookie', `access_token=${options.accessToken}`]

@@ -213,6 +213,11 @@ export interface ShutdownReport {
   dropped: number;
   /** Events that did not make it by the deadline (also emitted as `dropped`, reason `shutdown-deadline`). */
   pending: UsageEvent[];
+  /**
+   * Requests whose `hold()` was still open when shutdown began: each was billed with the usage added
+   * so far (and reported in an `error` event naming its route); their events are counted above.
+   */
+  openHolds: number;
 }
 
 export type Listener<E extends TrackerEventName> = (payload: TrackerEvents[E]) => void;

@@ -10,12 +10,13 @@ export interface RequestShape {
   headers: string[];
 }
 
-/** `Retry-After` from undici's raw header list (Buffers or strings, name/value pairs). */
-function retryAfterOf(raw: ReadonlyArray<Buffer | string> | null | undefined): string | undefined {
+/** A header's value from undici's raw header list (Buffers or strings, name/value pairs). */
+function headerOf(raw: ReadonlyArray<Buffer | string> | null | undefined, lowerName: string): string | undefined {
   if (!raw) return undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length === 11 && name.toString().toLowerCase() === 'retry-after') return raw[i + 1]!.toString();
+    if (name.length === lowerName.length && name.toString().toLowerCase() === lowerName)
+      return raw[i + 1]!.toString();
   }
   return undefined;
 }
@@ -50,7 +51,8 @@ class UndiciExchange {
 
   onHeaders(status: number, raw: Buffer[] | string[] | null): boolean {
     if (status < 200) return true; // 1xx informational
-    this.#exchange.onResponseStart(status, status >= 300 ? retryAfterOf(raw) : undefined);
+    if (status < 300) this.#exchange.onResponseStart(status, undefined);
+    else this.#exchange.onResponseStart(status, headerOf(raw, 'retry-after'), headerOf(raw, 'content-encoding'));
     return true;
   }
 

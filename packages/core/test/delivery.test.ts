@@ -36,6 +36,17 @@ describe('delivery: request shape', () => {
     expect(server.requests[0]!.url).toBe('/fluxrate/api/v1/sdk/track');
   });
 
+  it("keeps baseUrl's query string on every request (a gateway's ?code=…), retries included", async () => {
+    const server = await scripted([{ status: 503 }, {}]);
+    const t = tracker({ baseUrl: `${server.url}/proxy/fluxrate?code=gw123&region=eu` });
+    t.track({ meter: 'api_calls', customerId: 'acme' });
+    await t.flush();
+    expect(server.requests.map((r) => r.url)).toEqual([
+      '/proxy/fluxrate/api/v1/sdk/track?code=gw123&region=eu',
+      '/proxy/fluxrate/api/v1/sdk/track?code=gw123&region=eu',
+    ]);
+  });
+
   it('sends content-type, X-API-Key and a fluxrate-node User-Agent', async () => {
     const server = await scripted();
     const t = tracker({ baseUrl: server.url });

@@ -83,7 +83,7 @@ describe('shutdown()', () => {
     const t = tracker({ baseUrl: server.url });
     for (let i = 0; i < 4; i++) t.track({ meter: 'api_calls', customerId: 'acme' });
     const report = await t.shutdown({ timeoutMs: 5_000 });
-    expect(report).toEqual({ delivered: 4, failed: 0, dropped: 0, pending: [] });
+    expect(report).toEqual({ delivered: 4, failed: 0, dropped: 0, pending: [], openHolds: 0 });
     expect(t.stats()).toMatchObject({ queued: 0, inFlight: 0 });
   });
 

@@ -58,7 +58,7 @@ describe('tracker options', () => {
     expect(JSON.stringify({ ...error, message: error.message })).not.toContain(API_KEY);
   });
 
-  it.each([['not a url'], ['ftp://127.0.0.1/'], ['127.0.0.1:8000'], [42]])(
+  it.each([['not a url'], ['ftp://127.0.0.1/'], ['127.0.0.1:8000'], [42], ['http://127.0.0.1:8000/#frag']])(
     'refuses baseUrl %j',
     (baseUrl) => {
       expect(configError({ ...base, baseUrl }).option).toBe('baseUrl');

@@ -277,6 +277,35 @@ describe('route meter: guarded user functions', () => {
     expect(h.events.error[0]).toMatchObject({ route: 'GET /v1/search', meter: 'tokens' });
   });
 
+  it('reports a negative addUsage amount and bills the valid ones, never netting them', async () => {
+    const h = await routeHarness();
+    h.run(
+      { meter: 'tokens' },
+      {
+        handler: (s) => {
+          s.addUsage('tokens', 4);
+          s.addUsage('tokens', -3);
+        },
+      },
+    );
+    expect((await h.sent()).map((b) => b.quantity)).toEqual([4]);
+    expect(h.events.error).toEqual([
+      expect.objectContaining({
+        route: 'GET /v1/search',
+        meter: 'tokens',
+        reason: expect.stringContaining("addUsage('tokens', …) is -3, expected a finite number > 0"),
+      }),
+    ]);
+  });
+
+  it('reports addUsage(-3) alone once and bills nothing for that meter', async () => {
+    const h = await routeHarness();
+    h.run({ meter: 'tokens' }, { handler: (s) => s.addUsage('tokens', -3) });
+    expect(await h.sent()).toHaveLength(0);
+    expect(h.events.error).toEqual([expect.objectContaining({ meter: 'tokens' })]);
+    expect(h.tracker.stats()).toMatchObject({ errors: 1, tracked: 0, skipped: 0 });
+  });
+
   it('reports an error for handler usage on an unknown meter and still bills the route', async () => {
     const h = await routeHarness();
     h.run({ meter: 'api_calls' }, { handler: (s) => s.addUsage('tokns', 3) });

@@ -3,6 +3,7 @@ import { isZeroConfig, RequestLifecycle, shareShape } from '@fluxrate/core/adapt
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { annotate } from './billable.js';
 import { callSite } from './call-site.js';
+import { expressPathMatching } from './path-matching.js';
 import { exposeMetered } from './request-accessors.js';
 import type { BillableInput, ExpressArgs, FluxrateMiddleware, FluxrateMiddlewareOptions } from './types.js';
 import { isExpressCall, runUncalled, zeroConfigOptions } from './zero-config.js';
@@ -69,6 +70,7 @@ const createZeroConfig = () => createMiddleware(zeroConfigOptions());
 
 function createMiddleware<M extends string>(options: unknown): FluxrateMiddleware<M> {
   const lifecycle = createLifecycle(options);
+  lifecycle.pathMatching = expressPathMatching;
   const clientKeys = lifecycle.meter.idempotency === 'client-key';
 
   const handler: RequestHandler = function fluxrate(req, res, next) {

@@ -3,6 +3,7 @@ import { isZeroConfig, RequestLifecycle } from '@fluxrate/core/adapter';
 import type { FastifyInstance, FastifyPluginAsync, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { lifecycleOptions } from './options.js';
+import { fastifyPathMatching } from './path-matching.js';
 import { RouteSpecs } from './route-specs.js';
 import type { FastifyArgs, FluxrateFastifyOptions } from './types.js';
 import { checkInstance, zeroConfigOptions } from './zero-config.js';
@@ -17,6 +18,8 @@ async function fluxratePlugin(fastify: FastifyInstance, options: FluxrateFastify
   if (zero && !fastify.hasRequestDecorator('fluxrateCustomer')) {
     fastify.decorateRequest('fluxrateCustomer', undefined);
   }
+  const matching = fastifyPathMatching(fastify);
+  lifecycle.pathMatching = () => matching;
   const specs = new RouteSpecs(lifecycle);
   const clientKeys = lifecycle.meter.idempotency === 'client-key';
 

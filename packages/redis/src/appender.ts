@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { QueuedEvent } from '@fluxrate/core';
 import type { Redis } from 'ioredis';
-import pRetry from 'p-retry';
 import { encodeEvent } from './codec.js';
+import { retryRedis } from './redis-retry.js';
 import { scriptRunner } from './script-runner.js';
 import { APPEND_SCRIPT } from './scripts.js';
 
@@ -24,7 +24,12 @@ export interface AppenderEvents {
   overflow(events: QueuedEvent[]): void;
   /** A batch append failed; it is retried with backoff. */
   fault(error: unknown): void;
+  /** Writing a batch failed in a way no retry was written for (a bug): the batch is kept and tried again later. */
+  unexpected(error: unknown): void;
 }
+
+/** After an unexpected failure, the next batch waits this long (a bug must not spin). */
+const UNEXPECTED_PAUSE_MS = 2_000;
 
 /**
  * The write side: events accepted in one event-loop turn go to Redis as one batch (one script of
@@ -42,6 +47,8 @@ export class Appender {
   #running = false;
   /** When the last batch started (performance.now()), for `intervalMs`. */
   #lastStart = Number.NEGATIVE_INFINITY;
+  /** No batch starts before this (performance.now()): set after an unexpected failure. */
+  #resumeAt = Number.NEGATIVE_INFINITY;
   readonly #abort = new AbortController();
   /** Batches Redis confirmed (one script call each). */
   appends = 0;
@@ -80,8 +87,11 @@ export class Appender {
     if (this.#scheduled || this.#running || this.#abort.signal.aborted) return;
     // The batch is written on a later turn: never on the caller's stack.
     this.#scheduled = true;
-    const wait =
-      this.#buffer.length >= this.batchSize ? 0 : this.#lastStart + this.intervalMs - performance.now();
+    const now = performance.now();
+    const wait = Math.max(
+      this.#resumeAt - now,
+      this.#buffer.length >= this.batchSize ? 0 : this.#lastStart + this.intervalMs - now,
+    );
     if (wait >= 1) setTimeout(this.#start, wait);
     else setImmediate(this.#start);
   }
@@ -112,18 +122,17 @@ export class Appender {
       stored = Number(
         await runAppend(this.redis, keys, args).catch((error: unknown) => {
           this.on.fault(error);
-          return pRetry(() => runAppend(this.redis, keys, args), {
-            retries: Number.POSITIVE_INFINITY,
-            minTimeout: 100,
-            maxTimeout: 2_000,
-            randomize: true,
-            signal: this.#abort.signal,
-            onFailedAttempt: ({ error }) => this.on.fault(error),
-          });
+          return retryRedis(() => runAppend(this.redis, keys, args), this.#abort.signal, this.on.fault);
         }),
       );
-    } catch {
-      return; // aborted by drain(), which reports the batch as unconfirmed
+    } catch (error) {
+      if (this.#abort.signal.aborted) return; // aborted by drain(), which reports the batch as unconfirmed
+      // Not a Redis fault (those are retried): reported, and the batch goes back to the front, kept.
+      this.#inFlight = [];
+      this.#buffer.unshift(...batch);
+      this.#resumeAt = performance.now() + UNEXPECTED_PAUSE_MS;
+      this.on.unexpected(error);
+      return;
     }
     this.#inFlight = [];
     this.#lastMarker = marker;

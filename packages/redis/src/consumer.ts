@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import pRetry from 'p-retry';
 import type { ResolvedRedisOptions } from './options.js';
 import { readOwnPending } from './own-pending.js';
+import { retryRedis } from './redis-retry.js';
 import { scriptRunner } from './script-runner.js';
 import { ACK_SCRIPT } from './scripts.js';
 import { entriesOfClaim, entriesOfRead, type RawEntry } from './stream-reply.js';
@@ -104,17 +104,16 @@ export class Consumer {
       const ids = this.#acks.splice(0, 1_000);
       this.#ackBatch = ids;
       try {
-        await pRetry(() => runAck(this.main, this.options.stream, [this.options.group, ...ids]), {
-          retries: Number.POSITIVE_INFINITY,
-          minTimeout: 100,
-          maxTimeout: 2_000,
-          randomize: true,
-          signal: this.#abort.signal,
-          onFailedAttempt: ({ error }) => this.host.fault('redis-ack', error),
-        });
-      } catch {
-        // Closed before Redis took the acks: the entries stay pending and are taken over and re-sent
-        // later with the same idempotency keys, which Fluxrate deduplicates.
+        await retryRedis(
+          () => runAck(this.main, this.options.stream, [this.options.group, ...ids]),
+          this.#abort.signal,
+          (error) => this.host.fault('redis-ack', error),
+        );
+      } catch (error) {
+        // Closed before Redis took the acks (or, reported, a failure no retry was written for): the
+        // entries stay pending and are taken over and re-sent later with the same idempotency keys,
+        // which Fluxrate deduplicates.
+        if (!this.#abort.signal.aborted) this.host.fault('redis-ack-unexpected', error);
         return;
       }
     }

@@ -6,8 +6,8 @@ import {
   reviveEvent,
 } from '@fluxrate/core';
 import type { Redis } from 'ioredis';
-import pRetry from 'p-retry';
 import { type DecodedEntry, encodeEvent } from './codec.js';
+import { retryRedis } from './redis-retry.js';
 import { scriptRunner } from './script-runner.js';
 import { AGGREGATE_SCRIPT } from './scripts.js';
 
@@ -161,22 +161,21 @@ export class StreamAggregator implements EntryDiverter {
   async #close(ids: string[], aggregates: number, args: string[]): Promise<void> {
     const { redis, stream } = this.#link;
     try {
-      const reply = (await pRetry(() => runAggregate(redis, stream, args), {
-        retries: Number.POSITIVE_INFINITY,
-        minTimeout: 100,
-        maxTimeout: 2_000,
-        randomize: true,
-        signal: this.#abort.signal,
-        onFailedAttempt: ({ error }) => this.#link.fault('redis-aggregate', error),
-      })) as unknown[];
+      const reply = (await retryRedis(
+        () => runAggregate(redis, stream, args),
+        this.#abort.signal,
+        (error) => this.#link.fault('redis-aggregate', error),
+      )) as unknown[];
       if (Number(reply[0]) === 1) {
         this.#counts.windows++;
         this.#counts.aggregates += aggregates;
       } else {
         this.#counts.refused++;
       }
-    } catch {
-      // Aborted at the shutdown deadline: the inputs stay pending here and are taken over after claimIdleMs.
+    } catch (error) {
+      // Aborted at the shutdown deadline (or, reported, a failure no retry was written for): the inputs
+      // stay pending here and are taken over after claimIdleMs.
+      if (!this.#abort.signal.aborted) this.#link.fault('redis-aggregate-unexpected', error);
     } finally {
       for (const id of ids) this.#ids.delete(id);
     }

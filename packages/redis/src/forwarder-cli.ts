@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { FluxrateConfigError } from '@fluxrate/core';
 import { type Forwarder, startForwarder } from './forwarder.js';
 
 const USAGE = `Usage: fluxrate-forwarder --redis redis://host:6379 [options]
@@ -37,6 +38,24 @@ function int(name: string, raw: string | undefined, fallback: number, min = 1): 
 }
 
 class UsageError extends Error {}
+
+/** The tracker options a CLI user sets through the environment (the CLI has no flag for them). */
+const ENV_OF: Record<string, string> = {
+  apiKey: 'FLUXRATE_API_KEY',
+  baseUrl: 'FLUXRATE_BASE_URL',
+  accessToken: 'FLUXRATE_ACCESS_TOKEN',
+};
+
+/** A start-up error as a CLI user can act on it: a tracker option read from the environment is named by its variable. */
+function cliMessage(error: unknown): string {
+  const env = error instanceof FluxrateConfigError ? ENV_OF[error.option] : undefined;
+  if (env === undefined) return (error as Error).message;
+  const problem = (error as Error).message.replace(/^Invalid Fluxrate option `[^`]*`: /, '');
+  if (env === 'FLUXRATE_API_KEY' && problem.startsWith('missing')) {
+    return `${env} is not set: set it to your Fluxrate API key (scope usage.write)`;
+  }
+  return `${env} ${problem}`;
+}
 
 /** Runs the forwarder until SIGTERM/SIGINT; resolves with the exit code. */
 export async function runCli(argv: string[]): Promise<number> {
@@ -122,7 +141,7 @@ export async function runCli(argv: string[]): Promise<number> {
           }),
     });
   } catch (error) {
-    console.error(`fluxrate-forwarder: ${(error as Error).message}`);
+    console.error(`fluxrate-forwarder: ${cliMessage(error)}`);
     return 2;
   }
   const { outbox, tracker } = forwarder;

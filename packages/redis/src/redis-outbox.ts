@@ -52,6 +52,7 @@ export class RedisOutbox implements Outbox {
       confirmed: (events) => this.#confirmed(events),
       overflow: (events) => this.#overflow(events),
       fault: (error) => host.fault('redis-append', error),
+      unexpected: (error) => host.fault('redis-append-unexpected', error),
     });
     if (this.options.consume) {
       const reader = main.duplicate({ retryStrategy, maxRetriesPerRequest: null });

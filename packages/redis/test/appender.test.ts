@@ -176,3 +176,41 @@ describe.skipIf(skip)('an append whose reply is lost', () => {
     }
   });
 });
+
+/** A host whose first `redis-append` fault report throws: a failure the append's retry was not written for. */
+class ThrowingHost extends FakeHost {
+  #thrown = false;
+  override fault(kind: string, error: unknown): void {
+    super.fault(kind, error);
+    if (kind === 'redis-append' && !this.#thrown) {
+      this.#thrown = true;
+      throw new Error('a bug in the fault path');
+    }
+  }
+}
+
+describe.skipIf(skip)('an append that fails in a way no retry was written for', () => {
+  // Fails on the main of 2026-12-06: `catch { return; }` (meant for drain()'s abort) swallowed it, and the
+  // batch was dropped from memory with nothing reported.
+  it('is reported as redis-append-unexpected, and the batch is kept and stored later', async () => {
+    const server = await startRedis();
+    await server.stop();
+    const outbox = redisOutbox({ redis: server.url, stream: 'unexpected', consume: false });
+    const host = new ThrowingHost();
+    try {
+      outbox.open(host);
+      for (let i = 0; i < 3; i++) outbox.append(event(`c${i}`));
+      await until(() => host.faultKinds().includes('redis-append-unexpected'), 10_000);
+      const unexpected = host.faults.find((f) => f.kind === 'redis-append-unexpected')!;
+      expect(String(unexpected.error)).toMatch(/a bug in the fault path/);
+      await server.start();
+      await until(() => host.handed.length === 3, 15_000);
+      const admin = new Redis(server.url);
+      expect(await admin.xlen('unexpected')).toBe(3);
+      admin.disconnect();
+    } finally {
+      await outbox.close();
+      await server.close();
+    }
+  });
+});

@@ -1,0 +1,41 @@
+import { describe, expect, it, vi } from 'vitest';
+import { runCli } from '../src/forwarder-cli.js';
+
+/** Runs the CLI in-process with `env` in place of the Fluxrate variables, capturing stderr. */
+async function cli(env: Record<string, string | undefined>) {
+  const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  const saved = { ...process.env };
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  try {
+    const code = await runCli(['--redis', 'redis://127.0.0.1:1']);
+    return { code, message: errors.mock.calls.map((c) => String(c[0])).join('\n') };
+  } finally {
+    process.env = saved;
+    errors.mockRestore();
+  }
+}
+
+describe('fluxrate-forwarder: the environment it reads', () => {
+  it('without FLUXRATE_API_KEY: exits 2 naming the variable, not the option `apiKey`', async () => {
+    const { code, message } = await cli({ FLUXRATE_API_KEY: undefined });
+    expect(code).toBe(2);
+    expect(message).toMatch(/^fluxrate-forwarder: FLUXRATE_API_KEY is not set/);
+    expect(message).not.toMatch(/apiKey/);
+  });
+
+  it('with a trailing newline in FLUXRATE_API_KEY: exits 2 naming the variable', async () => {
+    const { code, message } = await cli({ FLUXRATE_API_KEY: 'org_live_abc\n' });
+    expect(code).toBe(2);
+    expect(message).toMatch(/^fluxrate-forwarder: FLUXRATE_API_KEY has leading or trailing whitespace/);
+    expect(message).not.toMatch(/org_live_abc/);
+  });
+
+  it('with a bad FLUXRATE_BASE_URL: exits 2 naming the variable', async () => {
+    const { code, message } = await cli({ FLUXRATE_API_KEY: 'org_live_abc', FLUXRATE_BASE_URL: 'not a url' });
+    expect(code).toBe(2);
+    expect(message).toMatch(/^fluxrate-forwarder: FLUXRATE_BASE_URL /);
+  });
+});
