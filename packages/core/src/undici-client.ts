@@ -11,7 +11,10 @@ export interface RequestShape {
 }
 
 /** A header's value from undici's raw header list (Buffers or strings, name/value pairs). */
-function headerOf(raw: ReadonlyArray<Buffer | string> | null | undefined, lowerName: string): string | undefined {
+function headerOf(
+  raw: ReadonlyArray<Buffer | string> | null | undefined,
+  lowerName: string,
+): string | undefined {
   if (!raw) return undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!;
@@ -52,7 +55,8 @@ class UndiciExchange {
   onHeaders(status: number, raw: Buffer[] | string[] | null): boolean {
     if (status < 200) return true; // 1xx informational
     if (status < 300) this.#exchange.onResponseStart(status, undefined);
-    else this.#exchange.onResponseStart(status, headerOf(raw, 'retry-after'), headerOf(raw, 'content-encoding'));
+    else
+      this.#exchange.onResponseStart(status, headerOf(raw, 'retry-after'), headerOf(raw, 'content-encoding'));
     return true;
   }
 
