@@ -5,11 +5,22 @@ import { annotate } from './billable.js';
 import { callSite } from './call-site.js';
 import { exposeMetered } from './request-accessors.js';
 import type { BillableInput, ExpressArgs, FluxrateMiddleware, FluxrateMiddlewareOptions } from './types.js';
-import { isExpressCall, runUncalled, zeroConfigOptions } from './zero-config.js';
+import {
+  isExpressCall,
+  OPTIONS_HINTS,
+  pathOnly,
+  runUncalled,
+  ZERO_CONFIG_HINTS,
+  zeroConfigOptions,
+} from './zero-config.js';
 
-function createLifecycle(options: unknown): RequestLifecycle<ExpressArgs> {
+function createLifecycle(options: unknown, zero: boolean): RequestLifecycle<ExpressArgs> {
   try {
-    return new RequestLifecycle<ExpressArgs>(options, 'fluxrateMiddleware()');
+    return new RequestLifecycle<ExpressArgs>(
+      options,
+      'fluxrateMiddleware()',
+      zero ? ZERO_CONFIG_HINTS : OPTIONS_HINTS,
+    );
   } catch (error) {
     const given = options as { tracker?: unknown; apiKey?: unknown } | undefined;
     // With neither a tracker nor an API key, "apiKey missing" hides the likelier fix: pass the tracker.
@@ -27,11 +38,6 @@ function createLifecycle(options: unknown): RequestLifecycle<ExpressArgs> {
     throw error;
   }
 }
-
-const pathOf = (url: string): string => {
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
-};
 
 /**
  * Meters every request: gives it a server-generated id (`req.fluxrate.requestId`), records the matched
@@ -62,13 +68,14 @@ export function fluxrateMiddleware(...args: unknown[]): FluxrateMiddleware<strin
     );
   }
   const [options] = args;
-  return createMiddleware(isZeroConfig(options) ? zeroConfigOptions() : options);
+  const zero = isZeroConfig(options);
+  return createMiddleware(zero ? zeroConfigOptions() : options, zero);
 }
 
-const createZeroConfig = () => createMiddleware(zeroConfigOptions());
+const createZeroConfig = () => createMiddleware(zeroConfigOptions(), true);
 
-function createMiddleware<M extends string>(options: unknown): FluxrateMiddleware<M> {
-  const lifecycle = createLifecycle(options);
+function createMiddleware<M extends string>(options: unknown, zero: boolean): FluxrateMiddleware<M> {
+  const lifecycle = createLifecycle(options, zero);
   const clientKeys = lifecycle.meter.idempotency === 'client-key';
 
   const handler: RequestHandler = function fluxrate(req, res, next) {
@@ -77,7 +84,7 @@ function createMiddleware<M extends string>(options: unknown): FluxrateMiddlewar
     // Undefined when an outer fluxrateMiddleware() (e.g. on a parent app) already meters this request.
     const metered = lifecycle.begin(req, res, [req, res], {
       method: req.method,
-      path: pathOf(req.originalUrl ?? req.url),
+      path: pathOnly(req),
       clientKey: clientKeys ? req.headers['idempotency-key'] : undefined,
     });
     if (metered) {
