@@ -1,4 +1,4 @@
-import { captureLogger, captureWarnings, record, scripted, tracker } from '@fluxrate/testkit';
+import { captureLogger, captureWarnings, expectWarnings, record, scripted, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 
 describe('accounting', () => {
@@ -57,6 +57,7 @@ describe('accounting', () => {
   });
 
   it('counts events waiting to retry against maxQueueSize', async () => {
+    expectWarnings('FLUXRATE_EVENT_DROPPED');
     const server = await scripted([{ status: 503 }]);
     // coalesce: false: generated keys would otherwise be coalesced past the bound instead of dropped.
     const t = tracker({
@@ -132,6 +133,7 @@ describe('accounting', () => {
   });
 
   it('accepts a function as customerAllowList', async () => {
+    expectWarnings('FLUXRATE_SKIPPED');
     const server = await scripted();
     const t = tracker({ baseUrl: server.url, customerAllowList: (id) => id.startsWith('test_') });
     t.track({ meter: 'api_calls', customerId: 'test_1' });

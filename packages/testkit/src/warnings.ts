@@ -1,4 +1,5 @@
-import { onTestFinished } from 'vitest';
+import type { Tracker } from '@fluxrate/core';
+import { expect, onTestFinished } from 'vitest';
 
 export interface CapturedWarning {
   code: string | undefined;
@@ -49,4 +50,40 @@ export function captureWarnings(): WarningCapture {
   };
   onTestFinished(restore);
   return { all, of: (code) => all.filter((w) => w.code === code).map((w) => w.message), restore };
+}
+
+/**
+ * For a test whose behaviour raises warnings: captures them (not printed) and, once the test and its
+ * teardown are done, asserts that exactly these codes were raised (each at least once, no other).
+ */
+export function expectWarnings(...codes: string[]): WarningCapture {
+  const capture = captureWarnings();
+  onTestFinished(() => {
+    const seen = [...new Set(capture.all.map((w) => w.code))].sort();
+    expect(seen, 'FLUXRATE_ warnings raised by this test').toEqual([...new Set(codes)].sort());
+  });
+  return capture;
+}
+
+/** The warnings a teardown's own shutdown raises about events the finished test left behind. */
+const TEARDOWN_CODES = new Set(['FLUXRATE_SHUTDOWN_LEFT', 'FLUXRATE_EVENT_DROPPED']);
+
+/**
+ * Shuts a finished test's tracker down within 200 ms. What it still held (often sent to a closed port on
+ * purpose) is dropped at the deadline: that is the teardown, not the behaviour under test, so the
+ * shutdown's own "events left" warnings are not printed. Any other warning still is.
+ */
+export async function endQuietly(tracker: Tracker<any>): Promise<void> {
+  tracker.on('dropped', () => undefined);
+  const previous = process.emitWarning;
+  const quiet = function emitWarning(this: unknown, warning: string | Error, ...rest: unknown[]) {
+    if (!TEARDOWN_CODES.has(codeOf(warning, rest) ?? ''))
+      (previous as (...a: unknown[]) => void).call(process, warning, ...rest);
+  } as typeof process.emitWarning;
+  process.emitWarning = quiet;
+  try {
+    await tracker.shutdown({ timeoutMs: 200 });
+  } finally {
+    if (process.emitWarning === quiet) process.emitWarning = previous;
+  }
 }
