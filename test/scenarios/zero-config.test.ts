@@ -25,7 +25,7 @@ import { Test } from '@nestjs/testing';
 import express5, { type NextFunction, type Request, type Response } from 'express';
 import express4 from 'express4';
 import Fastify from 'fastify';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { send } from './support/client.js';
 import { until } from './support/probe.js';
 
@@ -137,6 +137,8 @@ describe.each(EXPRESS)('%s: app.use(fluxrateMiddleware), uncalled', (_name, crea
 
 describe('express: a misused factory', () => {
   it('billable used uncalled passes the request through untouched and warns once', async () => {
+    const stderr = vi.spyOn(console, 'error').mockImplementation(() => undefined); // said there too
+    onTestFinished(() => stderr.mockRestore());
     const app = express5();
     app.use(auth, fluxrateMiddleware);
     app.get('/v1/search', billable as any, (_req, res) => void res.json({ ok: true }));
