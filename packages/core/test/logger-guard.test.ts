@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { API_KEY, captureWarnings, onCleanup, record, scripted, TOKEN, tracker } from '@fluxrate/testkit';
+import { API_KEY, captureWarnings, record, scripted, TOKEN, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 import { type Logger } from '../src/index.js';
 

@@ -4,7 +4,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { API_KEY, captureLogger, captureWarnings, onCleanup, record, tracker } from '@fluxrate/testkit';
+import { API_KEY, captureLogger, captureWarnings, record, tracker } from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** A throwaway self-signed certificate, made with openssl for this run. */
