@@ -8,10 +8,11 @@ import { FluxrateConfigError } from '@fluxrate/core';
 import { billable, fluxrateMiddleware } from '@fluxrate/express';
 import { fluxrate } from '@fluxrate/fastify';
 import { FluxrateModule } from '@fluxrate/nestjs';
+import { captureWarnings } from '@fluxrate/testkit';
 import { Test } from '@nestjs/testing';
 import express from 'express';
 import Fastify from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { send } from './support/client.js';
 
 const saved = process.env.FLUXRATE_API_KEY;
@@ -25,29 +26,34 @@ afterAll(() => {
 const namesTheKey = { option: 'FLUXRATE_API_KEY', message: expect.stringContaining('FLUXRATE_API_KEY') };
 
 describe('zero configuration without FLUXRATE_API_KEY', () => {
-  it('app.use(fluxrateMiddleware): every request passes through untouched; the problem is warned once', async () => {
+  it('app.use(fluxrateMiddleware): every request passes through untouched; only the right error is said, once', async () => {
     const app = express();
     app.use(fluxrateMiddleware);
     app.get('/v1/search', billable({ meter: 'api_calls' }), (_req, res) => void res.json({ ok: true }));
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const warnings: Error[] = [];
-    const listener = (w: Error & { code?: string }) =>
-      void (w.code === 'FLUXRATE_MISUSE' && warnings.push(w));
-    process.on('warning', listener);
+    const warnings = captureWarnings();
+    const stderr = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    let printed: string[] = [];
     try {
       for (let i = 0; i < 3; i++) {
-        const answer = await send(url, '/v1/search');
+        const answer = await send(url, '/v1/search?q=private-query');
         expect([answer.status, answer.json()]).toEqual([200, { ok: true }]);
       }
-      await new Promise((resolve) => setImmediate(resolve));
+      printed = stderr.mock.calls.map((c) => String(c[0]));
     } finally {
-      process.removeListener('warning', listener);
+      stderr.mockRestore();
       await new Promise((resolve) => server.close(resolve));
     }
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]!.message).toContain('FLUXRATE_API_KEY');
+    // Issue #25: a FLUXRATE_MIDDLEWARE_MISSING followed (the middleware was registered, it failed to
+    // start), echoing the query string, and the error said "zero-configuration … (zero configuration)".
+    expect(warnings.all.map((w) => w.code)).toEqual(['FLUXRATE_MISUSE']);
+    const [message] = warnings.of('FLUXRATE_MISUSE');
+    expect(message).toContain('FLUXRATE_API_KEY');
+    expect(message).not.toContain('private-query');
+    expect(message!.match(/zero.configuration/g)).toHaveLength(1);
+    expect(printed).toEqual([`fluxrate: ${message}`]);
   });
 
   it('fluxrateMiddleware() throws at startup, naming FLUXRATE_API_KEY', () => {

@@ -10,6 +10,7 @@ import { billable, fluxrateMiddleware } from '@fluxrate/express';
 import { fluxrate } from '@fluxrate/fastify';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
 import { Billable, FluxrateModule } from '@fluxrate/nestjs';
+import { captureWarnings } from '@fluxrate/testkit';
 import {
   type CanActivate,
   Controller,
@@ -24,7 +25,7 @@ import { Test } from '@nestjs/testing';
 import express5, { type NextFunction, type Request, type Response } from 'express';
 import express4 from 'express4';
 import Fastify from 'fastify';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { send } from './support/client.js';
 import { until } from './support/probe.js';
 
@@ -56,20 +57,15 @@ afterEach(async () => {
   fx.reset();
 });
 
-/** Process warnings with `code` raised while `run` runs (and just after). */
-async function warningsDuring(code: string, run: () => Promise<void>): Promise<Error[]> {
-  const seen: Error[] = [];
-  const listener = (warning: Error & { code?: string }) => {
-    if (warning.code === code) seen.push(warning);
-  };
-  process.on('warning', listener);
+/** Process warnings with `code` raised while `run` runs (captured, so they are asserted, not printed). */
+async function warningsDuring(code: string, run: () => Promise<void>): Promise<string[]> {
+  const warnings = captureWarnings();
   try {
     await run();
-    await new Promise((resolve) => setImmediate(resolve));
   } finally {
-    process.removeListener('warning', listener);
+    warnings.restore();
   }
-  return seen;
+  return warnings.of(code);
 }
 
 /** Every event billed, as `customer meter quantity`, once the default tracker has delivered `n`. */
@@ -141,6 +137,8 @@ describe.each(EXPRESS)('%s: app.use(fluxrateMiddleware), uncalled', (_name, crea
 
 describe('express: a misused factory', () => {
   it('billable used uncalled passes the request through untouched and warns once', async () => {
+    const stderr = vi.spyOn(console, 'error').mockImplementation(() => undefined); // said there too
+    onTestFinished(() => stderr.mockRestore());
     const app = express5();
     app.use(auth, fluxrateMiddleware);
     app.get('/v1/search', billable as any, (_req, res) => void res.json({ ok: true }));
@@ -289,3 +287,104 @@ describe.each(['express', 'fastify'] as const)(
     });
   },
 );
+
+// Issue #25: a forgotten customer was completely silent in every framework (200s, 0 events, nothing on
+// stderr). It is now one FLUXRATE_SKIPPED warning per route, naming the route and how to set the customer.
+describe('a forgotten customer is said once per route, with how to set it', () => {
+  /** Sends two requests to each path and returns the FLUXRATE_SKIPPED warnings raised meanwhile. */
+  async function forgotten(url: string, paths: string[]): Promise<string[]> {
+    const warnings = captureWarnings();
+    for (const path of [...paths, ...paths]) expect((await send(url, path)).status).toBe(200);
+    await defaultTracker('test').flush({ timeoutMs: 5_000 });
+    expect(fx.events()).toEqual([]);
+    return warnings.of('FLUXRATE_SKIPPED');
+  }
+
+  it.each(EXPRESS)(
+    '%s: app.use(fluxrateMiddleware) without res.locals.fluxrateCustomer',
+    async (name, create) => {
+      const app = create();
+      app.use(fluxrateMiddleware);
+      const base = `/${name.replace(' ', '')}`;
+      app.get(`${base}/search`, billable({ meter: 'api_calls' }), (_req, res) => void res.json({}));
+      app.get(`${base}/chat`, billable({ meter: tokensToken }), (_req, res) => void res.json({}));
+      const said = await forgotten(await listen(app), [`${base}/search`, `${base}/chat`]);
+      expect(said).toEqual([
+        expect.stringContaining(`usage not billed on GET ${base}/search (meter api_calls): no customer`),
+        expect.stringContaining(`usage not billed on GET ${base}/chat (meter ${tokensToken}): no customer`),
+      ]);
+      expect(said[0]).toContain('Set res.locals.fluxrateCustomer in your auth middleware');
+    },
+  );
+
+  it('fastify: app.register(fluxrate) without request.fluxrateCustomer', async () => {
+    const app = Fastify();
+    cleanups.push(() => app.close());
+    await app.register(fluxrate);
+    app.get('/fastify/search', { config: { billable: { meter: 'api_calls' } } }, async () => ({}));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const said = await forgotten(url, ['/fastify/search']);
+    expect(said).toEqual([
+      expect.stringContaining('usage not billed on GET /fastify/search (meter api_calls)'),
+    ]);
+    expect(said[0]).toContain('Set request.fluxrateCustomer in an onRequest or preHandler hook');
+  });
+
+  it.each(['express', 'fastify'] as const)(
+    'nest on platform-%s: FluxrateModule.forRoot() without request.fluxrateCustomer',
+    async (platform) => {
+      @Controller(`nest-${platform}`)
+      class ForgottenController {
+        @Get('search')
+        @Billable({ meter: 'api_calls' })
+        search() {
+          return {};
+        }
+      }
+      const moduleRef = await Test.createTestingModule({
+        imports: [FluxrateModule.forRoot()],
+        controllers: [ForgottenController],
+      }).compile();
+      const app: INestApplication = moduleRef.createNestApplication(
+        platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(),
+        { logger: false },
+      );
+      cleanups.push(() => app.close());
+      await app.listen(0, '127.0.0.1');
+      const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+      const said = await forgotten(url, [`/nest-${platform}/search`]);
+      expect(said).toEqual([
+        expect.stringContaining(`usage not billed on GET /nest-${platform}/search (meter api_calls)`),
+      ]);
+      expect(said[0]).toContain('Set request.fluxrateCustomer in a guard or middleware');
+    },
+  );
+});
+
+// Issue #25: a misspelt meter printed two warnings with the same text, and named neither the known
+// meters nor FLUXRATE_METERS.
+describe('a misspelt meter under zero configuration', () => {
+  const namesTheFix =
+    /unknown meter 'api_cals' \(known: api_calls; zero configuration names meters in FLUXRATE_METERS=/;
+
+  it('express: one FLUXRATE_INVALID_ROUTE warning listing the known meters and FLUXRATE_METERS', async () => {
+    const app = express5();
+    app.use(auth, fluxrateMiddleware);
+    app.get('/misspelt/search', billable({ meter: 'api_cals' as never }), (_req, res) => void res.json({}));
+    const url = await listen(app);
+    const warnings = captureWarnings();
+    for (let i = 0; i < 2; i++) expect((await send(url, '/misspelt/search')).status).toBe(200);
+    expect(warnings.all).toEqual([
+      { code: 'FLUXRATE_INVALID_ROUTE', message: expect.stringMatching(namesTheFix) },
+    ]);
+  });
+
+  it('fastify: the route fails to register with the same words', async () => {
+    const app = Fastify();
+    cleanups.push(() => app.close().catch(() => undefined));
+    await app.register(fluxrate);
+    const misspelt = { config: { billable: { meter: 'api_cals' as never } } };
+    expect(() => app.get('/misspelt/search', misspelt, async () => ({}))).toThrow(namesTheFix);
+  });
+});

@@ -6,8 +6,14 @@ import { join } from 'node:path';
 import { createTracker } from '@fluxrate/core';
 import { fluxrateMiddleware } from '@fluxrate/express';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
-import { captureEvents, captureLogger, serialize } from '@fluxrate/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type CapturedWarning,
+  captureEvents,
+  captureLogger,
+  captureWarnings,
+  serialize,
+} from '@fluxrate/testkit';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 const KEY = 'org_live_SECRET_9f8e7d6c5b4a39281706';
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.SECRET_JWT_PAYLOAD.c2lnbmF0dXJl';
@@ -33,12 +39,11 @@ async function startEchoServer(status: number): Promise<{ url: string; server: S
 }
 
 describe('secrets never leak: API key and access token', () => {
-  const warnings: unknown[] = [];
-  const onWarning = (w: Error) => warnings.push(w);
+  // Every test's FLUXRATE_ warnings, captured (asserted here, not printed), searched for secrets.
+  let warnings: CapturedWarning[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'fluxrate-secrets-'));
   let fx: LocalServer;
   beforeAll(async () => {
-    process.on('warning', onWarning);
     fx = await startLocalServer({
       meters: { api_calls: { token: METER } },
       apiKeys: ['org_live_the_right_key_000000', { key: KEY, scopes: ['usage.read'] }],
@@ -46,11 +51,10 @@ describe('secrets never leak: API key and access token', () => {
     });
   });
   afterAll(async () => {
-    process.off('warning', onWarning);
     await fx.close();
   });
-  afterEach(() => {
-    warnings.length = 0;
+  beforeEach(() => {
+    warnings = captureWarnings().all;
   });
 
   /** Runs one event through a tracker and collects every surface, then checks none holds a secret. */
@@ -77,7 +81,7 @@ describe('secrets never leak: API key and access token', () => {
     const text = [
       logger.text(),
       serialize(events),
-      serialize(warnings.map((w) => ({ message: (w as Error).message, stack: (w as Error).stack }))),
+      serialize(warnings),
       serialize(thrown),
       serialize(report),
       readFileSync(deadLetter, 'utf8'),

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // `pnpm check:snippets [path-filter…]`: type-checks every ```ts block of every README under `strict`
+// (and runs the ```sh blocks marked `<!-- snippet: run -->`, offline: see run-shell.mjs)
 // against the built packages (issue #17.1). Each block becomes one file in test/snippets/generated/
 // and is compiled in a program of its own, so one snippet's declaration merging (`declare module
 // 'fastify'`, `Register`) cannot make another compile. Errors are reported at the README's file and
@@ -10,6 +11,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { extractBlocks } from './extract.mjs';
+import { runShellBlock } from './run-shell.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -58,13 +60,19 @@ for (const f of readdirSync(outDir)) if (f.endsWith('.ts')) rmSync(join(outDir, 
 const problems = [];
 const skipped = [];
 let checked = 0;
+let ran = 0;
 const started = performance.now();
 for (const readme of readmes) {
   const blocks = extractBlocks(readme, readFileSync(resolve(root, readme), 'utf8'));
-  const byId = new Map(blocks.filter((b) => b.id).map((b) => [b.id, b]));
+  const byId = new Map(blocks.filter((b) => b.id && b.kind !== 'sh').map((b) => [b.id, b]));
   for (const block of blocks) {
     if (block.error) {
       problems.push(`${readme}:${block.line - 1}: ${block.error}`);
+      continue;
+    }
+    if (block.kind === 'sh') {
+      problems.push(...runShellBlock(block, root));
+      ran++;
       continue;
     }
     if (block.skip) {
@@ -91,7 +99,7 @@ for (const p of unique) console.error(p);
 for (const s of skipped) console.log(`skipped ${s}`);
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 console.log(
-  `check:snippets: ${checked} blocks in ${readmes.length} READMEs checked in ${seconds} s, ${skipped.length} skipped, ` +
+  `check:snippets: ${checked} blocks in ${readmes.length} READMEs checked and ${ran} sh blocks run in ${seconds} s, ${skipped.length} skipped, ` +
     `${unique.length} error${unique.length === 1 ? '' : 's'} (generated files: ${relative(root, outDir)}/)`,
 );
 process.exit(unique.length === 0 && checked > 0 ? 0 : 1);

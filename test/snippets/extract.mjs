@@ -4,15 +4,18 @@
 //   <!-- snippet: id NAME -->         names the block, for `uses`
 //   <!-- snippet: uses NAME[, NAME] -->  checked after the named blocks of the same file (their code first)
 //   <!-- snippet: continues -->       checked after the previous checked block of the same file
-// Several directives may share one comment, separated by `;`.
+//   <!-- snippet: run -->             (before a ```sh block) every command in it runs offline and exits 0
+// Several directives may share one comment, separated by `;`. A ```sh block without `run` is not checked.
 
 const LANGS = new Set(['ts', 'typescript', 'mts', 'cts']);
+const SHELLS = new Set(['sh', 'bash', 'shell', 'console']);
 const FENCE = /^(\s*)(`{3,}|~{3,})\s*([\w-]*)/;
 const DIRECTIVE = /^\s*<!--\s*snippet:\s*(.*?)\s*-->\s*$/;
 
 /**
- * @typedef {{ file: string, line: number, code: string, skip?: string, id?: string, uses: string[], error?: string }} Block
- * `line` is the 1-based line of the first code line (the one after the fence).
+ * @typedef {{ file: string, line: number, code: string, skip?: string, id?: string, uses: string[], error?: string, kind?: 'sh' }} Block
+ * `line` is the 1-based line of the first code line (the one after the fence). Shell blocks (`kind: 'sh'`)
+ * are returned only when marked `run`.
  */
 
 /** @returns {Block[]} */
@@ -36,12 +39,17 @@ export function extractBlocks(file, text) {
     const close = new RegExp(`^\\s*${marks[0]}{${marks.length},}\\s*$`);
     let end = i + 1;
     while (end < lines.length && !close.test(lines[end])) end++;
-    if (LANGS.has(lang.toLowerCase())) {
-      const code = lines
+    const code = () =>
+      lines
         .slice(i + 1, end)
         .map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l.trimStart()))
         .join('\n');
-      blocks.push(withDirectives({ file, line: i + 2, code, uses: [] }, pending, blocks));
+    if (LANGS.has(lang.toLowerCase())) {
+      blocks.push(withDirectives({ file, line: i + 2, code: code(), uses: [] }, pending, blocks));
+    } else if (SHELLS.has(lang.toLowerCase()) && pending.includes('run')) {
+      const block = { file, line: i + 2, code: code(), uses: [], kind: 'sh' };
+      if (pending.some((d) => d !== 'run')) block.error = 'snippet: a sh block takes only `run`';
+      blocks.push(block);
     }
     pending = [];
     i = end;
@@ -75,12 +83,14 @@ function withDirectives(block, directives, before) {
     } else if (word === 'id' && /^[\w-]+$/.test(arg)) block.id = arg;
     else if (word === 'uses' && arg) block.uses.push(...arg.split(/[\s,]+/).filter(Boolean));
     else if (word === 'continues' && !arg) {
-      const previous = before.findLast((b) => !b.skip);
+      const previous = before.findLast((b) => !b.skip && b.kind !== 'sh');
       if (previous) {
         previous.id ??= `L${previous.line}`;
         block.uses.push(previous.id);
       } else block.error = 'snippet: continues, but no checked block comes before it';
-    } else block.error = `unknown snippet directive "${d}" (skip (reason), id NAME, uses NAME, continues)`;
+    } else if (word === 'run' && !arg)
+      block.error = 'snippet: run is for ```sh blocks (their commands are run); a ts block is type-checked';
+    else block.error = `unknown snippet directive "${d}" (skip (reason), id NAME, uses NAME, continues, run)`;
   }
   return block;
 }

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs module without types
 import { extractBlocks } from '../snippets/extract.mjs';
+// @ts-expect-error: a plain .mjs module without types
+import { runShellBlock } from '../snippets/run-shell.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const fixture = 'test/tooling/fixtures/snippets/README.md';
@@ -60,4 +62,41 @@ describe.skipIf(!built)('pnpm check:snippets on a README with broken blocks', ()
     ]);
     expect(run.stdout).toContain(`skipped ${fixture}:26: pseudo-code`);
   }, 150_000);
+});
+
+// Issue #25: check:snippets also runs the shell lines READMEs mark `<!-- snippet: run -->`, offline.
+describe('pnpm check:snippets runs the marked sh blocks', () => {
+  it('extracts only the sh blocks marked run, and refuses other directives on them', () => {
+    const md = [
+      '<!-- snippet: run -->',
+      '```sh',
+      'npx @fluxrate/local --help',
+      '```',
+      '```sh',
+      'npm i x',
+      '```',
+    ];
+    expect(extractBlocks('R.md', md.join('\n'))).toEqual([
+      { file: 'R.md', line: 3, code: 'npx @fluxrate/local --help', uses: [], kind: 'sh' },
+    ]);
+    expect(
+      extractBlocks('R.md', ['<!-- snippet: run; id x -->', ...md.slice(1, 4)].join('\n'))[0].error,
+    ).toMatch(/takes only `run`/);
+  });
+
+  it.skipIf(!built)(
+    'runs our bins from the workspace, and reports a command that fails or is not ours (skipped when packages are not built: run `pnpm build` first)',
+    () => {
+      const block = (code: string) => ({ file: 'R.md', line: 3, code, uses: [], kind: 'sh' });
+      const ok =
+        'npx @fluxrate/local --help   # a comment\nnpx -p @fluxrate/core fluxrate-replay \\\n  --help';
+      expect(runShellBlock(block(ok), root)).toEqual([]);
+      expect(runShellBlock(block('npx @fluxrate/local --no-such-flag'), root)).toEqual([
+        expect.stringMatching(/^R\.md:2: `npx @fluxrate\/local --no-such-flag` exited [1-9]/),
+      ]);
+      expect(runShellBlock(block('npm install @fluxrate/core'), root)).toEqual([
+        expect.stringMatching(/^R\.md:2: not runnable offline: `npm install @fluxrate\/core`/),
+      ]);
+    },
+  );
 });

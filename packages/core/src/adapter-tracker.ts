@@ -1,5 +1,5 @@
 import type { HoldSource } from './open-holds.js';
-import type { Tracker, TrackerEvents } from './types.js';
+import type { ErrorWarning, Tracker, TrackerEvents } from './types.js';
 
 /**
  * The tracker as adapters use it: the public `Tracker` plus the reporting hooks the route meter
@@ -8,10 +8,12 @@ import type { Tracker, TrackerEvents } from './types.js';
 export type AdapterTracker = Tracker<string> & {
   /** True when `ref` is a configured meter name or a raw token. */
   hasMeter(ref: string): boolean;
-  /** Reports a problem through the `error` event. Never throws. */
-  reportError(problem: TrackerEvents['error']): void;
-  /** Reports a skipped billing through the `skipped` event. */
-  reportSkip(skip: TrackerEvents['skipped']): void;
+  /** The configured meter names (for errors that list them). */
+  meterNames(): string[];
+  /** Reports a problem through the `error` event (and once as a warning, see `ErrorWarning`). Never throws. */
+  reportError(problem: TrackerEvents['error'], warning?: ErrorWarning): void;
+  /** Reports a skipped billing through the `skipped` event; `advice` completes a missing-customer notice. */
+  reportSkip(skip: TrackerEvents['skipped'], advice?: string): void;
   /**
    * Registers how to bill requests still held, so `shutdown()` bills them first; returns the removal.
    * Optional: a tracker from an older copy of core lacks it (its holds are then billed by `close()`).

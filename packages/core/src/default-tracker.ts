@@ -1,4 +1,5 @@
 import type { AdapterTracker } from './adapter-tracker.js';
+import { defaultSlot } from './default-slot.js';
 import { METERS_ENV, metersFromEnv } from './env-meters.js';
 import { FluxrateConfigError } from './errors.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from './request-lifecycle.js';
@@ -17,11 +18,6 @@ const envName = (option: string): string =>
         ? METERS_ENV
         : option;
 
-type Created = { tracker: AdapterTracker } | { error: FluxrateConfigError };
-/** On `globalThis`, so the ESM and CJS builds of core (or two copies) loaded side by side share one. */
-const kDefault = Symbol.for('fluxrate.defaultTracker');
-const slot = globalThis as { [kDefault]?: Created };
-
 /**
  * The process-wide tracker of zero-configuration adapters (`app.use(fluxrateMiddleware)`,
  * `app.register(fluxrate)`, `FluxrateModule.forRoot()`), created on first use from the environment:
@@ -30,7 +26,7 @@ const slot = globalThis as { [kDefault]?: Created };
  * A bad environment throws a `FluxrateConfigError` naming the variable, the same one on every call.
  */
 export function defaultTracker(adapter: string): AdapterTracker {
-  let created = slot[kDefault];
+  let created = defaultSlot.get();
   if (created === undefined) {
     try {
       const tracker = createTracker<string>({
@@ -38,7 +34,7 @@ export function defaultTracker(adapter: string): AdapterTracker {
       }) as AdapterTracker;
       shutdownOnSignals(tracker, DEFAULT_SHUTDOWN_TIMEOUT_MS);
       created = { tracker };
-      slot[kDefault] = created;
+      defaultSlot.set(created);
     } catch (error) {
       if (!(error instanceof FluxrateConfigError)) throw error;
       const option = envName(error.option);
@@ -49,7 +45,7 @@ export function defaultTracker(adapter: string): AdapterTracker {
           `${problem} (zero-configuration ${adapter} reads its tracker from the environment: ${ENV_HINT}; or pass { tracker })`,
         ),
       };
-      slot[kDefault] = created;
+      defaultSlot.set(created);
     }
   }
   if ('error' in created) throw created.error;

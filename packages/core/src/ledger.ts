@@ -3,8 +3,9 @@ import { TypedEmitter } from './emitter.js';
 import { type QueuedEvent, toUsageEvent } from './event.js';
 import { FlushGenerations } from './flush-generations.js';
 import type { ResolvedOptions } from './options.js';
-import type { DropReason, FailReason, TrackerEvents, TrackerStats } from './types.js';
-import { WarnOnce } from './warn-once.js';
+import { skipNotice } from './skip-notice.js';
+import type { DropReason, ErrorWarning, FailReason, TrackerEvents, TrackerStats } from './types.js';
+import { authProblem, WarnOnce } from './warn-once.js';
 
 /**
  * The end of the data path: accounting (every accepted event ends delivered, failed or dropped, each
@@ -111,14 +112,12 @@ export class Ledger {
   dropped(event: QueuedEvent, reason: DropReason, counted: boolean, log = true): void {
     this.counts.dropped++;
     const usage = toUsageEvent(event);
-    if (log && reason === 'overflow') {
-      const now = Date.now();
-      if (now - this.#lastOverflowLog > 1000) {
-        this.#lastOverflowLog = now;
-        this.#options.logger.warn?.({ reason, meter: usage.meter }, 'fluxrate: usage event dropped');
-      }
-    } else if (log)
+    // Overflow drops come in floods: logged at most once a second.
+    const now = Date.now();
+    if (log && (reason !== 'overflow' || now - this.#lastOverflowLog > 1000)) {
+      if (reason === 'overflow') this.#lastOverflowLog = now;
       this.#options.logger.warn?.({ reason, meter: usage.meter }, 'fluxrate: usage event dropped');
+    }
     this.#warn.unheard(
       `dropped:${reason}`,
       'FLUXRATE_EVENT_DROPPED',
@@ -149,7 +148,9 @@ export class Ledger {
     }
   }
 
-  error(problem: TrackerEvents['error']): void {
+  /** See `ErrorWarning` for how the problem is said when nobody listens. */
+  error(problem: TrackerEvents['error'], warning: ErrorWarning = {}): void {
+    const { topic = problem.reason, code = 'FLUXRATE_NOT_BILLED' } = warning;
     this.counts.errors++;
     const reason = this.redact(problem.reason);
     this.#options.logger.warn?.(
@@ -157,17 +158,23 @@ export class Ledger {
       'fluxrate: usage not billed',
     );
     this.#warn.unheard(
-      `error:${problem.route}:${problem.meter}:${reason.slice(0, 120)}`,
-      'FLUXRATE_NOT_BILLED',
-      `fluxrate: usage not billed${problem.route ? ` on ${problem.route}` : ''}${problem.meter ? ` (meter ${problem.meter})` : ''}: ${reason}`,
-      this.emitter.has('error'),
+      `error:${problem.route}:${problem.meter}:${topic.slice(0, 120)}`,
+      code,
+      warning.message ??
+        `fluxrate: usage not billed${problem.route ? ` on ${problem.route}` : ''}${problem.meter ? ` (meter ${problem.meter})` : ''}: ${reason}`,
+      !warning.loud && this.emitter.has('error'),
+      !warning.loud, // a loud problem is said once by its reporter (each app's route), not once per process
     );
     this.emitter.emit('error', { ...problem, reason });
   }
 
-  skip(skip: TrackerEvents['skipped']): void {
+  /** A skip; one the app's configuration caused is also said once (see `skipNotice`). */
+  skip(skip: TrackerEvents['skipped'], advice?: string): void {
     this.counts.skipped++;
     this.#options.logger.debug?.(skip, 'fluxrate: usage skipped');
+    const notice = skipNotice(skip, advice);
+    const listened = this.emitter.has('skipped');
+    if (notice) this.#warn.notice(notice.key, 'FLUXRATE_SKIPPED', notice.message, skip, listened);
     this.emitter.emit('skipped', skip);
   }
 
@@ -233,13 +240,6 @@ export class Ledger {
   }
 
   #warnAuth(status: number, detail: string): void {
-    const what = status === 401 ? 'rejected the API key' : 'refused the API key (missing scope usage.write?)';
-    this.#warn.raise(
-      'auth',
-      'FLUXRATE_AUTH',
-      `fluxrate: Fluxrate ${what} (HTTP ${status}: ${detail}). Usage events are failing: check FLUXRATE_API_KEY.`,
-      { status, detail },
-      'error',
-    );
+    this.#warn.raise('auth', 'FLUXRATE_AUTH', authProblem(status, detail), { status, detail }, 'error');
   }
 }

@@ -6,6 +6,7 @@ import { EXACT_MATCHING, type PathMatching } from './path-matching.js';
 import { kEndTarget, type RawResponse, watchResponseEnd } from './response-end.js';
 import { createRouteMeter, type RouteMeter } from './route-meter.js';
 import type { CompiledSpec } from './route-spec.js';
+import type { AdapterHints } from './skip-notice.js';
 import type { ShutdownReport } from './types.js';
 
 /**
@@ -78,7 +79,8 @@ export class RequestLifecycle<Args extends unknown[] = unknown[]> {
       }),
   };
 
-  constructor(options: unknown, adapter: string) {
+  /** `hints` word the problems only the adapter can explain (e.g. where its customer comes from). */
+  constructor(options: unknown, adapter: string, hints?: AdapterHints) {
     if (typeof options !== 'object' || options === null || Array.isArray(options)) {
       throw new FluxrateConfigError(
         'options',
@@ -90,7 +92,7 @@ export class RequestLifecycle<Args extends unknown[] = unknown[]> {
     // Checked before the route meter creates a tracker, so a bad option leaves nothing behind.
     this.holdTimeoutMs = milliseconds(given, 'holdTimeoutMs', DEFAULT_HOLD_TIMEOUT_MS);
     this.shutdownTimeoutMs = milliseconds(given, 'shutdownTimeoutMs', DEFAULT_SHUTDOWN_TIMEOUT_MS);
-    this.meter = createRouteMeter<Args>(given, adapter);
+    this.meter = createRouteMeter<Args>(given, adapter, hints);
     this.#host.meter = this.meter;
   }
 
@@ -156,13 +158,16 @@ export class RequestLifecycle<Args extends unknown[] = unknown[]> {
     return result;
   }
 
-  /** A route problem found after startup: an `error` event and a process warning, once per route. */
+  /**
+   * A route problem found after startup: an `error` event, and once per route one line: at warn to the
+   * logger, else a `FLUXRATE_INVALID_ROUTE` process warning (even with an `error` listener: it is a bug to fix).
+   */
   reportRouteError(route: string, error: unknown, consequence: string): void {
     if (this.#reportedRoutes.has(route)) return;
     this.#reportedRoutes.add(route);
     const message = `${error instanceof Error ? error.message : String(error)} (${consequence})`;
-    this.tracker.reportError({ route, reason: message, error });
-    process.emitWarning(message, { code: 'FLUXRATE_INVALID_ROUTE' });
+    const warning = { topic: message, code: 'FLUXRATE_INVALID_ROUTE', message, loud: true };
+    this.tracker.reportError({ route, reason: message, error }, warning);
   }
 
   #waitForHolds(request: MeteredRequest<Args>): void {

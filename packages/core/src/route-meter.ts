@@ -1,13 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { AdapterTracker } from './adapter-tracker.js';
+import { isDefaultTracker } from './default-slot.js';
+import { METERS_ENV } from './env-meters.js';
 import { FluxrateValidationError } from './errors.js';
 import { eventKey } from './idempotency-key.js';
 import { describe } from './options.js';
 import { RequestBillingState } from './request-billing.js';
+import { appRequestId } from './request-id.js';
 import { parseMeterOptions } from './route-meter-options.js';
+import { customerAdvice, defaultWhen, handlerSuffix, knownMeters, routeLabel } from './route-outcome.js';
 import { type CompiledSpec, compileBillable } from './route-spec.js';
 import type { RequestOutcome } from './route-types.js';
 import { RoutesTable } from './routes-table.js';
+import type { AdapterHints } from './skip-notice.js';
 import { NOT_COUNTED, quantityProblem, specQuantity, withHandlerUsage } from './spec-quantity.js';
 import { createTracker } from './tracker.js';
 import type { TrackEvent, TrackerOptions } from './types.js';
@@ -17,14 +22,6 @@ import { call, callFailure, FAILED, guard } from './user-function.js';
 type Fn = (...args: unknown[]) => unknown;
 
 const CLIENT_KEY = /^[\u0021-\u007e][\u0020-\u007e]{0,254}$/;
-
-/** `METHOD /pattern`, as error reasons name routes (built only when something is reported). */
-const routeLabel = (outcome: RequestOutcome): string => `${outcome.method} ${outcome.route ?? '(no route)'}`;
-
-const handlerSuffix = (handler: string | undefined): string => (handler ? ` (in ${handler})` : '');
-
-const defaultWhen = (outcome: RequestOutcome): boolean =>
-  outcome.finished && !outcome.aborted && !outcome.failed && outcome.status >= 100 && outcome.status < 400;
 
 /**
  * Billing decisions shared by every adapter: given the framework's `Args` (e.g. `[req, res]`) and a finished-
@@ -40,19 +37,27 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
   readonly #customer: Fn | undefined;
   readonly #when: Fn | undefined;
   readonly #requestId: Fn | undefined;
+  readonly #adapter: string;
+  readonly #hints: AdapterHints;
 
-  constructor(options: Record<string, unknown>, adapter: string) {
+  constructor(options: Record<string, unknown>, adapter: string, hints: AdapterHints = {}) {
     const parsed = parseMeterOptions(options, adapter);
     this.#customer = parsed.customer;
     this.#when = parsed.when;
     this.#requestId = parsed.requestId;
     this.onMissingCustomer = parsed.onMissingCustomer;
     this.idempotency = parsed.idempotency;
+    this.#adapter = adapter;
+    this.#hints = hints;
     this.ownsTracker = parsed.tracker === undefined;
     this.tracker =
       parsed.tracker ?? (createTracker(parsed.trackerOptions as TrackerOptions<string>) as AdapterTracker);
     try {
-      this.routes = new RoutesTable(options.routes, (meter) => this.tracker.hasMeter(meter));
+      this.routes = new RoutesTable(
+        options.routes,
+        (meter) => this.tracker.hasMeter(meter),
+        () => this.#knownMeters(),
+      );
     } catch (error) {
       if (this.ownsTracker) void this.tracker.shutdown({ timeoutMs: 0 });
       throw error;
@@ -61,28 +66,21 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
 
   /** Validates a route's `billable` spec at registration; throws `FluxrateRouteError` naming the route. */
   compile(spec: unknown, route: string): CompiledSpec[] {
-    return compileBillable(spec, route, (meter) => this.tracker.hasMeter(meter));
+    return compileBillable(
+      spec,
+      route,
+      (meter) => this.tracker.hasMeter(meter),
+      () => this.#knownMeters(),
+    );
+  }
+
+  #knownMeters(): string {
+    return knownMeters(this.tracker.meterNames(), isDefaultTracker(this.tracker), METERS_ENV);
   }
 
   /** Starts billing state for a request. `clientKey` is the raw `Idempotency-Key` header, if any. */
   begin(args: Args, clientKey?: unknown, handler?: string): RequestBillingState {
-    let requestId: string | undefined;
-    if (this.#requestId) {
-      const result = guard(this.#requestId, args);
-      if (
-        result.ok &&
-        typeof result.value === 'string' &&
-        result.value.length > 0 &&
-        result.value.length <= 255
-      ) {
-        requestId = result.value;
-      } else {
-        this.tracker.reportError({
-          reason: `requestId ${result.ok ? `returned ${describe(result.value)}` : result.reason}; using a generated UUID${handlerSuffix(handler)}`,
-          error: result.ok ? undefined : result.error,
-        });
-      }
-    }
+    const requestId = this.#requestId && appRequestId(this.#requestId, args, this.tracker, handler);
     const state = new RequestBillingState(requestId ?? randomUUID(), Date.now());
     if (requestId !== undefined) state.appRequestId = true;
     if (this.idempotency === 'client-key' && typeof clientKey === 'string' && CLIENT_KEY.test(clientKey)) {
@@ -142,12 +140,15 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
 
   /** A user function's problem, reported as an `error` event naming route, meter and handler. */
   #fail(outcome: RequestOutcome, meter: string, what: string, reason: string, error?: unknown): void {
-    this.tracker.reportError({
-      route: routeLabel(outcome),
-      meter,
-      reason: `${what} ${reason}${handlerSuffix(outcome.handler)}`,
-      error,
-    });
+    this.tracker.reportError(
+      {
+        route: routeLabel(outcome),
+        meter,
+        reason: `${what} ${reason}${handlerSuffix(outcome.handler)}`,
+        error,
+      },
+      { topic: what }, // one problem per route, meter and function, whatever value it returned
+    );
   }
 
   #billOne(
@@ -167,11 +168,15 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
       if (!value) return;
     } else if (!defaultWhen(outcome)) return;
 
-    const customer = call(spec.customer ?? this.#customer, callArgs);
+    const customerFn = spec.customer ?? this.#customer;
+    const customer = call(customerFn, callArgs);
     if (customer === FAILED)
       return this.#fail(outcome, meter, 'customer', callFailure.reason, callFailure.error);
     if (customer === undefined || customer === null || customer === '') {
-      return this.tracker.reportSkip({ reason: 'missing-customer', meter, route: routeLabel(outcome) });
+      return this.tracker.reportSkip(
+        { reason: 'missing-customer', meter, route: routeLabel(outcome) },
+        customerAdvice(customerFn, customer, this.#adapter, this.#hints.customerHint),
+      );
     }
     if (typeof customer !== 'string')
       return this.#fail(outcome, meter, 'customer', `returned ${describe(customer)}, expected a string`);
@@ -240,6 +245,7 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
 export function createRouteMeter<Args extends unknown[]>(
   options: unknown,
   adapter: string,
+  hints?: AdapterHints,
 ): RouteMeter<Args> {
-  return new RouteMeter<Args>(options as Record<string, unknown>, adapter);
+  return new RouteMeter<Args>(options as Record<string, unknown>, adapter, hints);
 }

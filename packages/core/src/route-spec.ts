@@ -32,12 +32,14 @@ function checkResolver(
 
 /**
  * Validates a `billable` spec (or array) once, at registration, and throws naming the route.
- * `hasMeter` checks names against the tracker when the adapter has one at that point.
+ * `hasMeter` checks names against the tracker when the adapter has one at that point; `known` completes
+ * an unknown-meter error (the names the tracker knows).
  */
 export function compileBillable(
   spec: unknown,
   route: string,
   hasMeter?: (meter: string) => boolean,
+  known?: () => string,
 ): CompiledSpec[] {
   const list = Array.isArray(spec) ? spec : [spec];
   if (list.length === 0)
@@ -63,7 +65,7 @@ export function compileBillable(
       );
     }
     if (hasMeter && !hasMeter(s.meter))
-      throw new FluxrateRouteError(route, `${at}unknown meter '${s.meter}'`);
+      throw new FluxrateRouteError(route, `${at}unknown meter '${s.meter}'${known?.() ?? ''}`);
     const positive = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
     checkResolver(route, at, 'quantity', s.quantity, positive, 'a finite number > 0');
     checkResolver(

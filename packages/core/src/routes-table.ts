@@ -32,7 +32,7 @@ export class RoutesTable {
   /** Longest prefix first, method-specific before `ALL` at the same prefix. */
   readonly #wildcards: Wildcard[] = [];
 
-  constructor(table: unknown, hasMeter?: (meter: string) => boolean) {
+  constructor(table: unknown, hasMeter?: (meter: string) => boolean, known?: () => string) {
     if (table === undefined) return;
     if (typeof table !== 'object' || table === null || Array.isArray(table)) {
       throw new FluxrateConfigError('routes', "must be an object like { 'GET /v1/search': 'api_calls' }");
@@ -55,7 +55,7 @@ export class RoutesTable {
       seen.add(routeKey);
       let entry: Entry;
       try {
-        entry = spec === false ? false : compileBillable(spec, key, hasMeter);
+        entry = spec === false ? false : compileBillable(spec, key, hasMeter, known);
       } catch (error) {
         if (error instanceof FluxrateRouteError)
           throw new FluxrateConfigError(`routes['${key}']`, error.message);

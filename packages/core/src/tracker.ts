@@ -15,6 +15,7 @@ import { PersistentFaults } from './persistent-faults.js';
 import { redactor } from './redact.js';
 import { Transport } from './transport.js';
 import type {
+  ErrorWarning,
   FlushOptions,
   FlushResult,
   Listener,
@@ -233,12 +234,16 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
     return this;
   }
 
-  reportError(problem: TrackerEvents['error']): void {
-    this.#ledger.error(problem);
+  reportError(problem: TrackerEvents['error'], warning?: ErrorWarning): void {
+    this.#ledger.error(problem, warning);
   }
 
-  reportSkip(skip: TrackerEvents['skipped']): void {
-    this.#ledger.skip(skip);
+  reportSkip(skip: TrackerEvents['skipped'], advice?: string): void {
+    this.#ledger.skip(skip, advice);
+  }
+
+  meterNames(): string[] {
+    return [...this.#options.meters.keys()];
   }
 }
 

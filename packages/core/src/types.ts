@@ -160,6 +160,19 @@ export interface TrackerEvents {
 
 export type TrackerEventName = keyof TrackerEvents;
 
+/**
+ * How an adapter-reported problem is said once when the app has no logger: `topic` names the problem
+ * (default: its reason, so a function returning a new garbage value each time is still one problem when
+ * the topic is the function), `code` (default `FLUXRATE_NOT_BILLED`), `message` (default: built from the
+ * problem), `loud` (a process warning even when the app listens for `error`).
+ */
+export interface ErrorWarning {
+  topic?: string;
+  code?: string;
+  message?: string;
+  loud?: boolean;
+}
+
 export interface TrackerStats {
   /** Accepted by `track()`. */
   tracked: number;

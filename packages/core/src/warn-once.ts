@@ -10,6 +10,12 @@ const slot = globalThis as { [kWarned]?: Set<string> };
 slot[kWarned] ??= new Set<string>();
 const warnedInProcess: Set<string> = slot[kWarned];
 
+/** A 401/403 from Fluxrate: every event will fail until the key is fixed. */
+export function authProblem(status: number, detail: string): string {
+  const what = status === 401 ? 'rejected the API key' : 'refused the API key (missing scope usage.write?)';
+  return `fluxrate: Fluxrate ${what} (HTTP ${status}: ${detail}). Usage events are failing: check FLUXRATE_API_KEY.`;
+}
+
 /**
  * Surfaces a problem to the one who can fix it: the logger at `level` when the app gave one, else a
  * process warning (`process.emitWarning` with a `FLUXRATE_…` code, as Node's own warnings), each distinct
@@ -40,12 +46,26 @@ export class WarnOnce {
   }
 
   /**
+   * Once per tracker at the logger's warn level when the app gave a logger; else as `unheard` (a process
+   * warning once per process, unless the app listens for the problem).
+   */
+  notice(key: string, code: string, message: string, fields: object, listened: boolean): void {
+    if (!this.#logger.warn) return this.unheard(key, code, message, listened);
+    if (this.#seen.has(key)) return;
+    if (this.#seen.size < MAX_REMEMBERED) this.#seen.add(key);
+    this.#logger.warn(fields, message);
+  }
+
+  /**
    * A process warning only when the app has neither a logger nor a listener for the problem; once per
    * distinct problem in the process, however many trackers see it.
    */
-  unheard(key: string, code: string, message: string, listened: boolean): void {
-    if (listened || this.#logger.warn || this.#logger.error || warnedInProcess.has(key)) return;
-    if (warnedInProcess.size < MAX_REMEMBERED) warnedInProcess.add(key);
+  unheard(key: string, code: string, message: string, listened: boolean, oncePerProcess = true): void {
+    if (listened || this.#logger.warn || this.#logger.error) return;
+    if (oncePerProcess) {
+      if (warnedInProcess.has(key)) return;
+      if (warnedInProcess.size < MAX_REMEMBERED) warnedInProcess.add(key);
+    }
     process.emitWarning(message, { code });
   }
 }

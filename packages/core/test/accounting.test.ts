@@ -1,4 +1,4 @@
-import { captureLogger, record, scripted, tracker } from '@fluxrate/testkit';
+import { captureLogger, captureWarnings, expectWarnings, record, scripted, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 
 describe('accounting', () => {
@@ -57,6 +57,7 @@ describe('accounting', () => {
   });
 
   it('counts events waiting to retry against maxQueueSize', async () => {
+    expectWarnings('FLUXRATE_EVENT_DROPPED');
     const server = await scripted([{ status: 503 }]);
     // coalesce: false: generated keys would otherwise be coalesced past the bound instead of dropped.
     const t = tracker({
@@ -98,9 +99,12 @@ describe('accounting', () => {
     expect(() => t.track({ meter: 'nope', customerId: 'acme' })).toThrow(/meter/);
   });
 
-  it('sends nothing when disabled, counting each event as skipped (reason disabled)', async () => {
+  it('sends nothing when disabled, counting each event as skipped (reason disabled), said once', async () => {
+    const warnings = captureWarnings();
     const server = await scripted();
     const t = tracker({ baseUrl: server.url, disabled: true });
+    t.track({ meter: 'api_calls', customerId: 'unheard' });
+    expect(warnings.of('FLUXRATE_SKIPPED')).toEqual([expect.stringContaining('disabled: true')]);
     const events = record(t);
     t.track({ meter: 'api_calls', customerId: 'acme' });
     t.track({ meter: 'api_calls', customerId: 'globex' });
@@ -108,7 +112,7 @@ describe('accounting', () => {
     await new Promise((r) => setTimeout(r, 30));
     expect(server.requests).toHaveLength(0);
     expect(events.skipped.map((s) => s.reason)).toEqual(['disabled', 'disabled']);
-    expect(t.stats()).toMatchObject({ tracked: 0, skipped: 2, delivered: 0 });
+    expect(t.stats()).toMatchObject({ tracked: 0, skipped: 3, delivered: 0 });
   });
 
   it('still validates events when disabled', () => {
@@ -129,6 +133,7 @@ describe('accounting', () => {
   });
 
   it('accepts a function as customerAllowList', async () => {
+    expectWarnings('FLUXRATE_SKIPPED');
     const server = await scripted();
     const t = tracker({ baseUrl: server.url, customerAllowList: (id) => id.startsWith('test_') });
     t.track({ meter: 'api_calls', customerId: 'test_1' });

@@ -1,4 +1,4 @@
-import { localApiCalls, startLocal, storedQuantity, tracker } from '@fluxrate/testkit';
+import { expectWarnings, localApiCalls, startLocal, storedQuantity, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 
 const local = () => startLocal({ seed: 1 });
@@ -50,6 +50,7 @@ describe('aggregation keeps caller keys dedupable and stays within the bound', (
   });
 
   it('counts open aggregation groups toward maxQueueSize and never holds more', () => {
+    expectWarnings('FLUXRATE_EVENT_DROPPED', 'FLUXRATE_COALESCING');
     const t = tracker({ aggregate: { windowMs: 60_000, meters: ['api_calls'] }, maxQueueSize: 1_000 });
     // 900 events of a meter that is not aggregated wait in the outbox (nothing can be delivered: port 9)...
     for (let i = 0; i < 900; i++)

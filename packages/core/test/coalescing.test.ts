@@ -1,4 +1,11 @@
-import { localApiCalls, record, startLocal, storedQuantity, tracker } from '@fluxrate/testkit';
+import {
+  expectWarnings,
+  localApiCalls,
+  record,
+  startLocal,
+  storedQuantity,
+  tracker,
+} from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 
 const local = () => startLocal({ seed: 1 });
@@ -7,6 +14,7 @@ const sum = storedQuantity;
 // Issue #15 item 3: on main, events arriving faster than delivery were dropped at maxQueueSize.
 describe('coalescing under sustained load', () => {
   it('bills every event exactly when arrivals outrun delivery, dropping none', async () => {
+    expectWarnings('FLUXRATE_COALESCING');
     const fx = await local();
     const t = tracker({
       ...localApiCalls(fx),
@@ -25,6 +33,7 @@ describe('coalescing under sustained load', () => {
   });
 
   it('never coalesces caller keys: past the bound they drop, counted', async () => {
+    expectWarnings('FLUXRATE_EVENT_DROPPED');
     const t = tracker({ maxQueueSize: 100, coalesce: { highWater: 10 } });
     for (let i = 0; i < 300; i++)
       t.track({ meter: 'api_calls', customerId: 'acme', idempotencyKey: `order_${i}` });

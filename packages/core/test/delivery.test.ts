@@ -1,4 +1,13 @@
-import { API_KEY, captureLogger, record, scripted, TOKEN, tracker, waitFor } from '@fluxrate/testkit';
+import {
+  API_KEY,
+  captureLogger,
+  expectWarnings,
+  record,
+  scripted,
+  TOKEN,
+  tracker,
+  waitFor,
+} from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 import { VERSION } from '../src/index.js';
 
@@ -115,6 +124,7 @@ describe('delivery: retries', () => {
   it.each([400, 401, 403, 404, 409, 422])(
     'fails a %i with its status and detail, without retrying',
     async (status) => {
+      expectWarnings(...(status === 401 || status === 403 ? ['FLUXRATE_AUTH'] : []));
       const server = await scripted([{ status, body: { detail: `server says ${status}` } }, { status: 201 }]);
       const t = tracker({ baseUrl: server.url, logger: {} });
       const events = record(t);

@@ -1,4 +1,4 @@
-import { record, scripted, startScriptedServer, tracker, waitFor } from '@fluxrate/testkit';
+import { expectWarnings, record, scripted, startScriptedServer, tracker, waitFor } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 
 /** A base URL nothing listens on (a server started then closed): every attempt is refused. */
@@ -88,6 +88,7 @@ describe('shutdown()', () => {
   });
 
   it('returns near the deadline with the undelivered events when the server is down', async () => {
+    expectWarnings('FLUXRATE_SHUTDOWN_LEFT');
     const t = tracker({ baseUrl: await deadUrl() });
     const events = record(t);
     t.track({ meter: 'api_calls', customerId: 'acme', idempotencyKey: 'a' });
@@ -104,6 +105,7 @@ describe('shutdown()', () => {
   });
 
   it('aborts an attempt still in flight at the deadline and reports its event', async () => {
+    expectWarnings('FLUXRATE_SHUTDOWN_LEFT');
     const server = await scripted([{ hang: true }]);
     const t = tracker({ baseUrl: server.url, timeoutMs: 10_000 });
     const events = record(t);

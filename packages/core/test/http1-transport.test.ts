@@ -1,6 +1,6 @@
 import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
-import { onCleanup, record, tracker } from '@fluxrate/testkit';
+import { expectWarnings, onCleanup, record, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 
 interface RawServer {
@@ -130,6 +130,7 @@ describe('the HTTP/1.1 transport', () => {
   });
 
   it('never writes a header value it cannot carry: the attempt fails before anything is sent', async () => {
+    expectWarnings('FLUXRATE_HEADER_FAULT', 'FLUXRATE_EVENT_FAILED');
     let hits = 0;
     const server = createHttpServer((_req, res) => {
       hits++;

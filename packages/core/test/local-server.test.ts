@@ -1,5 +1,5 @@
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
-import { FAST_RETRY, onCleanup, record, scripted, TOKEN, tracker } from '@fluxrate/testkit';
+import { expectWarnings, FAST_RETRY, onCleanup, record, scripted, TOKEN, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 
 async function local(options: Parameters<typeof startLocalServer>[0] = {}): Promise<LocalServer> {
@@ -68,6 +68,7 @@ describe('against @fluxrate/local', () => {
   });
 
   it('fails with 401 for a wrong API key, without retrying', async () => {
+    expectWarnings('FLUXRATE_AUTH');
     const fx = await local();
     const t = tracker({ apiKey: 'org_live_wrong_key_123', baseUrl: fx.url, meters: meters(fx), logger: {} });
     const events = record(t);

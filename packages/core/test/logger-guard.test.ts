@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { API_KEY, onCleanup, record, scripted, TOKEN, tracker } from '@fluxrate/testkit';
+import { API_KEY, captureWarnings, record, scripted, TOKEN, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 import { type Logger } from '../src/index.js';
 
@@ -32,20 +32,15 @@ function throwingLogger(): Logger & { calls: number } {
   return logger;
 }
 
-function captureWarnings(): Error[] {
-  const warnings: Error[] = [];
-  const onWarning = (w: Error) => warnings.push(w);
-  process.on('warning', onWarning);
-  onCleanup(async () => void process.off('warning', onWarning));
-  return warnings;
-}
+/** The FLUXRATE_ warnings raised during the current test (captured, not printed). */
+const capturedWarnings = () => captureWarnings().all;
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 describe('a throwing logger never breaks billing', () => {
   // Fails on the main of 2026-12-01: the overflow warning threw out of track() into the caller.
   it('track() does not throw on overflow when the logger throws', async () => {
-    const warnings = captureWarnings();
+    const warnings = capturedWarnings();
     const logger = throwingLogger();
     const t = tracker({ logger, maxQueueSize: 1 });
     const events = record(t);
@@ -61,7 +56,7 @@ describe('a throwing logger never breaks billing', () => {
   // Fails on the main of 2026-12-01: the throw escaped the attempt's settlement (an unhandled
   // rejection, which exits the process), `failed` was never emitted and flush() never settled.
   it('a rejected (422) delivery is counted, emitted and settles flush() when the logger throws', async () => {
-    const warnings = captureWarnings();
+    const warnings = capturedWarnings();
     const server = await scripted([{ status: 422, body: { detail: 'quantity must be > 0' } }]);
     const logger = throwingLogger();
     const t = tracker({ baseUrl: server.url, logger });

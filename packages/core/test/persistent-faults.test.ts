@@ -4,7 +4,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { API_KEY, captureLogger, onCleanup, record, tracker } from '@fluxrate/testkit';
+import { API_KEY, captureLogger, captureWarnings, record, tracker } from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** A throwaway self-signed certificate, made with openssl for this run. */
@@ -22,13 +22,8 @@ function selfSignedCert(dir: string): { key: Buffer; cert: Buffer } {
   return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
 }
 
-function captureWarnings(): Error[] {
-  const warnings: Error[] = [];
-  const onWarning = (w: Error) => warnings.push(w);
-  process.on('warning', onWarning);
-  onCleanup(async () => void process.off('warning', onWarning));
-  return warnings;
-}
+/** The FLUXRATE_ warnings raised during the current test (captured, not printed). */
+const capturedWarnings = () => captureWarnings().all;
 
 const RETRIES = 4;
 const retry = { minTimeout: 5, maxTimeout: 10, retries: RETRIES };
@@ -74,7 +69,7 @@ describe('errors retrying cannot fix are logged at their first occurrence', () =
   });
 
   it('raises it once as a process warning when the logger has no error method', async () => {
-    const warnings = captureWarnings();
+    const warnings = capturedWarnings();
     const t = tracker({ baseUrl: url, logger: {}, retry });
     t.track({ meter: 'api_calls', customerId: 'acme' });
     await t.flush({ timeoutMs: 10_000 });

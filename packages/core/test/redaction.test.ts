@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   API_KEY,
   captureLogger,
+  captureWarnings,
   FAST_RETRY,
   onCleanup,
   record,
@@ -129,10 +130,7 @@ describe('secrets never leak', () => {
 
   it('keeps the API key out of the process warning used when the logger has no error method', async () => {
     const server = await echoServer(401);
-    const warnings: unknown[] = [];
-    const onWarning = (w: Error) => warnings.push({ message: w.message, name: w.name });
-    process.on('warning', onWarning);
-    onCleanup(async () => void process.off('warning', onWarning));
+    const warnings = captureWarnings().all;
     const t = tracker({ baseUrl: server.url, logger: {} });
     t.track({ meter: 'api_calls', customerId: 'acme' });
     await t.flush();
@@ -243,10 +241,7 @@ describe('secrets never leak, in every form a server may echo them', () => {
       const dir = mkdtempSync(join(tmpdir(), 'fluxrate-redact-'));
       onCleanup(async () => rmSync(dir, { recursive: true, force: true }));
       const deadLetter = join(dir, 'dead.ndjson');
-      const warnings: string[] = [];
-      const onWarning = (w: Error) => warnings.push(`${w.name} ${w.message}`);
-      process.on('warning', onWarning);
-      onCleanup(async () => void process.off('warning', onWarning));
+      const warnings = captureWarnings().all;
       const logger = captureLogger();
       const t = tracker({
         baseUrl: server.url,
@@ -265,7 +260,7 @@ describe('secrets never leak, in every form a server may echo them', () => {
       await new Promise((resolve) => setImmediate(resolve));
       expect(server.requests[0]!.headers['x-api-key']).toBe(HARD_KEY);
       expect(events.failed).toHaveLength(1);
-      const surfaces = `${stringify()}\n${readFileSync(deadLetter, 'utf8')}\n${warnings.join('\n')}`;
+      const surfaces = `${stringify()}\n${readFileSync(deadLetter, 'utf8')}\n${warnings.map((w) => `${w.code} ${w.message}`).join('\n')}`;
       for (const fragment of FRAGMENTS) expect(surfaces).not.toContain(fragment);
       // Past the 8 KiB prefix and the 1 000-character cut, that echo is never read at all.
       if (!label.includes('8 KiB')) expect(surfaces).toContain('[redacted]');

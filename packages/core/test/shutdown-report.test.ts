@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { captureLogger, record, sleep, tracker } from '@fluxrate/testkit';
+import { captureLogger, expectWarnings, record, sleep, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 
 const lines = (file: string) =>
@@ -29,6 +29,7 @@ describe('shutdown with events left', () => {
 
   // Issue #13 item 14: main counted and emitted it as dropped but left it out of the dead-letter file.
   it('writes an event tracked after shutdown to the dead-letter file', async () => {
+    expectWarnings('FLUXRATE_EVENT_DROPPED');
     const file = join(mkdtempSync(join(tmpdir(), 'fluxrate-dl-')), 'dead.ndjson');
     const t = tracker({ deadLetter: { file } });
     await t.shutdown({ timeoutMs: 50 });

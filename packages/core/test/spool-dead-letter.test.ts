@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startLocalServer } from '@fluxrate/local';
+import { expectWarnings } from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTracker, readDeadLetters, replayDeadLetters } from '../src/index.js';
 
@@ -19,6 +20,7 @@ afterAll(() => local.close());
 
 describe('durable spool', () => {
   it('replays events a previous tracker left behind, with the same keys, exactly once', async () => {
+    expectWarnings('FLUXRATE_EVENT_DROPPED', 'FLUXRATE_SHUTDOWN_LEFT');
     local.reset();
     const dir = tmp();
     const keys = Array.from({ length: 20 }, (_, i) => `req_${i}_api_calls`);
@@ -64,6 +66,7 @@ describe('durable spool', () => {
 
 describe('dead letters and fluxrate-replay', () => {
   it('writes failed events with status and detail, and a fixed replay delivers each once', async () => {
+    expectWarnings('FLUXRATE_EVENT_FAILED');
     local.reset();
     const file = join(tmp(), 'dead.ndjson');
     const t = createTracker({
@@ -105,6 +108,7 @@ describe('dead letters and fluxrate-replay', () => {
   });
 
   it('records dropped events too (overflow)', async () => {
+    expectWarnings('FLUXRATE_EVENT_DROPPED');
     const file = join(tmp(), 'dead.ndjson');
     const t = createTracker({
       apiKey: local.apiKey,

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
-import { FAST_RETRY, onCleanup, record, thrown, tracker } from '@fluxrate/testkit';
+import { expectWarnings, FAST_RETRY, onCleanup, record, thrown, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 import { FluxrateConfigError, readDeadLetters } from '../src/index.js';
 
@@ -71,6 +71,7 @@ describe('spool faults', () => {
   });
 
   it('moves a corrupt row to the dead-letter file and replays the rest', async () => {
+    expectWarnings('FLUXRATE_EVENT_DROPPED', 'FLUXRATE_SHUTDOWN_LEFT', 'FLUXRATE_STORAGE');
     const fx = await local();
     const dir = tempDir('fluxrate-spool-');
     const file = join(tempDir('fluxrate-dl-'), 'dead.ndjson');

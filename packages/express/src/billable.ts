@@ -11,7 +11,7 @@ import { callSite } from './call-site.js';
 import { warnMissingMiddleware } from './missing-middleware.js';
 import { routePattern } from './request-accessors.js';
 import type { BillableInput, ExpressArgs } from './types.js';
-import { isExpressCall, warnMisuse } from './zero-config.js';
+import { isExpressCall, middlewareFailed, pathOnly, warnMisuse } from './zero-config.js';
 
 /**
  * The annotation middleware behind `billable()`: hands the route's specs to the request lifecycle,
@@ -22,7 +22,7 @@ export function annotate(specs: CompiledSpec[] | false, site?: string): RequestH
   return function fluxrateBillable(req, res, next) {
     const metered = RequestLifecycle.current<ExpressArgs>(req);
     if (!metered) {
-      warnMissingMiddleware(req.method, req.originalUrl ?? req.url);
+      if (!middlewareFailed(req)) warnMissingMiddleware(req.method, pathOnly(req));
       // Handlers may still call req.fluxrate.addUsage(): give them a detached state that bills nothing.
       if (req.fluxrate === undefined) req.fluxrate = new RequestBillingState(randomUUID(), Date.now());
       return next();
@@ -54,7 +54,7 @@ export function billable(spec: unknown, res?: unknown, next?: unknown): RequestH
     const [req, , pass] = args;
     warnMisuse(
       'billable-uncalled',
-      `billable was used without a spec on ${req.method} ${req.originalUrl ?? req.url}, so nothing is billed: write billable({ meter: 'api_calls' })`,
+      `billable was used without a spec on ${req.method} ${pathOnly(req)}, so nothing is billed: write billable({ meter: 'api_calls' })`,
     );
     pass();
     return undefined;

@@ -6,11 +6,22 @@ import { callSite } from './call-site.js';
 import { expressPathMatching } from './path-matching.js';
 import { exposeMetered } from './request-accessors.js';
 import type { BillableInput, ExpressArgs, FluxrateMiddleware, FluxrateMiddlewareOptions } from './types.js';
-import { isExpressCall, runUncalled, zeroConfigOptions } from './zero-config.js';
+import {
+  isExpressCall,
+  OPTIONS_HINTS,
+  pathOnly,
+  runUncalled,
+  ZERO_CONFIG_HINTS,
+  zeroConfigOptions,
+} from './zero-config.js';
 
-function createLifecycle(options: unknown): RequestLifecycle<ExpressArgs> {
+function createLifecycle(options: unknown, zero: boolean): RequestLifecycle<ExpressArgs> {
   try {
-    return new RequestLifecycle<ExpressArgs>(options, 'fluxrateMiddleware()');
+    return new RequestLifecycle<ExpressArgs>(
+      options,
+      'fluxrateMiddleware()',
+      zero ? ZERO_CONFIG_HINTS : OPTIONS_HINTS,
+    );
   } catch (error) {
     const given = options as { tracker?: unknown; apiKey?: unknown } | undefined;
     // With neither a tracker nor an API key, "apiKey missing" hides the likelier fix: pass the tracker.
@@ -28,11 +39,6 @@ function createLifecycle(options: unknown): RequestLifecycle<ExpressArgs> {
     throw error;
   }
 }
-
-const pathOf = (url: string): string => {
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
-};
 
 /**
  * Meters every request: gives it a server-generated id (`req.fluxrate.requestId`), records the matched
@@ -63,13 +69,14 @@ export function fluxrateMiddleware(...args: unknown[]): FluxrateMiddleware<strin
     );
   }
   const [options] = args;
-  return createMiddleware(isZeroConfig(options) ? zeroConfigOptions() : options);
+  const zero = isZeroConfig(options);
+  return createMiddleware(zero ? zeroConfigOptions() : options, zero);
 }
 
-const createZeroConfig = () => createMiddleware(zeroConfigOptions());
+const createZeroConfig = () => createMiddleware(zeroConfigOptions(), true);
 
-function createMiddleware<M extends string>(options: unknown): FluxrateMiddleware<M> {
-  const lifecycle = createLifecycle(options);
+function createMiddleware<M extends string>(options: unknown, zero: boolean): FluxrateMiddleware<M> {
+  const lifecycle = createLifecycle(options, zero);
   lifecycle.pathMatching = expressPathMatching;
   const clientKeys = lifecycle.meter.idempotency === 'client-key';
 
@@ -79,7 +86,7 @@ function createMiddleware<M extends string>(options: unknown): FluxrateMiddlewar
     // Undefined when an outer fluxrateMiddleware() (e.g. on a parent app) already meters this request.
     const metered = lifecycle.begin(req, res, [req, res], {
       method: req.method,
-      path: pathOf(req.originalUrl ?? req.url),
+      path: pathOnly(req),
       clientKey: clientKeys ? req.headers['idempotency-key'] : undefined,
     });
     if (metered) {

@@ -18,9 +18,19 @@ declare global {
 
 /** Zero-configuration options: the process-wide tracker from the environment, the customer from `res.locals`. */
 export const zeroConfigOptions = () => ({
-  tracker: defaultTracker(`${ADAPTER} (zero configuration)`),
+  tracker: defaultTracker(ADAPTER),
   customer: (_req: Request, res: Response) => res.locals.fluxrateCustomer,
 });
+
+/** How to set the customer, for a billable request that had none. */
+export const ZERO_CONFIG_HINTS = {
+  customerHint:
+    "Set res.locals.fluxrateCustomer in your auth middleware before the route (e.g. res.locals.fluxrateCustomer = req.user.orgId), or give the route's billable() spec a customer.",
+};
+export const OPTIONS_HINTS = {
+  customerHint:
+    "Pass fluxrateMiddleware({ customer: (req, res) => … }) returning the customer id (set by your auth middleware), or give the route's billable() spec a customer.",
+};
 
 /** True when Express itself called the factory: `app.use(fluxrateMiddleware)`, uncalled. */
 export function isExpressCall(args: unknown[]): args is [Request, Response, NextFunction] {
@@ -53,6 +63,18 @@ export function warnMisuse(key: string, message: string): void {
 
 let uncalled: RequestHandler | undefined;
 let failed = false;
+/** Requests the uncalled middleware let through because it could not start: `billable()` says nothing more. */
+const passedUnbilled = new WeakSet<object>();
+
+/** True when `app.use(fluxrateMiddleware)` ran on `req` but could not start (its error was already said). */
+export const middlewareFailed = (req: object): boolean => passedUnbilled.has(req);
+
+/** The request's path without its query string: a warning never echoes what a client sent after `?`. */
+export const pathOnly = (req: Request): string => {
+  const url = req.originalUrl ?? req.url;
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+};
 
 /**
  * The handler behind the uncalled form, created on the first request through `create`. When it cannot
@@ -75,6 +97,10 @@ export function runUncalled(
       );
     }
   }
-  if (uncalled) uncalled(req, res, next);
-  else next();
+  if (uncalled) {
+    uncalled(req, res, next);
+    return;
+  }
+  passedUnbilled.add(req);
+  next();
 }

@@ -6,7 +6,7 @@ import { lifecycleOptions } from './options.js';
 import { fastifyPathMatching } from './path-matching.js';
 import { RouteSpecs } from './route-specs.js';
 import type { FastifyArgs, FluxrateFastifyOptions } from './types.js';
-import { checkInstance, zeroConfigOptions } from './zero-config.js';
+import { checkInstance, customerHints, zeroConfigOptions } from './zero-config.js';
 
 const NAME = '@fluxrate/fastify';
 
@@ -14,7 +14,11 @@ async function fluxratePlugin(fastify: FastifyInstance, options: FluxrateFastify
   checkInstance(fastify);
   const own = lifecycleOptions(options);
   const zero = isZeroConfig(own);
-  const lifecycle = new RequestLifecycle<FastifyArgs>(zero ? zeroConfigOptions(NAME) : own, NAME);
+  const lifecycle = new RequestLifecycle<FastifyArgs>(
+    zero ? zeroConfigOptions(NAME) : own,
+    NAME,
+    customerHints(zero),
+  );
   if (zero && !fastify.hasRequestDecorator('fluxrateCustomer')) {
     fastify.decorateRequest('fluxrateCustomer', undefined);
   }

@@ -1,4 +1,5 @@
 import { FluxrateConfigError, FluxrateRouteError } from '@fluxrate/core';
+import { captureWarnings } from '@fluxrate/testkit';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import fluxrateDefault, { fluxrate } from '../src/index.js';
@@ -113,6 +114,7 @@ describe('route registration', () => {
   });
 
   it('reports (once, naming the route) a bad spec on a route declared before the plugin, replies unchanged', async () => {
+    const warnings = captureWarnings();
     const fx = await startFluxrate();
     const tracker = trackerFor(fx);
     const errors = collect(tracker, 'error');
@@ -127,6 +129,7 @@ describe('route registration', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ route: 'GET /v1/early' });
     expect(errors[0]!.reason).toMatch(/unknown meter 'api_cals'.*declared before the plugin/);
+    expect(warnings.of('FLUXRATE_INVALID_ROUTE')).toEqual([errors[0]!.reason]);
     expect(tracker.stats().tracked).toBe(0);
   });
 });

@@ -1,3 +1,4 @@
+import { expectWarnings } from '@fluxrate/testkit';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { fluxrate } from '../src/index.js';
@@ -22,6 +23,7 @@ describe('shutdown', () => {
   });
 
   it('gives up at shutdownTimeoutMs and reports what was left as dropped', async () => {
+    expectWarnings('FLUXRATE_SHUTDOWN_LEFT');
     const fx = await startFluxrate();
     const app = Fastify();
     await app.register(fluxrate, { ...trackerOptions(fx), customer: customerHeader, shutdownTimeoutMs: 100 });

@@ -26,11 +26,18 @@ export function banner(server: LocalServer): string {
     `Fluxrate local server listening on ${server.url}`,
     `Usage page: ${server.url}/`,
     '',
-    "# Paste into your app's environment:",
+    "# Paste into your app's environment (zero configuration reads exactly these):",
     `FLUXRATE_BASE_URL=${server.url}`,
     `FLUXRATE_API_KEY=${server.apiKey}`,
   ];
-  for (const [name, m] of Object.entries(server.meters)) {
+  const meters = Object.entries(server.meters);
+  // The format @fluxrate/core's zero configuration parses: name=token[:AGGREGATION], comma-separated.
+  if (meters.length > 0)
+    lines.push(
+      `FLUXRATE_METERS=${meters.map(([name, m]) => `${name}=${m.token}:${m.aggregation}`).join(',')}`,
+    );
+  if (meters.length > 0) lines.push('# Or one variable per meter, for code that reads them into `meters`:');
+  for (const [name, m] of meters) {
     lines.push(`# meter ${name}: ${m.aggregation}, meter_id ${m.id}`, `${envName(name)}=${m.token}`);
   }
   lines.push(

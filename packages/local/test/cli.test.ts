@@ -47,6 +47,9 @@ describe('fluxrate-local CLI (runCli in-process)', () => {
     expect(text).toContain(`Usage page: ${server.url}/`);
     expect(text).toContain(`FLUXRATE_BASE_URL=${server.url}\n`);
     expect(text).toContain('FLUXRATE_API_KEY=org_live_x\n');
+    expect(text).toContain(
+      `FLUXRATE_METERS=calls=tok-calls:SUM,seats=${server.meters.seats!.token}:UNIQUE_COUNT\n`,
+    );
     expect(text).toContain('FLUXRATE_METER_CALLS=tok-calls\n');
     expect(text).toContain(`FLUXRATE_METER_SEATS=${server.meters.seats!.token}\n`);
     expect(server.meters.seats!.aggregation).toBe('UNIQUE_COUNT');

@@ -2,7 +2,7 @@ import { FluxrateConfigError, type ShutdownReport, type Tracker } from '@fluxrat
 import { type CompiledSpec, isZeroConfig, RequestLifecycle } from '@fluxrate/core/adapter';
 import { type CapturePolicy, capturePolicy } from './fluxrate.capture-policy.js';
 import type { NestBillingArgs, NestBillingContext } from './fluxrate.types.js';
-import { zeroConfigOptions } from './fluxrate.zero-config.js';
+import { customerHints, zeroConfigOptions } from './fluxrate.zero-config.js';
 
 const ADAPTER = 'FluxrateModule';
 type Fn = (...args: unknown[]) => unknown;
@@ -93,7 +93,8 @@ export function createFluxrateBilling(options: unknown, fromFactory = false): Fl
     throw new FluxrateConfigError('global', `must be a boolean, got ${describe(global)}`);
   }
   // Nest passes one context object to route functions; module-level customer/requestId get the request first.
-  const lifecycleOptions: Record<string, unknown> = isZeroConfig(rest) ? zeroConfigOptions() : { ...rest };
+  const zero = isZeroConfig(rest);
+  const lifecycleOptions: Record<string, unknown> = zero ? zeroConfigOptions() : { ...rest };
   const capture = capturePolicy(lifecycleOptions);
   for (const name of ['customer', 'requestId'] as const) {
     const fn = lifecycleOptions[name];
@@ -102,5 +103,6 @@ export function createFluxrateBilling(options: unknown, fromFactory = false): Fl
         (fn as Fn)(ctx.request, ctx, ...more);
     }
   }
-  return new FluxrateBilling(new RequestLifecycle<NestBillingArgs>(lifecycleOptions, ADAPTER), capture);
+  const lifecycle = new RequestLifecycle<NestBillingArgs>(lifecycleOptions, ADAPTER, customerHints(zero));
+  return new FluxrateBilling(lifecycle, capture);
 }

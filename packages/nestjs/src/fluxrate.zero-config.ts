@@ -7,8 +7,15 @@ import { defaultTracker } from '@fluxrate/core/adapter';
  * (`request.fluxrateCustomer`, on platform-express and platform-fastify alike).
  */
 export const zeroConfigOptions = () => ({
-  tracker: defaultTracker('FluxrateModule.forRoot() (no options)'),
+  tracker: defaultTracker('FluxrateModule.forRoot()'),
   customer: (request: { fluxrateCustomer?: unknown } | undefined) => request?.fluxrateCustomer,
+});
+
+/** How to set the customer, for a billable request that had none. */
+export const customerHints = (zero: boolean) => ({
+  customerHint: zero
+    ? 'Set request.fluxrateCustomer in a guard or middleware (e.g. request.fluxrateCustomer = request.user.orgId), or give @Billable() a customer.'
+    : 'Pass FluxrateModule.forRoot({ customer: (request) => … }) returning the customer id (set by your auth guard), or give @Billable() a customer.',
 });
 
 /** `imports: [FluxrateModule]` without `forRoot()`: no options, no tracker. */

@@ -1,5 +1,6 @@
 import { createTracker, type Tracker } from '@fluxrate/core';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
+import { expectWarnings } from '@fluxrate/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisOutbox, redisOutbox } from '../src/index.js';
 import { until } from './support/fake-host.js';
@@ -83,6 +84,7 @@ describe.skipIf(skip)('createTracker({ outbox: redisOutbox() }) end to end again
   });
 
   it('counts and emits events beyond the stream bound as dropped (overflow)', async () => {
+    expectWarnings('FLUXRATE_STORAGE');
     fx = await startLocalServer({ meters: { api_calls: {} } });
     const stream = `e2e:${++n}`;
     const app = tracker(redisOutbox({ redis: redis.url, stream, consume: false, maxLen: 100 }));

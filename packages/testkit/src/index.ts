@@ -9,3 +9,4 @@ export * from './local.js';
 export * from './scripted-server.js';
 export * from './trackers.js';
 export * from './wait.js';
+export * from './warnings.js';

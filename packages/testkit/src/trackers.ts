@@ -2,6 +2,7 @@ import { createTracker, type Tracker, type TrackerOptions } from '@fluxrate/core
 import type { LocalServer } from '@fluxrate/local';
 import { onCleanup } from './cleanup.js';
 import { type Meter, metersOf } from './local.js';
+import { endQuietly } from './warnings.js';
 
 export const TOKEN = '11111111-2222-4333-8444-555555555555';
 export const USERS_TOKEN = '66666666-7777-4888-9999-aaaaaaaaaaaa';
@@ -21,7 +22,7 @@ export function tracker(options: TrackerOptions<string> = {}): Tracker<string> {
     retry: FAST_RETRY,
     ...options,
   });
-  onCleanup(() => t.shutdown({ timeoutMs: 200 }));
+  onCleanup(() => endQuietly(t));
   return t;
 }
 
