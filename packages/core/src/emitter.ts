@@ -24,6 +24,15 @@ export class TypedEmitter {
     set.add(listener as AnyListener);
   }
 
+  /** Calls `listener` on the next `name` only. */
+  once<E extends TrackerEventName>(name: E, listener: (payload: TrackerEvents[E]) => void): void {
+    const wrapped = (payload: TrackerEvents[E]) => {
+      this.remove(name, wrapped);
+      listener(payload);
+    };
+    this.add(name, wrapped);
+  }
+
   remove<E extends TrackerEventName>(name: E, listener: (payload: TrackerEvents[E]) => void): void {
     this.#listeners.get(name)?.delete(listener as AnyListener);
   }

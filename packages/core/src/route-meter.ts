@@ -126,11 +126,9 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
         return;
       }
       // Usage reported by the handler for a meter the route does not list is billed too.
-      const all = state.usage
-        ? withHandlerUsage(specs, state.usage, routeLabel(outcome), (meter, what, problem) =>
-            this.#fail(outcome, meter, what, problem),
-          )
-        : specs;
+      const fail = (meter: string, what: string, problem: string) =>
+        this.#fail(outcome, meter, what, problem);
+      const all = state.usage ? withHandlerUsage(specs, state.usage, routeLabel(outcome), fail) : specs;
       const callArgs: unknown[] = [...args, outcome];
       for (const spec of all) this.#billOne(state, spec, callArgs, outcome);
     } catch (error) {

@@ -226,11 +226,7 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
   }
 
   once<E extends TrackerEventName>(event: E, listener: Listener<E>): this {
-    const wrapped: Listener<E> = (payload) => {
-      this.#ledger.emitter.remove(event, wrapped);
-      listener(payload);
-    };
-    this.#ledger.emitter.add(event, wrapped);
+    this.#ledger.emitter.once(event, listener);
     return this;
   }
 

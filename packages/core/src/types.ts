@@ -173,35 +173,9 @@ export interface ErrorWarning {
   loud?: boolean;
 }
 
-export interface TrackerStats {
-  /** Accepted by `track()`. */
-  tracked: number;
-  /** Waiting to be sent (including events waiting for a retry). */
-  queued: number;
-  inFlight: number;
-  delivered: number;
-  /** Retry attempts scheduled. */
-  retried: number;
-  failed: number;
-  dropped: number;
-  skipped: number;
-  /** Route-meter errors reported (user functions, invalid events). */
-  errors: number;
-  /** Tracked events merged into another event by pre-aggregation. */
-  aggregated: number;
-  /** Tracked events merged into another event by coalescing under load (see the `coalesce` option). */
-  coalesced: number;
-  /** Events replayed from the spool at start. */
-  replayed: number;
-  /** Events another process delivers (an outbox shared through storage, e.g. Redis with `consume: false`). */
-  handedOff: number;
-  /**
-   * Attempts that failed in a way retrying cannot fix by itself: TLS verification, an invalid header, a
-   * host name that does not resolve, a proxy that refuses, drops or does not tunnel the connection (407
-   * included). Each kind is also logged at error level at its first occurrence.
-   */
-  persistentFaults: { tls: number; header: number; dns: number; proxy: number };
-}
+import type { TrackerStats } from './tracker-stats.js';
+
+export type { TrackerStats };
 
 export interface FlushOptions {
   /** Stop waiting after this many ms (events keep being delivered). Default: no limit. */

@@ -2,6 +2,18 @@ import { captureLogger, captureWarnings, expectWarnings, record, scripted, track
 import { describe, expect, it } from 'vitest';
 
 describe('accounting', () => {
+  it('once() hears only the next event of its kind', async () => {
+    const server = await scripted(() => ({ status: 201 }));
+    const t = tracker({ baseUrl: server.url });
+    const heard: string[] = [];
+    t.once('delivered', (e) => heard.push(e.event.idempotencyKey));
+    for (const key of ['a', 'b', 'c'])
+      t.track({ meter: 'api_calls', customerId: 'acme', idempotencyKey: key });
+    await t.flush();
+    expect(heard).toHaveLength(1);
+    expect(t.stats().delivered).toBe(3);
+  });
+
   it('ends every event as delivered, failed or dropped, each emitted and counted', async () => {
     // Per key: ok -> 201; bad -> 422; flaky -> 503 then 201; dead -> 503 forever (retries exhausted).
     const server = await scripted((req) => {
