@@ -32,6 +32,8 @@ export interface ResolvedOptions {
   transport: 'sdk' | 'rest';
   meters: Map<string, ResolvedMeter>;
   maxQueueSize: number;
+  /** Events older than this when due are failed `too-old`, not sent; undefined: off. */
+  maxEventAgeMs: number | undefined;
   concurrency: number;
   timeoutMs: number;
   retries: number;
@@ -61,6 +63,7 @@ export const TRACKER_KEYS: ReadonlySet<string> = new Set([
   'transport',
   'accessToken',
   'maxQueueSize',
+  'maxEventAgeMs',
   'concurrency',
   'timeoutMs',
   'retry',
@@ -173,6 +176,7 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
     transport,
     meters: parseMeters(options.meters),
     maxQueueSize,
+    maxEventAgeMs: options.maxEventAgeMs === undefined ? undefined : positiveInt(options, 'maxEventAgeMs', 0),
     concurrency: positiveInt(options, 'concurrency', 8),
     timeoutMs: positiveInt(options, 'timeoutMs', 10_000),
     retries: nonNegative(retry, 'retries', Number.POSITIVE_INFINITY, 'retry.retries'),
