@@ -99,6 +99,8 @@ export class Dispatcher {
     const probing = throttle.mode(now) === 'probing';
     const room = throttle.limit(this.#options.concurrency, now) - this.#inFlight;
     if (room <= 0) return;
+    const pausedUntil = this.#outbox.pausedUntil?.(now) ?? 0;
+    if (pausedUntil > now) return this.#wake(pausedUntil);
     if (probing && throttle.nextProbeAt > now) return this.#wake(throttle.nextProbeAt);
     const events = this.#outbox.lease(room, now);
     if (probing && events.length > 0) throttle.probed(now);
@@ -158,6 +160,10 @@ export class Dispatcher {
       const since = Math.min(event.failedAt > 0 ? event.failedAt : now, now - ANSWERED_RECENTLY_MS);
       const othersAnswered = this.#throttle.lastAnswerAt >= since;
       if (outcome.kind === 'retry') event.failedAt = now;
+      if (outcome.kind === 'retry' && outcome.status === 429 && outcome.retryAfterMs) {
+        // A shared outbox pauses the whole fleet for the rate limit's Retry-After (capped like the event's).
+        this.#outbox.pause?.(now + Math.min(outcome.retryAfterMs, this.#options.maxRetryAfter));
+      }
       const decision = decide(outcome, event, now, this.#options, this.#closing, Math.random, othersAnswered);
       if (decision.kind !== 'retry') {
         this.#outbox.settle(event, { kind: decision.kind });
