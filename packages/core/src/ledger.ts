@@ -102,7 +102,7 @@ export class Ledger {
         status === 401 || status === 403 ? 'auth' : `failed:${reason}:${status}:${meter}`,
         'FLUXRATE_EVENT_FAILED',
         `fluxrate: usage events for meter '${meter}' are failing (${reason}${status ? `, HTTP ${status}` : ''}: ${detail.slice(0, 200)})`,
-        this.emitter.has('failed'),
+        this.emitter.heard('failed'),
       );
     const usage = toUsageEvent(event);
     const statusField = status === undefined ? {} : { status };
@@ -125,7 +125,7 @@ export class Ledger {
       `dropped:${reason}`,
       'FLUXRATE_EVENT_DROPPED',
       `fluxrate: usage events are being dropped (${reason}); listen to 'dropped' or pass a logger`,
-      this.emitter.has('dropped'),
+      this.emitter.heard('dropped'),
     );
     this.emitter.emit('dropped', { event: usage, reason });
     this.#deadLetter?.write({ reason, attempts: event.attempts, event: usage });
@@ -171,7 +171,7 @@ export class Ledger {
       code,
       warning.message ??
         `fluxrate: usage not billed${problem.route ? ` on ${problem.route}` : ''}${problem.meter ? ` (meter ${problem.meter})` : ''}: ${reason}`,
-      !warning.loud && this.emitter.has('error'),
+      !warning.loud && this.emitter.heard('error'),
       !warning.loud, // a loud problem is said once by its reporter (each app's route), not once per process
     );
     this.emitter.emit('error', { ...problem, reason });
@@ -182,7 +182,7 @@ export class Ledger {
     this.counts.skipped++;
     this.#options.logger.debug?.(skip, 'fluxrate: usage skipped');
     const notice = skipNotice(skip, advice);
-    const listened = this.emitter.has('skipped');
+    const listened = this.emitter.heard('skipped');
     if (notice) this.#warn.notice(notice.key, 'FLUXRATE_SKIPPED', notice.message, skip, listened);
     this.emitter.emit('skipped', skip);
   }

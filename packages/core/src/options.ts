@@ -81,6 +81,7 @@ export const TRACKER_KEYS: ReadonlySet<string> = new Set([
   'tls',
   'proxy',
   'allowH2',
+  'meterProvider',
 ]);
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: a secret read from a file may end in a line break
@@ -165,6 +166,9 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
   // Every caller logs through the guard, so a throwing logger can never break billing.
   const logger = guardLogger(rawLogger);
 
+  const meterProvider = options.meterProvider as { getMeter?: unknown } | false | undefined;
+  if (meterProvider !== undefined && meterProvider !== false && typeof meterProvider?.getMeter !== 'function')
+    throw new FluxrateConfigError('meterProvider', 'must be an OpenTelemetry MeterProvider or false');
   const maxQueueSize = positiveInt(options, 'maxQueueSize', 100_000);
   const coalesce = parseCoalesce(options.coalesce, maxQueueSize);
   return {

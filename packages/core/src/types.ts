@@ -1,4 +1,5 @@
 import type { NetworkOptions } from './network-options.js';
+import type { MeterProviderLike } from './otel-metrics.js';
 import type { Outbox } from './outbox.js';
 
 /** How a Fluxrate meter combines events. */
@@ -63,6 +64,11 @@ export interface TrackerOptions<M extends string = string> extends NetworkOption
    * their backdating window (Stripe 35 days, Metronome 34 days). Default: off.
    */
   maxEventAgeMs?: number;
+  /**
+   * OpenTelemetry metrics (core README, "Metrics"): recorded through this MeterProvider. Default: the global
+   * one when `@opentelemetry/api` is installed, else none (nothing is loaded). `false`: none.
+   */
+  meterProvider?: MeterProviderLike | false;
   /** Requests in flight at once (also the HTTP pool's connections; over HTTP/2, its concurrent streams). Default: 8. */
   concurrency?: number;
   /** Per-attempt timeout in ms. Default: 10 000. */
