@@ -8,6 +8,8 @@ export interface DispatcherOptions extends RetryPolicy {
   concurrency: number;
   /** Degraded vs down (delivery-throttle.ts); default THROTTLE_POLICY. */
   throttle?: ThrottlePolicy;
+  /** Events older than this (by timestamp) when due are failed `too-old`, never sent. */
+  maxEventAgeMs?: number | undefined;
 }
 
 /** How an attempt ended for its event: the policy's decision, or `abandoned` (a retry due after `stop()`). */
@@ -97,10 +99,21 @@ export class Dispatcher {
     const probing = throttle.mode(now) === 'probing';
     const room = throttle.limit(this.#options.concurrency, now) - this.#inFlight;
     if (room <= 0) return;
+    const pausedUntil = this.#outbox.pausedUntil?.(now) ?? 0;
+    if (pausedUntil > now) return this.#wake(pausedUntil);
     if (probing && throttle.nextProbeAt > now) return this.#wake(throttle.nextProbeAt);
     const events = this.#outbox.lease(room, now);
     if (probing && events.length > 0) throttle.probed(now);
-    for (const event of events) this.#send(event, now);
+    let tooOld = 0;
+    for (const event of events) {
+      if (this.#isTooOld(event, now)) tooOld++;
+      else this.#send(event, now);
+    }
+    if (tooOld > 0) {
+      // They took no slot: lease again on a later turn, and let the tracker see they settled.
+      this.schedule();
+      this.afterSettle();
+    }
     const later = this.#outbox.nextDueAt();
     if (later !== undefined && later > now) this.#wake(later);
   }
@@ -117,6 +130,17 @@ export class Dispatcher {
     this.#wakeTimer = undefined;
     this.pump();
   };
+
+  /** The age guard: checked at every send (a retry, a spooled or replayed event), never at `track()`. */
+  #isTooOld(event: QueuedEvent, now: number): boolean {
+    const maxAge = this.#options.maxEventAgeMs;
+    if (maxAge === undefined || now - event.timestamp <= maxAge) return false;
+    const days = ((now - event.timestamp) / 86_400_000).toFixed(1);
+    const detail = `not sent: the event is ${days} days old, older than maxEventAgeMs (${maxAge} ms)`;
+    this.#outbox.settle(event, { kind: 'failed' });
+    this.#onDecision(event, { kind: 'failed', reason: 'too-old', detail });
+    return true;
+  }
 
   #send(event: QueuedEvent, now: number): void {
     this.#inFlight++;
@@ -136,6 +160,10 @@ export class Dispatcher {
       const since = Math.min(event.failedAt > 0 ? event.failedAt : now, now - ANSWERED_RECENTLY_MS);
       const othersAnswered = this.#throttle.lastAnswerAt >= since;
       if (outcome.kind === 'retry') event.failedAt = now;
+      if (outcome.kind === 'retry' && outcome.status === 429 && outcome.retryAfterMs) {
+        // A shared outbox pauses the whole fleet for the rate limit's Retry-After (capped like the event's).
+        this.#outbox.pause?.(now + Math.min(outcome.retryAfterMs, this.#options.maxRetryAfter));
+      }
       const decision = decide(outcome, event, now, this.#options, this.#closing, Math.random, othersAnswered);
       if (decision.kind !== 'retry') {
         this.#outbox.settle(event, { kind: decision.kind });

@@ -5,7 +5,7 @@ import { FlushGenerations } from './flush-generations.js';
 import type { ResolvedOptions } from './options.js';
 import { skipNotice } from './skip-notice.js';
 import type { DropReason, ErrorWarning, FailReason, TrackerEvents, TrackerStats } from './types.js';
-import { authProblem, WarnOnce } from './warn-once.js';
+import { authProblem, shutdownLeftProblem, tooOldProblem, WarnOnce } from './warn-once.js';
 
 /**
  * The end of the data path: accounting (every accepted event ends delivered, failed or dropped, each
@@ -20,6 +20,7 @@ export class Ledger {
     delivered: 0,
     retried: 0,
     failed: 0,
+    tooOld: 0,
     dropped: 0,
     skipped: 0,
     errors: 0,
@@ -94,13 +95,15 @@ export class Ledger {
       { reason, status, detail, meter, idempotencyKey: event.idempotencyKey },
       'fluxrate: usage event failed',
     );
+    if (reason === 'too-old') this.#warnTooOld(meter, detail);
     // 401/403 were just raised as an auth problem; anything else is said once per reason, status and meter.
-    this.#warn.unheard(
-      status === 401 || status === 403 ? 'auth' : `failed:${reason}:${status}:${meter}`,
-      'FLUXRATE_EVENT_FAILED',
-      `fluxrate: usage events for meter '${meter}' are failing (${reason}${status ? `, HTTP ${status}` : ''}: ${detail.slice(0, 200)})`,
-      this.emitter.has('failed'),
-    );
+    else
+      this.#warn.unheard(
+        status === 401 || status === 403 ? 'auth' : `failed:${reason}:${status}:${meter}`,
+        'FLUXRATE_EVENT_FAILED',
+        `fluxrate: usage events for meter '${meter}' are failing (${reason}${status ? `, HTTP ${status}` : ''}: ${detail.slice(0, 200)})`,
+        this.emitter.heard('failed'),
+      );
     const usage = toUsageEvent(event);
     const statusField = status === undefined ? {} : { status };
     this.emitter.emit('failed', { event: usage, reason, ...statusField, detail, attempts: event.attempts });
@@ -122,11 +125,17 @@ export class Ledger {
       `dropped:${reason}`,
       'FLUXRATE_EVENT_DROPPED',
       `fluxrate: usage events are being dropped (${reason}); listen to 'dropped' or pass a logger`,
-      this.emitter.has('dropped'),
+      this.emitter.heard('dropped'),
     );
     this.emitter.emit('dropped', { event: usage, reason });
     this.#deadLetter?.write({ reason, attempts: event.attempts, event: usage });
     if (counted) this.#settled(event);
+  }
+
+  /** Usage lost to the age guard is revenue lost: said once per tracker, even to an app listening to `failed`. */
+  #warnTooOld(meter: string, detail: string): void {
+    this.counts.tooOld++;
+    this.#warn.raise('too-old', 'FLUXRATE_EVENT_TOO_OLD', tooOldProblem(meter, detail), { meter });
   }
 
   /** A coalescing window closed: said once (the backlog is past the high-water mark), emitted each time. */
@@ -162,7 +171,7 @@ export class Ledger {
       code,
       warning.message ??
         `fluxrate: usage not billed${problem.route ? ` on ${problem.route}` : ''}${problem.meter ? ` (meter ${problem.meter})` : ''}: ${reason}`,
-      !warning.loud && this.emitter.has('error'),
+      !warning.loud && this.emitter.heard('error'),
       !warning.loud, // a loud problem is said once by its reporter (each app's route), not once per process
     );
     this.emitter.emit('error', { ...problem, reason });
@@ -173,7 +182,7 @@ export class Ledger {
     this.counts.skipped++;
     this.#options.logger.debug?.(skip, 'fluxrate: usage skipped');
     const notice = skipNotice(skip, advice);
-    const listened = this.emitter.has('skipped');
+    const listened = this.emitter.heard('skipped');
     if (notice) this.#warn.notice(notice.key, 'FLUXRATE_SKIPPED', notice.message, skip, listened);
     this.emitter.emit('skipped', skip);
   }
@@ -205,14 +214,8 @@ export class Ledger {
   /** One line for everything the deadline left (never one per event). */
   summarizeLeft(count: number, kept: boolean): void {
     if (count === 0) return;
-    const where = kept ? 'kept in the outbox for the next start' : 'not delivered';
-    const file = this.#deadLetter ? `; each written to ${this.#deadLetter.file}` : '';
-    this.#warn.raise(
-      'shutdown-left',
-      'FLUXRATE_SHUTDOWN_LEFT',
-      `fluxrate: the shutdown deadline left ${count} usage events (${where}${file})`,
-      { pending: count },
-    );
+    const message = shutdownLeftProblem(count, kept, this.#deadLetter?.file);
+    this.#warn.raise('shutdown-left', 'FLUXRATE_SHUTDOWN_LEFT', message, { pending: count });
   }
 
   whenIdle(): Promise<void> {

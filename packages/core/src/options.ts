@@ -32,6 +32,8 @@ export interface ResolvedOptions {
   transport: 'sdk' | 'rest';
   meters: Map<string, ResolvedMeter>;
   maxQueueSize: number;
+  /** Events older than this when due are failed `too-old`, not sent; undefined: off. */
+  maxEventAgeMs: number | undefined;
   concurrency: number;
   timeoutMs: number;
   retries: number;
@@ -61,6 +63,7 @@ export const TRACKER_KEYS: ReadonlySet<string> = new Set([
   'transport',
   'accessToken',
   'maxQueueSize',
+  'maxEventAgeMs',
   'concurrency',
   'timeoutMs',
   'retry',
@@ -78,6 +81,7 @@ export const TRACKER_KEYS: ReadonlySet<string> = new Set([
   'tls',
   'proxy',
   'allowH2',
+  'meterProvider',
 ]);
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: a secret read from a file may end in a line break
@@ -162,6 +166,9 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
   // Every caller logs through the guard, so a throwing logger can never break billing.
   const logger = guardLogger(rawLogger);
 
+  const meterProvider = options.meterProvider as { getMeter?: unknown } | false | undefined;
+  if (meterProvider !== undefined && meterProvider !== false && typeof meterProvider?.getMeter !== 'function')
+    throw new FluxrateConfigError('meterProvider', 'must be an OpenTelemetry MeterProvider or false');
   const maxQueueSize = positiveInt(options, 'maxQueueSize', 100_000);
   const coalesce = parseCoalesce(options.coalesce, maxQueueSize);
   return {
@@ -173,6 +180,7 @@ export function resolveOptions(input: TrackerOptions<string> | undefined): Resol
     transport,
     meters: parseMeters(options.meters),
     maxQueueSize,
+    maxEventAgeMs: options.maxEventAgeMs === undefined ? undefined : positiveInt(options, 'maxEventAgeMs', 0),
     concurrency: positiveInt(options, 'concurrency', 8),
     timeoutMs: positiveInt(options, 'timeoutMs', 10_000),
     retries: nonNegative(retry, 'retries', Number.POSITIVE_INFINITY, 'retry.retries'),

@@ -56,6 +56,14 @@ export interface Outbox {
   hold?(input: QueuedEvent): void;
   /** Optional, with `hold`: a window closed: deletes its held inputs and appends its aggregates, atomically. */
   release?(inputKeys: string[], aggregates: QueuedEvent[]): void;
+  /**
+   * Optional: a delivery pause shared by every process using this storage (Redis: one key for the fleet).
+   * The dispatcher calls `pause` when Fluxrate answers 429 with `Retry-After` (epoch ms it ends), and leases
+   * nothing while `pausedUntil()` is in the future. Synchronous: a shared outbox answers from what it last
+   * read. Without them (memory, SQLite) each event honours its own `Retry-After` and the others go on.
+   */
+  pause?(untilMs: number): void;
+  pausedUntil?(now: number): number;
   /** Optional, with `hold`: inputs of windows an earlier process did not close (called once, after `open`). */
   recoverHeld?(): QueuedEvent[];
 }

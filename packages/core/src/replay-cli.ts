@@ -13,6 +13,7 @@ Options:
   --base-url URL         Fluxrate base URL (default: env FLUXRATE_BASE_URL, else https://api.fluxrate.co)
   --api-key KEY          API key (default: env FLUXRATE_API_KEY)
   --timeout-ms N         keep retrying for at most N ms (default 60000)
+  --max-event-age-days N skip (fail as too-old) events older than N days (Stripe: 35, Metronome: 34)
   -h, --help
 
 Prints the counts. Exit status: 0 every event delivered; 1 some were refused by Fluxrate (fix them,
@@ -29,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
       'base-url': { type: 'string' },
       'api-key': { type: 'string' },
       'timeout-ms': { type: 'string' },
+      'max-event-age-days': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -43,6 +45,10 @@ async function main(argv: string[]): Promise<number> {
     meters[pair.slice(0, at)] = pair.slice(at + 1);
   }
   const dryRun = values['dry-run'] ?? false;
+  const ageDays = values['max-event-age-days'];
+  const maxAgeDays = ageDays === undefined ? undefined : Number(ageDays);
+  if (maxAgeDays !== undefined && !(maxAgeDays > 0))
+    throw new Error(`--max-event-age-days expects a number of days > 0, got '${ageDays}'`);
   const result = await replayDeadLetters({
     file: positionals[0]!,
     meters,
@@ -50,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
     ...(values['base-url'] ? { baseUrl: values['base-url'] } : {}),
     ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
     ...(values['timeout-ms'] ? { timeoutMs: Number(values['timeout-ms']) } : {}),
+    ...(maxAgeDays === undefined ? {} : { maxEventAgeMs: Math.round(maxAgeDays * 86_400_000) }),
   });
   if (dryRun) {
     for (const e of result.plan) {
@@ -68,8 +75,9 @@ async function main(argv: string[]): Promise<number> {
       `unsettled ${u.event.idempotencyKey}: ${u.reason} ${u.status ?? ''} ${u.detail ?? ''}`.trim(),
     );
   }
+  const tooOld = maxAgeDays === undefined ? '' : `; ${result.tooOld} of the failed skipped as too old`;
   console.log(
-    `replayed ${result.events} event(s): ${result.delivered} delivered, ${result.failed.length} failed, ${result.unsettled.length} unsettled`,
+    `replayed ${result.events} event(s): ${result.delivered} delivered, ${result.failed.length} failed, ${result.unsettled.length} unsettled${tooOld}`,
   );
   if (result.delivered === result.events) return 0;
   return result.unsettled.length > 0 ? 3 : 1;

@@ -12,6 +12,8 @@ export interface ReplayOptions {
   dryRun?: boolean;
   /** How long to keep retrying before giving up on the replay, in ms. Default: 60 000. */
   timeoutMs?: number;
+  /** Dead letters older than this (ms, by their timestamp) are not sent: they fail `too-old`. Default: off. */
+  maxEventAgeMs?: number;
   logger?: Logger;
 }
 
@@ -34,6 +36,8 @@ export interface ReplayResult {
    * shutdown deadline. Replaying again later may deliver them; `delivered + failed + unsettled = events`.
    */
   unsettled: ReplayMiss[];
+  /** Of `failed`: skipped unsent as older than `maxEventAgeMs` (reason `too-old`). */
+  tooOld: number;
   /** The events as they would be (or were) sent, with the corrected meter tokens. */
   plan: { idempotencyKey: string; meter: string; meterToken: string; customerId: string; quantity: number }[];
 }
@@ -73,7 +77,14 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
     customerId: event.customerId,
     quantity: event.quantity,
   }));
-  const result: ReplayResult = { events: records.length, delivered: 0, failed: [], unsettled: [], plan };
+  const result: ReplayResult = {
+    events: records.length,
+    delivered: 0,
+    failed: [],
+    unsettled: [],
+    tooOld: 0,
+    plan,
+  };
   if (options.dryRun || records.length === 0) return result;
 
   const tracker = createTracker({
@@ -82,6 +93,7 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
     meters,
     // An operator is waiting: back off at most 5 s between attempts (the tracker default is 30 s).
     retry: { maxRetryTime: options.timeoutMs ?? 60_000, maxTimeout: 5_000 },
+    ...(options.maxEventAgeMs === undefined ? {} : { maxEventAgeMs: options.maxEventAgeMs }),
     ...(options.logger ? { logger: options.logger } : {}),
   });
   const miss = (event: UsageEvent, reason: string, status?: number, detail?: string): ReplayMiss => ({
@@ -97,8 +109,11 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
   });
   tracker.on('failed', ({ event, reason, status, detail }) => {
     ended.add(event.idempotencyKey);
-    // Only a refusal is definitive; giving up on retries is not (Fluxrate may be back later).
-    (reason === 'rejected' ? result.failed : result.unsettled).push(miss(event, reason, status, detail));
+    if (reason === 'too-old') result.tooOld++;
+    // A refusal or the age guard is definitive; giving up on retries is not (Fluxrate may be back later).
+    (reason === 'retries-exhausted' ? result.unsettled : result.failed).push(
+      miss(event, reason, status, detail),
+    );
   });
   tracker.on('dropped', ({ event, reason }) => {
     ended.add(event.idempotencyKey);

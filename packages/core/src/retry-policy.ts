@@ -1,4 +1,5 @@
 import type { AttemptOutcome } from './transport.js';
+import type { FailReason } from './types.js';
 
 /**
  * The delivery retry policy, written as data (after undici's retry handler): which outcomes are
@@ -51,7 +52,7 @@ export function parseRetryAfter(header: string | string[] | undefined, now: numb
 /** What happens to an event after one attempt. */
 export type Decision =
   | { kind: 'delivered'; status: number }
-  | { kind: 'failed'; reason: 'rejected' | 'retries-exhausted'; status?: number; detail: string }
+  | { kind: 'failed'; reason: FailReason; status?: number; detail: string }
   | { kind: 'retry'; delayMs: number; status?: number; error?: string };
 
 export interface AttemptState {

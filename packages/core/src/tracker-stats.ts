@@ -9,6 +9,8 @@ export interface TrackerStats {
   /** Retry attempts scheduled. */
   retried: number;
   failed: number;
+  /** Of `failed`: events older than `maxEventAgeMs` when due, never sent (reason `too-old`). */
+  tooOld: number;
   dropped: number;
   skipped: number;
   /** Route-meter errors reported (user functions, invalid events). */

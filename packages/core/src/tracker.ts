@@ -7,6 +7,7 @@ import { KeepAlive } from './keep-alive.js';
 import { Ledger } from './ledger.js';
 import { type HoldSource, OpenHolds } from './open-holds.js';
 import { type ResolvedOptions, resolveOptions } from './options.js';
+import { instrumentTracker } from './otel-metrics.js';
 import type { Outbox } from './outbox.js';
 import { outboxHost } from './outbox-host.js';
 import { MemoryOutbox } from './outbox-memory.js';
@@ -109,9 +110,7 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
     }
   };
 
-  #idle(): boolean {
-    return this.#admission.held === 0;
-  }
+  readonly #idle = (): boolean => this.#admission.held === 0;
 
   get closed(): boolean {
     return this.#state !== 'open';
@@ -245,5 +244,5 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
 
 /** Creates a tracker. Meter names are inferred from `meters` so misspelt names fail to compile. */
 export function createTracker<const M extends string = string>(options?: TrackerOptions<M>): Tracker<M> {
-  return new CoreTracker<M>(options);
+  return instrumentTracker(new CoreTracker<M>(options), options?.meterProvider);
 }

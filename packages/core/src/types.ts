@@ -1,4 +1,5 @@
 import type { NetworkOptions } from './network-options.js';
+import type { MeterProviderLike } from './otel-metrics.js';
 import type { Outbox } from './outbox.js';
 
 /** How a Fluxrate meter combines events. */
@@ -57,6 +58,17 @@ export interface TrackerOptions<M extends string = string> extends NetworkOption
   accessToken?: string;
   /** Events held in memory (queued, in flight and waiting to retry). Overflow drops the newest. Default: 100 000. */
   maxQueueSize?: number;
+  /**
+   * An event whose timestamp is older than this (ms) when it is due to be sent (retries, spool and
+   * `fluxrate-replay` included) is not sent: it fails with reason `too-old`. Billing APIs refuse events past
+   * their backdating window (Stripe 35 days, Metronome 34 days). Default: off.
+   */
+  maxEventAgeMs?: number;
+  /**
+   * OpenTelemetry metrics (core README, "Metrics"): recorded through this MeterProvider. Default: the global
+   * one when `@opentelemetry/api` is installed, else none (nothing is loaded). `false`: none.
+   */
+  meterProvider?: MeterProviderLike | false;
   /** Requests in flight at once (also the HTTP pool's connections; over HTTP/2, its concurrent streams). Default: 8. */
   concurrency?: number;
   /** Per-attempt timeout in ms. Default: 10 000. */
@@ -141,7 +153,8 @@ export interface UsageEvent {
 }
 
 export type DropReason = 'overflow' | 'shutdown-deadline' | 'after-shutdown';
-export type FailReason = 'rejected' | 'retries-exhausted';
+/** `too-old`: older than `maxEventAgeMs` when it was due to be sent, so never sent. */
+export type FailReason = 'rejected' | 'retries-exhausted' | 'too-old';
 export type SkipReason = 'not-allowed' | 'disabled' | 'missing-customer' | 'zero-quantity' | 'opted-out';
 
 export interface TrackerEvents {

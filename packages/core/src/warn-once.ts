@@ -16,6 +16,22 @@ export function authProblem(status: number, detail: string): string {
   return `fluxrate: Fluxrate ${what} (HTTP ${status}: ${detail}). Usage events are failing: check FLUXRATE_API_KEY.`;
 }
 
+/** Events older than `maxEventAgeMs` when due: never sent. */
+export function tooOldProblem(meter: string, detail: string): string {
+  return `fluxrate: usage events older than maxEventAgeMs fail unsent (meter '${meter}': ${detail}); they are in the dead-letter file if set`;
+}
+
+/** The shutdown deadline left events undelivered (kept in a durable outbox, or not). */
+export function shutdownLeftProblem(
+  count: number,
+  kept: boolean,
+  deadLetterFile: string | undefined,
+): string {
+  const where = kept ? 'kept in the outbox for the next start' : 'not delivered';
+  const file = deadLetterFile ? `; each written to ${deadLetterFile}` : '';
+  return `fluxrate: the shutdown deadline left ${count} usage events (${where}${file})`;
+}
+
 /**
  * Surfaces a problem to the one who can fix it: the logger at `level` when the app gave one, else a
  * process warning (`process.emitWarning` with a `FLUXRATE_…` code, as Node's own warnings), each distinct

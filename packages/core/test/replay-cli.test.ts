@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
@@ -104,5 +104,27 @@ describe('fluxrate-replay exits non-zero unless every event was delivered or ref
     expect(run.stdout).toContain('replayed 5 event(s): 0 delivered, 5 failed, 0 unsettled');
     expect(run.stdout).toMatch(/failed replay_0: rejected 404/);
     expect(run.code).toBe(1);
+  });
+
+  it('with --max-event-age-days, skips older dead letters unsent and says how many', async () => {
+    const file = deadLetters(3, local.meters.api_calls!.token);
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as DeadLetterRecord);
+    lines[0]!.event.timestamp = new Date(Date.now() - 40 * 86_400_000).toISOString();
+    writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    const run = await replay(file, '--max-event-age-days', '35');
+    expect(run.stdout).toContain(
+      'replayed 3 event(s): 2 delivered, 1 failed, 0 unsettled; 1 of the failed skipped as too old',
+    );
+    expect(run.stdout).toMatch(/failed replay_0: too-old/);
+    expect(run.code).toBe(1);
+    expect(
+      local
+        .events()
+        .map((e) => e.idempotencyKey)
+        .sort(),
+    ).toEqual(['replay_1', 'replay_2']);
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { QueuedEvent } from '@fluxrate/core';
+import type { OutboxHost, QueuedEvent } from '@fluxrate/core';
 import type { Redis } from 'ioredis';
 import { encodeEvent } from './codec.js';
 import { retryRedis } from './redis-retry.js';
@@ -157,4 +157,17 @@ export class Appender {
     this.#inFlight = [];
     return left;
   }
+}
+
+/** The stream is at `maxLen`: the batch's refused events are reported to the tracker as dropped (overflow). */
+export function reportOverflow(
+  host: OutboxHost,
+  stream: string,
+  maxLen: number,
+  events: QueuedEvent[],
+): void {
+  const message = `Redis stream ${stream} is at maxLen ${maxLen}: ${events.length} event(s) dropped (overflow)`;
+  host.fault('redis-overflow', new Error(message));
+  if (host.dropped) host.dropped(events, 'overflow');
+  else host.handedOff(events);
 }

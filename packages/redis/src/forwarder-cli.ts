@@ -20,6 +20,7 @@ Options:
   --retry-min MS          first retry delay (default 200)
   --retry-max MS          largest retry delay (default 30000)
   --dead-letter FILE      append every failed or dropped event to this NDJSON file
+  --max-event-age-days N  fail unsent (reason too-old) events older than N days (Stripe: 35, Metronome: 34)
   --stats-interval MS     print a stats line this often (default 5000; 0: only at exit)
   --shutdown-timeout MS   longest graceful shutdown (default 10000)
   --aggregate MS          merge aggregatable events (keys unique by construction) per window of MS
@@ -73,6 +74,7 @@ export async function runCli(argv: string[]): Promise<number> {
         'claim-idle': { type: 'string' },
         'retry-min': { type: 'string' },
         'dead-letter': { type: 'string' },
+        'max-event-age-days': { type: 'string' },
         'retry-max': { type: 'string' },
         'stats-interval': { type: 'string' },
         'shutdown-timeout': { type: 'string' },
@@ -126,6 +128,9 @@ export async function runCli(argv: string[]): Promise<number> {
       tracker: {
         concurrency: int('concurrency', str('concurrency'), 8),
         ...(str('dead-letter') ? { deadLetter: { file: str('dead-letter')! } } : {}),
+        ...(str('max-event-age-days') === undefined
+          ? {}
+          : { maxEventAgeMs: int('max-event-age-days', str('max-event-age-days'), 0) * 86_400_000 }),
         retry: {
           minTimeout: int('retry-min', str('retry-min'), 200),
           maxTimeout: int('retry-max', str('retry-max'), 30_000),

@@ -1,8 +1,9 @@
 import type { Outbox, OutboxHost, QueuedEvent, Settlement } from '@fluxrate/core';
 import type { Redis } from 'ioredis';
-import { Appender } from './appender.js';
+import { Appender, reportOverflow } from './appender.js';
 import { decodeEntry } from './codec.js';
 import { Consumer } from './consumer.js';
+import { FleetPause } from './fleet-pause.js';
 import type { AggregatorLink, EntryDiverter } from './forwarder-aggregate.js';
 import { type ResolvedRedisOptions, resolveRedisOptions } from './options.js';
 import { ownClient, retryStrategy } from './redis-client.js';
@@ -37,6 +38,7 @@ export class RedisOutbox implements Outbox {
   readonly #waiting = new RetryWaiting();
   #evicted = false;
   #diverter: EntryDiverter | undefined;
+  #pause: FleetPause | undefined;
   readonly #counts = { appended: 0, overflow: 0, read: 0, claimed: 0, acked: 0 };
 
   constructor(options: RedisOutboxOptions) {
@@ -55,6 +57,7 @@ export class RedisOutbox implements Outbox {
       unexpected: (error) => host.fault('redis-append-unexpected', error),
     });
     if (this.options.consume) {
+      this.#pause = new FleetPause(() => main, `${stream}:pause`, host.fault);
       const reader = main.duplicate({ retryStrategy, maxRetriesPerRequest: null });
       reader.on('error', (error) => host.fault('redis-connection', error));
       this.#reader = reader;
@@ -113,13 +116,7 @@ export class RedisOutbox implements Outbox {
   #overflow(events: QueuedEvent[]): void {
     this.#counts.overflow += events.length;
     if (this.#evicted) return;
-    const host = this.#host!;
-    const error = new Error(
-      `Redis stream ${this.options.stream} is at maxLen ${this.options.maxLen}: ${events.length} event(s) dropped (overflow)`,
-    );
-    host.fault('redis-overflow', error);
-    if (host.dropped) host.dropped(events, 'overflow');
-    else host.handedOff(events);
+    reportOverflow(this.#host!, this.options.stream, this.options.maxLen, events);
   }
 
   #admit(entries: RawEntry[], claimed: boolean): void {
@@ -186,6 +183,10 @@ export class RedisOutbox implements Outbox {
     this.#consumer!.notifyRoom();
   }
 
+  /** One 429 budget for the fleet (`fleet-pause.ts`): stored once, read by every consumer of the stream. */
+  readonly pause = (untilMs: number): void => this.#pause?.pause(untilMs);
+  readonly pausedUntil = (now: number): number => this.#pause?.until(now) ?? 0;
+
   hasten(at: number): void {
     this.#waiting.hasten(at);
   }
@@ -216,12 +217,8 @@ export class RedisOutbox implements Outbox {
     this.#consumer?.stop();
     const unconfirmed = (await this.#appender?.drain(closeTimeoutMs)) ?? [];
     // Reported even after evict(): those were reported as kept, and these never reached Redis.
-    if (unconfirmed.length > 0) {
-      this.#host?.fault(
-        'redis-close',
-        new Error(`${unconfirmed.length} event(s) not confirmed by Redis before close (may be lost)`),
-      );
-    }
+    const lost = `${unconfirmed.length} event(s) not confirmed by Redis before close (may be lost)`;
+    if (unconfirmed.length > 0) this.#host?.fault('redis-close', new Error(lost));
     await this.#consumer?.close(closeTimeoutMs);
     const left = [...this.#ids];
     if (left.length > 0) await this.#consumer?.release(left);

@@ -18,6 +18,19 @@ async function cli(env: Record<string, string | undefined>) {
   }
 }
 
+describe('fluxrate-forwarder: flags', () => {
+  it('--max-event-age-days must be a whole number of days >= 1', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const code = await runCli(['--redis', 'redis://127.0.0.1:1', '--max-event-age-days', '0.5']);
+      expect(code).toBe(2);
+      expect(String(errors.mock.calls[0]?.[0])).toMatch(/--max-event-age-days expects an integer >= 1/);
+    } finally {
+      errors.mockRestore();
+    }
+  });
+});
+
 describe('fluxrate-forwarder: the environment it reads', () => {
   it('without FLUXRATE_API_KEY: exits 2 naming the variable, not the option `apiKey`', async () => {
     const { code, message } = await cli({ FLUXRATE_API_KEY: undefined });
