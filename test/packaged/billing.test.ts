@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS, adapterApp } from './support/apps.js';
 import { killChildren, runScript, type Script } from './support/child.js';
 import { hit } from './support/drive.js';
-import { type Fluxrate, startFluxrate } from './support/local.js';
-import { INSTALL_TIMEOUT_MS, packagedProject, packagedSkipReason } from './support/project.js';
+import { type Fluxrate, packagedFluxrate } from './support/local.js';
+import { INSTALL_TIMEOUT_MS, packagedSkipReason } from './support/project.js';
 import { LOADERS, writeApp } from './support/render.js';
 
 const skip = packagedSkipReason();
@@ -15,10 +15,7 @@ const N = 50;
 describe.skipIf(skip)('packaged: billing exact', () => {
   let project = '';
   let fx: Fluxrate;
-  beforeAll(async () => {
-    project = await packagedProject();
-    fx = await startFluxrate(project);
-  }, INSTALL_TIMEOUT_MS);
+  beforeAll(async () => ({ project, fx } = await packagedFluxrate()), INSTALL_TIMEOUT_MS);
   afterAll(killChildren);
 
   describe.each(LOADERS)('through %s', (loader) => {

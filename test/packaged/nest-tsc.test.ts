@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../scripts/pack-install.mjs';
 import { killChildren, runScript } from './support/child.js';
 import { hit } from './support/drive.js';
-import { type Fluxrate, startFluxrate } from './support/local.js';
-import { INSTALL_TIMEOUT_MS, packagedProject, packagedSkipReason } from './support/project.js';
+import { type Fluxrate, packagedFluxrate } from './support/local.js';
+import { INSTALL_TIMEOUT_MS, packagedSkipReason } from './support/project.js';
 
 const skip = packagedSkipReason();
 const APP = fileURLToPath(new URL('./nest-app/', import.meta.url));
@@ -19,8 +19,7 @@ describe.skipIf(skip)('packaged: a Nest app in TypeScript, compiled to CommonJS 
   let project = '';
   let fx: Fluxrate;
   beforeAll(async () => {
-    project = await packagedProject();
-    fx = await startFluxrate(project);
+    ({ project, fx } = await packagedFluxrate());
     // The app sits inside the project, so tsc and node resolve every import from its node_modules.
     const dir = join(project, 'nest-app');
     rmSync(dir, { recursive: true, force: true });

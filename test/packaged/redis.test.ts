@@ -7,8 +7,8 @@ import {
   startRedis,
 } from '../../packages/redis/test/support/redis-server.js';
 import { killChildren, runScript, type Script } from './support/child.js';
-import { type Fluxrate, startFluxrate } from './support/local.js';
-import { INSTALL_TIMEOUT_MS, packagedProject, packagedSkipReason } from './support/project.js';
+import { type Fluxrate, packagedFluxrate } from './support/local.js';
+import { INSTALL_TIMEOUT_MS, packagedSkipReason } from './support/project.js';
 import { redisApp } from './support/redis-app.js';
 import { LOADERS, type Loader, writeApp } from './support/render.js';
 
@@ -22,10 +22,7 @@ describe.skipIf(skip)('packaged: the Redis outbox when Redis goes away', () => {
   let project = '';
   let fx: Fluxrate;
   const servers: RedisServer[] = [];
-  beforeAll(async () => {
-    project = await packagedProject();
-    fx = await startFluxrate(project);
-  }, INSTALL_TIMEOUT_MS);
+  beforeAll(async () => ({ project, fx } = await packagedFluxrate()), INSTALL_TIMEOUT_MS);
   afterAll(async () => {
     await killChildren();
     for (const redis of servers) await redis.close();

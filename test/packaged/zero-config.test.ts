@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS } from './support/apps.js';
 import { killChildren, runScript } from './support/child.js';
 import { hit } from './support/drive.js';
-import { type Fluxrate, startFluxrate } from './support/local.js';
-import { INSTALL_TIMEOUT_MS, packagedProject, packagedSkipReason } from './support/project.js';
+import { type Fluxrate, packagedFluxrate } from './support/local.js';
+import { INSTALL_TIMEOUT_MS, packagedSkipReason } from './support/project.js';
 import { LOADERS, writeApp } from './support/render.js';
 import { zeroConfigApp } from './support/zero-config-apps.js';
 
@@ -15,10 +15,7 @@ const N = 30;
 describe.skipIf(skip)('packaged: zero configuration', () => {
   let project = '';
   let fx: Fluxrate;
-  beforeAll(async () => {
-    project = await packagedProject();
-    fx = await startFluxrate(project);
-  }, INSTALL_TIMEOUT_MS);
+  beforeAll(async () => ({ project, fx } = await packagedFluxrate()), INSTALL_TIMEOUT_MS);
   afterAll(killChildren);
 
   describe.each(LOADERS)('through %s', (loader) => {

@@ -1,3 +1,4 @@
+import { mulberry32 } from '@fluxrate/local';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type AttemptEnd, Dispatcher } from '../src/dispatcher.js';
 import { MemoryOutbox } from '../src/outbox-memory.js';
@@ -27,17 +28,6 @@ function scriptedTransport(answer: (body: string, n: number) => AttemptOutcome) 
 }
 
 const event = queuedEvent;
-
-/** A small seeded PRNG (mulberry32), so a share of failures is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const options = {
   concurrency: 4,
@@ -116,7 +106,7 @@ describe('Dispatcher (fake timers)', () => {
   });
 
   it('keeps `concurrency` attempts in flight while half of the attempts fail, and delivers each event once', async () => {
-    const random = seeded(7);
+    const random = mulberry32(7);
     const { add, sent, ends } = setup(() =>
       random() < 0.5 ? { kind: 'retry', status: 503 } : { kind: 'delivered', status: 201 },
     );

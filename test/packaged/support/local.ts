@@ -2,6 +2,7 @@
 // process inside the project, on 127.0.0.1. The test reads back what it stored over its admin API and
 // stalls it (suspend: connections refused; faults) through stdin commands.
 import { type Line, runScript, type Script } from './child.js';
+import { packagedProject } from './project.js';
 import { writeInProject } from './render.js';
 
 const SERVER = `import { createInterface } from 'node:readline';
@@ -76,4 +77,10 @@ export async function startFluxrate(project: string): Promise<Fluxrate> {
     command: (command) => script.ask(command),
     script,
   };
+}
+
+/** The installed project (packed and installed once per run) and a Fluxrate-local running inside it. */
+export async function packagedFluxrate(): Promise<{ project: string; fx: Fluxrate }> {
+  const project = await packagedProject();
+  return { project, fx: await startFluxrate(project) };
 }
