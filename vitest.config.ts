@@ -31,7 +31,16 @@ const alias = [
   { find: /^@fluxrate\/testkit\/child$/, replacement: at('packages/testkit/src/child.mjs') },
 ];
 
+/** `.lua` files as their text, as tsup's `loader: { '.lua': 'text' }` builds them (packages/redis/src/lua). */
+const luaAsText = {
+  name: 'fluxrate:lua-as-text',
+  transform(code: string, id: string) {
+    return id.endsWith('.lua') ? { code: `export default ${JSON.stringify(code)};`, map: null } : undefined;
+  },
+};
+
 export default defineConfig({
+  plugins: [luaAsText],
   resolve: { alias },
   test: {
     // The skipped-tests list is added to whatever reporters run (`.ci/run` passes default + json + it).
