@@ -25,3 +25,5 @@ export { type CompiledSpec, compileBillable } from './route-spec.js';
 export { normalizePattern, RoutesTable } from './routes-table.js';
 export { shareShape } from './shared-shape.js';
 export type { AdapterHints } from './skip-notice.js';
+export { type Warning, warnOnce } from './warn-once.js';
+export type { WarningCode } from './warning-codes.js';

@@ -1,4 +1,5 @@
 import type { Logger } from './types.js';
+import { warnOnce } from './warn-once.js';
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
@@ -9,7 +10,7 @@ const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
  */
 export function guardLogger(logger: Logger): Logger {
   const guarded: Logger = {};
-  let warned = false;
+  const warned = new Set<string>(); // once per guarded logger
   for (const level of LEVELS) {
     const method = (logger as Record<string, unknown>)[level];
     if (typeof method !== 'function') continue;
@@ -18,12 +19,17 @@ export function guardLogger(logger: Logger): Logger {
         // Called on the logger itself: pino's methods read `this`.
         (method as (o: unknown, m?: string) => void).call(logger, obj, msg);
       } catch (error) {
-        if (warned) return;
-        warned = true;
+        if (warned.size > 0) return;
         const why = error instanceof Error ? `${error.name}: ${error.message}` : typeof error;
-        process.emitWarning(
-          `fluxrate: the logger threw on ${level}() (${why}); billing continues, later logger errors are ignored`,
-          { code: 'FLUXRATE_LOGGER_THREW' },
+        // Never to the logger that just threw: a process warning.
+        warnOnce(
+          {
+            code: 'FLUXRATE_LOGGER_THREW',
+            key: 'logger-threw',
+            message: `fluxrate: the logger threw on ${level}() (${why}); billing continues, later logger errors are ignored`,
+          },
+          undefined,
+          warned,
         );
       }
     };

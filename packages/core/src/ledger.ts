@@ -2,10 +2,18 @@ import { DeadLetterSink } from './dead-letter.js';
 import { TypedEmitter } from './emitter.js';
 import { type QueuedEvent, toUsageEvent } from './event.js';
 import { FlushGenerations } from './flush-generations.js';
+import {
+  authWarning,
+  coalescingWarning,
+  droppedWarning,
+  failingWarning,
+  tooOldWarning,
+} from './ledger-warnings.js';
 import type { ResolvedOptions } from './options.js';
+import { type LeftAtShutdown, reportLeftAtShutdown } from './shutdown-report.js';
 import { skipNotice } from './skip-notice.js';
 import type { DropReason, ErrorWarning, FailReason, TrackerEvents, TrackerStats } from './types.js';
-import { authProblem, shutdownLeftProblem, tooOldProblem, WarnOnce } from './warn-once.js';
+import { TrackerWarnings } from './warn-once.js';
 
 /**
  * The end of the data path: accounting (every accepted event ends delivered, failed or dropped, each
@@ -28,7 +36,7 @@ export class Ledger {
     handedOff: 0,
   };
   readonly #options: ResolvedOptions;
-  readonly #warn: WarnOnce;
+  readonly warnings: TrackerWarnings;
   readonly #deadLetter: DeadLetterSink | undefined;
   #lastOverflowLog = 0;
   #idleWaiters: (() => void)[] = [];
@@ -41,7 +49,7 @@ export class Ledger {
   ) {
     this.#options = options;
     this.emitter = new TypedEmitter(options.logger);
-    this.#warn = new WarnOnce(options.logger);
+    this.warnings = new TrackerWarnings(options.logger);
     if (options.deadLetterFile) this.#deadLetter = new DeadLetterSink(options.deadLetterFile);
   }
 
@@ -90,20 +98,19 @@ export class Ledger {
     this.counts.failed++;
     const detail = this.redact(rawDetail);
     const meter = event.meter.name;
-    if (status === 401 || status === 403) this.#warnAuth(status, detail);
+    if (status === 401 || status === 403) this.warnings.raise(authWarning(status, detail));
     this.#options.logger.warn?.(
       { reason, status, detail, meter, idempotencyKey: event.idempotencyKey },
       'fluxrate: usage event failed',
     );
-    if (reason === 'too-old') this.#warnTooOld(meter, detail);
-    // 401/403 were just raised as an auth problem; anything else is said once per reason, status and meter.
-    else
-      this.#warn.unheard(
-        status === 401 || status === 403 ? 'auth' : `failed:${reason}:${status}:${meter}`,
-        'FLUXRATE_EVENT_FAILED',
-        `fluxrate: usage events for meter '${meter}' are failing (${reason}${status ? `, HTTP ${status}` : ''}: ${detail.slice(0, 200)})`,
-        this.emitter.heard('failed'),
-      );
+    // Usage lost to the age guard is revenue lost: said once per tracker, even to an app listening to `failed`.
+    if (reason === 'too-old') {
+      this.counts.tooOld++;
+      this.warnings.raise(tooOldWarning(meter, detail));
+    } else {
+      const warning = failingWarning(meter, reason, status, detail);
+      this.warnings.unheard(warning, this.emitter.heard('failed'));
+    }
     const usage = toUsageEvent(event);
     const statusField = status === undefined ? {} : { status };
     this.emitter.emit('failed', { event: usage, reason, ...statusField, detail, attempts: event.attempts });
@@ -121,31 +128,15 @@ export class Ledger {
       if (reason === 'overflow') this.#lastOverflowLog = now;
       this.#options.logger.warn?.({ reason, meter: usage.meter }, 'fluxrate: usage event dropped');
     }
-    this.#warn.unheard(
-      `dropped:${reason}`,
-      'FLUXRATE_EVENT_DROPPED',
-      `fluxrate: usage events are being dropped (${reason}); listen to 'dropped' or pass a logger`,
-      this.emitter.heard('dropped'),
-    );
+    this.warnings.unheard(droppedWarning(reason), this.emitter.heard('dropped'));
     this.emitter.emit('dropped', { event: usage, reason });
     this.#deadLetter?.write({ reason, attempts: event.attempts, event: usage });
     if (counted) this.#settled(event);
   }
 
-  /** Usage lost to the age guard is revenue lost: said once per tracker, even to an app listening to `failed`. */
-  #warnTooOld(meter: string, detail: string): void {
-    this.counts.tooOld++;
-    this.#warn.raise('too-old', 'FLUXRATE_EVENT_TOO_OLD', tooOldProblem(meter, detail), { meter });
-  }
-
   /** A coalescing window closed: said once (the backlog is past the high-water mark), emitted each time. */
   coalesced(events: number, into: number): void {
-    this.#warn.raise(
-      'coalescing',
-      'FLUXRATE_COALESCING',
-      'fluxrate: the delivery backlog passed its high-water mark: events are being coalesced exactly (see the coalesce option)',
-      { events, into },
-    );
+    this.warnings.raise(coalescingWarning(events, into));
     this.emitter.emit('coalesced', { events, into });
   }
 
@@ -166,13 +157,15 @@ export class Ledger {
       { route: problem.route, meter: problem.meter, reason },
       'fluxrate: usage not billed',
     );
-    this.#warn.unheard(
-      `error:${problem.route}:${problem.meter}:${topic.slice(0, 120)}`,
-      code,
-      warning.message ??
-        `fluxrate: usage not billed${problem.route ? ` on ${problem.route}` : ''}${problem.meter ? ` (meter ${problem.meter})` : ''}: ${reason}`,
+    this.warnings.unheard(
+      {
+        code,
+        key: `error:${problem.route}:${problem.meter}:${topic.slice(0, 120)}`,
+        message:
+          warning.message ??
+          `fluxrate: usage not billed${problem.route ? ` on ${problem.route}` : ''}${problem.meter ? ` (meter ${problem.meter})` : ''}: ${reason}`,
+      },
       !warning.loud && this.emitter.heard('error'),
-      !warning.loud, // a loud problem is said once by its reporter (each app's route), not once per process
     );
     this.emitter.emit('error', { ...problem, reason });
   }
@@ -183,7 +176,7 @@ export class Ledger {
     this.#options.logger.debug?.(skip, 'fluxrate: usage skipped');
     const notice = skipNotice(skip, advice);
     const listened = this.emitter.heard('skipped');
-    if (notice) this.#warn.notice(notice.key, 'FLUXRATE_SKIPPED', notice.message, skip, listened);
+    if (notice) this.warnings.notice({ code: 'FLUXRATE_SKIPPED', ...notice, fields: skip }, listened);
     this.emitter.emit('skipped', skip);
   }
 
@@ -191,13 +184,13 @@ export class Ledger {
   fault(kind: string, error: unknown): void {
     this.counts.errors++;
     const reason = this.redact(`${kind}: ${error instanceof Error ? error.message : String(error)}`);
-    this.#warn.raise(
-      `fault:${kind}`,
-      'FLUXRATE_STORAGE',
-      `fluxrate: ${reason}; continuing in memory`,
-      { kind },
-      'error',
-    );
+    this.warnings.raise({
+      code: 'FLUXRATE_STORAGE',
+      key: `fault:${kind}`,
+      message: `fluxrate: ${reason}; continuing in memory`,
+      fields: { kind },
+      level: 'error',
+    });
     this.emitter.emit('error', { reason, error });
   }
 
@@ -211,11 +204,9 @@ export class Ledger {
     for (const event of events) this.dropped(event, 'shutdown-deadline', true, false);
   }
 
-  /** One line for everything the deadline left (never one per event). */
-  summarizeLeft(count: number, kept: boolean): void {
-    if (count === 0) return;
-    const message = shutdownLeftProblem(count, kept, this.#deadLetter?.file);
-    this.#warn.raise('shutdown-left', 'FLUXRATE_SHUTDOWN_LEFT', message, { pending: count });
+  /** One line for everything the deadline left (see `reportLeftAtShutdown`). */
+  summarizeLeft(left: Omit<LeftAtShutdown, 'deadLetterFile'>): void {
+    reportLeftAtShutdown(this.warnings, { ...left, deadLetterFile: this.#deadLetter?.file });
   }
 
   whenIdle(): Promise<void> {
@@ -240,9 +231,5 @@ export class Ledger {
 
   #settled(event: QueuedEvent): void {
     this.generations.settle(event.generation);
-  }
-
-  #warnAuth(status: number, detail: string): void {
-    this.#warn.raise('auth', 'FLUXRATE_AUTH', authProblem(status, detail), { status, detail }, 'error');
   }
 }

@@ -1,5 +1,13 @@
 import type { AttemptOutcome, PersistentFault } from './transport.js';
-import type { Logger } from './types.js';
+import type { TrackerWarnings } from './warn-once.js';
+import type { WarningCode } from './warning-codes.js';
+
+const CODE: Record<PersistentFault, WarningCode> = {
+  tls: 'FLUXRATE_TLS_FAULT',
+  header: 'FLUXRATE_HEADER_FAULT',
+  dns: 'FLUXRATE_DNS_FAULT',
+  proxy: 'FLUXRATE_PROXY_FAULT',
+};
 
 const ADVICE: Record<PersistentFault, string> = {
   tls: 'the TLS certificate of the Fluxrate server is not trusted (self-signed or private CA? set NODE_EXTRA_CA_CERTS; wrong host? check FLUXRATE_BASE_URL)',
@@ -16,10 +24,10 @@ const ADVICE: Record<PersistentFault, string> = {
  */
 export class PersistentFaults {
   readonly counts: Record<PersistentFault, number> = { tls: 0, header: 0, dns: 0, proxy: 0 };
-  readonly #logger: Logger;
+  readonly #warnings: TrackerWarnings;
 
-  constructor(logger: Logger) {
-    this.#logger = logger;
+  constructor(warnings: TrackerWarnings) {
+    this.#warnings = warnings;
   }
 
   readonly note = (outcome: AttemptOutcome): void => {
@@ -27,7 +35,7 @@ export class PersistentFaults {
     const fault = outcome.persistent;
     if (this.counts[fault]++ > 0) return;
     const message = `fluxrate: usage events cannot be delivered: ${ADVICE[fault]} (${outcome.error ?? fault}). Retrying continues.`;
-    if (this.#logger.error) this.#logger.error({ fault, error: outcome.error }, message);
-    else process.emitWarning(message, { code: `FLUXRATE_${fault.toUpperCase()}_FAULT` });
+    const fields = { fault, error: outcome.error };
+    this.#warnings.raise({ code: CODE[fault], key: `fault:${fault}`, message, fields, level: 'error' });
   };
 }

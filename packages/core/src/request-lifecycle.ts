@@ -15,6 +15,8 @@ import type { ShutdownReport } from './types.js';
  */
 const kMetered = kEndTarget;
 
+let lifecycles = 0;
+
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 export const DEFAULT_HOLD_TIMEOUT_MS = 30_000;
 
@@ -60,6 +62,7 @@ export class RequestLifecycle<Args extends unknown[] = unknown[]> {
   #unwatch: (() => void) | undefined;
   #closing = false;
   readonly #reportedRoutes = new Set<string>();
+  readonly #scope = `lifecycle-${++lifecycles}`;
   readonly #checked = new WeakMap<CompiledSpec[], CompiledSpec[]>();
   readonly #host = {
     meter: undefined as unknown as RouteMeter<Args>,
@@ -166,7 +169,9 @@ export class RequestLifecycle<Args extends unknown[] = unknown[]> {
     if (this.#reportedRoutes.has(route)) return;
     this.#reportedRoutes.add(route);
     const message = `${error instanceof Error ? error.message : String(error)} (${consequence})`;
-    const warning = { topic: message, code: 'FLUXRATE_INVALID_ROUTE', message, loud: true };
+    // Said once per app (this lifecycle), so the topic carries its scope.
+    const topic = `${this.#scope}:${message}`;
+    const warning = { topic, code: 'FLUXRATE_INVALID_ROUTE', message, loud: true } as const;
     this.tracker.reportError({ route, reason: message, error }, warning);
   }
 

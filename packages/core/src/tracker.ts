@@ -56,13 +56,13 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
   constructor(options?: TrackerOptions<M>) {
     this.#options = resolveOptions(options as TrackerOptions<string>);
     this.#redact = redactor([this.#options.apiKey, this.#options.accessToken]);
-    this.#faults = new PersistentFaults(this.#options.logger);
     this.#ledger = new Ledger(
       this.#options,
       this.#redact,
       () => this.#idle(),
       () => this.stats(),
     );
+    this.#faults = new PersistentFaults(this.#ledger.warnings);
     const { spoolDir, spoolDriver, aggregate, disabled } = this.#options;
     this.#outbox =
       this.#options.outbox ?? (spoolDir ? new SqliteOutbox(spoolDir, spoolDriver) : new MemoryOutbox());
@@ -181,7 +181,8 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
       for (const event of left) this.#left.push(toUsageEvent(event));
       this.#ledger.leftAtDeadline(left);
       await this.#ledger.whenIdle();
-      this.#ledger.summarizeLeft(this.#left.length, this.#outbox.kind !== 'memory');
+      const kept = this.#outbox.kind !== 'memory';
+      this.#ledger.summarizeLeft({ count: this.#left.length, timeoutMs, kept });
     }
     this.#state = 'closed';
     this.#stage?.stop();

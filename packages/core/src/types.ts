@@ -177,16 +177,18 @@ export type TrackerEventName = keyof TrackerEvents;
  * How an adapter-reported problem is said once when the app has no logger: `topic` names the problem
  * (default: its reason, so a function returning a new garbage value each time is still one problem when
  * the topic is the function), `code` (default `FLUXRATE_NOT_BILLED`), `message` (default: built from the
- * problem), `loud` (a process warning even when the app listens for `error`).
+ * problem), `loud` (a process warning even when the app listens for `error`, once per `topic` in the
+ * process: the reporter puts its own scope in the topic).
  */
 export interface ErrorWarning {
   topic?: string;
-  code?: string;
+  code?: WarningCode;
   message?: string;
   loud?: boolean;
 }
 
 import type { TrackerStats } from './tracker-stats.js';
+import type { WarningCode } from './warning-codes.js';
 
 export type { TrackerStats };
 

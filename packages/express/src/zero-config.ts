@@ -1,4 +1,4 @@
-import { defaultTracker } from '@fluxrate/core/adapter';
+import { defaultTracker, warnOnce } from '@fluxrate/core/adapter';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 const ADAPTER = 'fluxrateMiddleware';
@@ -48,17 +48,12 @@ export function isExpressCall(args: unknown[]): args is [Request, Response, Next
   );
 }
 
-const warned = new Set<string>();
-
 /**
- * A misuse only a request can reveal: said once per problem, loudly (`console.error` and a process
- * warning), while the request passes through untouched.
+ * A misuse only a request can reveal, with no tracker to report it to: said once per process as a
+ * `FLUXRATE_MISUSE` process warning (Node prints it on stderr), while the request passes through untouched.
  */
 export function warnMisuse(key: string, message: string): void {
-  if (warned.has(key)) return;
-  warned.add(key);
-  console.error(`fluxrate: ${message}`);
-  process.emitWarning(message, { code: 'FLUXRATE_MISUSE' });
+  warnOnce({ code: 'FLUXRATE_MISUSE', key: `express:${key}`, message: `fluxrate: ${message}` });
 }
 
 let uncalled: RequestHandler | undefined;

@@ -2,7 +2,6 @@ import { FluxrateConfigError, type MeterName } from '@fluxrate/core';
 import {
   type DynamicModule,
   Inject,
-  Logger,
   Module,
   type OnApplicationShutdown,
   type OnModuleInit,
@@ -93,8 +92,6 @@ const EXPORTS = [FluxrateBilling, FluxrateTracker, FLUXRATE_MODULE_OPTIONS];
  */
 @Module({})
 export class FluxrateModule implements OnModuleInit, OnApplicationShutdown {
-  readonly #logger = new Logger('FluxrateModule');
-
   constructor(
     // Optional so that `imports: [FluxrateModule]` (no forRoot) fails with a FluxrateConfigError naming the fix.
     @Optional() @Inject(FluxrateBilling) private readonly billing: FluxrateBilling,
@@ -146,12 +143,8 @@ export class FluxrateModule implements OnModuleInit, OnApplicationShutdown {
     compileControllers(this.billing, this.discovery, this.reflector);
   }
 
+  /** What the deadline left is reported by core's shutdown, the same way for every adapter. */
   async onApplicationShutdown(): Promise<void> {
-    const report = await this.billing.close();
-    if (report && report.pending.length > 0) {
-      this.#logger.warn(
-        `${report.pending.length} usage event(s) not delivered within ${this.billing.shutdownTimeoutMs} ms of shutdown`,
-      );
-    }
+    await this.billing.close();
   }
 }

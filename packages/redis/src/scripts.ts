@@ -1,3 +1,4 @@
+/// <reference path="./lua.d.ts" />
 // The Lua scripts the outbox and the forwarder run in Redis, each in its own `.lua` file (what it
 // does, its KEYS and ARGV are described at the top of the file). The build inlines them as text
 // (tsup's `loader: { '.lua': 'text' }`), and so does vitest for the source tests, so the package reads

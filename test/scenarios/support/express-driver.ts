@@ -142,7 +142,7 @@ function expressDriver(name: string, factory: typeof express5, isExpress5: boole
       return running(server, url, middleware.tracker as Tracker<string>, async () => {
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
-        await middleware.close({ timeoutMs: 2_000 });
+        await middleware.close(); // within shutdownTimeoutMs, as Fastify's and Nest's app.close()
       });
     },
   };

@@ -4,6 +4,7 @@ import type { Tracker } from '@fluxrate/core';
 import { fluxrate } from '@fluxrate/fastify';
 import type { LocalServer } from '@fluxrate/local';
 import Fastify, {
+  type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
@@ -118,7 +119,8 @@ export const fastifyDriver: Driver = {
   name: 'fastify',
   unknownMeter: 'startup',
   async start(fx: LocalServer, def: AppDef) {
-    const app = Fastify();
+    // With `logs`, Fastify logs to the capture (else, as by default, nowhere).
+    const app = Fastify({ loggerInstance: def.logs?.fastify() as FastifyBaseLogger | undefined });
     const options = { ...trackerSource(fx, def), ...neutral.options(def.options) };
     await app.register(fluxrate, options as never);
     if (def.twice) {

@@ -1,6 +1,7 @@
 import type { RequestOutcome, Tracker, TrackerEvents } from '@fluxrate/core';
 import type { LocalServer } from '@fluxrate/local';
 import type { Meter } from '@fluxrate/testkit';
+import type { LogCapture } from './logs.js';
 
 /** What a scenario's billing functions see, whatever the framework: request headers and the outcome. */
 export interface View {
@@ -71,6 +72,8 @@ export interface AppDef {
   twice?: boolean;
   /** Let the adapter create (and own) its tracker from tracker options. */
   ownTracker?: boolean;
+  /** Record the app's loggers: the tracker's `logger` (with `ownTracker`) and the framework's own. */
+  logs?: LogCapture;
 }
 
 export interface Running {

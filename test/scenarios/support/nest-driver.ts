@@ -215,7 +215,7 @@ function nestDriver(platform: 'express' | 'fastify'): Driver {
       }).compile();
       const app: INestApplication = moduleRef.createNestApplication(
         platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(),
-        { logger: false },
+        { logger: def.logs ? def.logs.nest() : false },
       );
       try {
         await app.listen(0, '127.0.0.1');

@@ -12,6 +12,7 @@ export function trackerSource(fx: LocalServer, def: AppDef): Record<string, unkn
     baseUrl: fx.url,
     meters: metersOf(fx),
     retry: { minTimeout: 20, maxTimeout: 500 },
+    ...(def.logs ? { logger: def.logs.tracker } : {}),
   };
 }
 
