@@ -15,7 +15,13 @@ import type { ShutdownReport } from './types.js';
  */
 const kMetered = kEndTarget;
 
-let lifecycles = 0;
+/** Numbers each lifecycle of the process (on `globalThis`: ESM and CJS copies of core count together). */
+const kLifecycles = Symbol.for('fluxrate.lifecycles');
+const counter = globalThis as { [kLifecycles]?: number };
+const nextScope = (): string => {
+  counter[kLifecycles] = (counter[kLifecycles] ?? 0) + 1;
+  return `lifecycle-${counter[kLifecycles]}`;
+};
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 export const DEFAULT_HOLD_TIMEOUT_MS = 30_000;
@@ -62,7 +68,7 @@ export class RequestLifecycle<Args extends unknown[] = unknown[]> {
   #unwatch: (() => void) | undefined;
   #closing = false;
   readonly #reportedRoutes = new Set<string>();
-  readonly #scope = `lifecycle-${++lifecycles}`;
+  readonly #scope = nextScope();
   readonly #checked = new WeakMap<CompiledSpec[], CompiledSpec[]>();
   readonly #host = {
     meter: undefined as unknown as RouteMeter<Args>,
