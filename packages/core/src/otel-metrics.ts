@@ -15,8 +15,11 @@ interface Histogram {
 interface ObservableResult {
   observe(value: number, attributes?: Attributes): void;
 }
-interface Observable {
+export interface Observable {
   addCallback(callback: (result: ObservableResult) => void): void;
+}
+interface BatchObservableResult {
+  observe(observable: Observable, value: number, attributes?: Attributes): void;
 }
 interface InstrumentOptions {
   description?: string;
@@ -27,6 +30,10 @@ export interface OtelMeter {
   createHistogram(name: string, options?: InstrumentOptions): Histogram;
   createObservableCounter(name: string, options?: InstrumentOptions): Observable;
   createObservableGauge(name: string, options?: InstrumentOptions): Observable;
+  addBatchObservableCallback(
+    callback: (result: BatchObservableResult) => void | Promise<void>,
+    observables: Observable[],
+  ): void;
 }
 /** An OpenTelemetry `MeterProvider` (from `@opentelemetry/api` or `@opentelemetry/sdk-metrics`). */
 export interface MeterProviderLike {
@@ -41,9 +48,17 @@ function observer<F extends (payload: never) => void>(listener: F): F {
 }
 
 /**
- * The global MeterProvider of `@opentelemetry/api` when the app has it installed (an optional peer), else
- * undefined. Resolved from the app first, then from core; without the package nothing is loaded.
+ * The MeterProvider metrics go to: `option` when given, none for `false`, else the global MeterProvider of
+ * `@opentelemetry/api` when the app has it installed (an optional peer). The package is resolved from the
+ * app first, then from core; without it nothing is loaded. `@fluxrate/redis` records through this too.
  */
+export function resolveMeterProvider(
+  option: MeterProviderLike | false | undefined,
+): MeterProviderLike | undefined {
+  if (option === false) return undefined;
+  return option ?? globalProvider();
+}
+
 function globalProvider(): MeterProviderLike | undefined {
   for (const from of [join(process.cwd(), 'noop.js'), import.meta.url]) {
     try {
@@ -69,8 +84,7 @@ export function instrumentTracker<T extends Tracker<string>>(
   tracker: T,
   option: MeterProviderLike | false | undefined,
 ): T {
-  if (option === false) return tracker;
-  const provider = option ?? globalProvider();
+  const provider = resolveMeterProvider(option);
   if (!provider) return tracker;
   const meter = provider.getMeter(SCOPE, VERSION);
   const event = (name: string, description: string) =>
@@ -150,6 +164,16 @@ export function instrumentTracker<T extends Tracker<string>>(
       return queued + inFlight;
     },
   );
+  meter
+    .createObservableGauge('fluxrate.queue.oldest_event_age', {
+      unit: 's',
+      description: "Age of the oldest held event's usage timestamp (0 when none is held)",
+    })
+    .addCallback((r) => {
+      const at = tracker.stats().oldestEventAt;
+      // 0 when none is held: a cumulative exporter would repeat a last value no longer observed.
+      r.observe(at === undefined ? 0 : Math.max(0, Date.now() - at) / 1000);
+    });
   observe(
     'Gauge',
     'fluxrate.delivery.in_flight',
