@@ -1,16 +1,17 @@
 import type { Outbox, OutboxHost, QueuedEvent, Settlement } from '@fluxrate/core';
 import type { Redis } from 'ioredis';
-import { Appender, reportOverflow } from './appender.js';
+import { Appender, appenderCounts, reportOverflow } from './appender.js';
 import { decodeEntry } from './codec.js';
 import { Consumer } from './consumer.js';
 import { FleetPause } from './fleet-pause.js';
 import type { AggregatorLink, EntryDiverter } from './forwarder-aggregate.js';
 import { type ResolvedRedisOptions, resolveRedisOptions } from './options.js';
+import { instrumentRedisOutbox } from './otel-redis.js';
 import { ownClient, retryStrategy } from './redis-client.js';
 import { RetryWaiting } from './retry-waiting.js';
 import type { RawEntry } from './stream-reply.js';
 import { streamStats } from './stream-stats.js';
-import type { RedisOutboxOptions, RedisOutboxStats } from './types.js';
+import type { RedisOutboxLocalStats, RedisOutboxOptions, RedisOutboxStats } from './types.js';
 
 /** How many events may wait for a retry per place of `prefetch` (4 096 with the default 256). */
 const WAITING_PER_PREFETCH = 16;
@@ -56,6 +57,7 @@ export class RedisOutbox implements Outbox {
       fault: (error) => host.fault('redis-append', error),
       unexpected: (error) => host.fault('redis-append-unexpected', error),
     });
+    instrumentRedisOutbox(this, this.options.meterProvider);
     if (this.options.consume) {
       this.#pause = new FleetPause(() => main, `${stream}:pause`, host.fault);
       const reader = main.duplicate({ retryStrategy, maxRetriesPerRequest: null });
@@ -226,16 +228,15 @@ export class RedisOutbox implements Outbox {
     if (typeof this.#source === 'string') this.#main?.disconnect();
   }
 
-  /** Fleet-wide stream length and pending count, and this process's counts. */
+  /** This process's counts, no I/O (`stats()` adds the fleet-wide ones, read from Redis). */
+  localStats(): RedisOutboxLocalStats {
+    return { ...this.#counts, ...appenderCounts(this.#appender), held: this.#held.size };
+  }
+
+  /** Fleet-wide stream length, pending count, lag and oldest entry, and this process's counts. */
   async stats(): Promise<RedisOutboxStats> {
     const { stream, group } = this.options;
-    return {
-      ...(await streamStats(this.#client(), stream, group)),
-      ...this.#counts,
-      unconfirmed: this.#appender?.size ?? 0,
-      appends: this.#appender?.appends ?? 0,
-      held: this.#held.size,
-    };
+    return { ...(await streamStats(this.#client(), stream, group)), ...this.localStats() };
   }
 }
 
