@@ -71,7 +71,10 @@ describe.skipIf(skip)('fluxrate-forwarder --metrics-port', () => {
     procs.push(forwarder);
     const started = await forwarder.until('started');
     expect(started.metrics).toBe(`http://127.0.0.1:${port}/metrics`);
-    const stats = await forwarder.until('stats', (l) => l.delivered === 60 && l.failed === 3 && l.inFlight === 0);
+    const stats = await forwarder.until(
+      'stats',
+      (l) => l.delivered === 60 && l.failed === 3 && l.inFlight === 0,
+    );
     const response = await fetch(started.metrics);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
