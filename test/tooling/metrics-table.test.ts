@@ -38,7 +38,7 @@ function recorder(): { provider: MeterProviderLike; created: string[] } {
 function documented(): string[] {
   const file = fileURLToPath(new URL('../../packages/core/README.md', import.meta.url));
   const lines = readFileSync(file, 'utf8').split('\n');
-  const start = lines.findIndex((l) => l === '## Metrics (OpenTelemetry)');
+  const start = lines.indexOf('## Metrics (OpenTelemetry)');
   const header = lines.findIndex((l, i) => i > start && l.startsWith('| metric | kind | unit |'));
   const rows: string[] = [];
   for (const line of lines.slice(header + 2)) {
