@@ -49,8 +49,9 @@ function observer<F extends (payload: never) => void>(listener: F): F {
 
 /**
  * The MeterProvider metrics go to: `option` when given, none for `false`, else the global MeterProvider of
- * `@opentelemetry/api` when the app has it installed (an optional peer). The package is resolved from the
- * app first, then from core; without it nothing is loaded. `@fluxrate/redis` records through this too.
+ * `@opentelemetry/api` when the app has it installed (an optional peer) and an SDK registered it. The
+ * package is resolved from the app first, then from core; without it nothing is loaded. `@fluxrate/redis`
+ * records through this too.
  */
 export function resolveMeterProvider(
   option: MeterProviderLike | false | undefined,
@@ -59,18 +60,28 @@ export function resolveMeterProvider(
   return option ?? globalProvider();
 }
 
+/** The slice of `@opentelemetry/api`'s exports used here. */
+interface OtelApi {
+  metrics: { getMeterProvider(): MeterProviderLike };
+  createNoopMeter?(): OtelMeter;
+}
+
 function globalProvider(): MeterProviderLike | undefined {
+  let api: OtelApi | undefined;
   for (const from of [join(process.cwd(), 'noop.js'), import.meta.url]) {
     try {
-      const api = createRequire(from)('@opentelemetry/api') as {
-        metrics: { getMeterProvider(): MeterProviderLike };
-      };
-      return api.metrics.getMeterProvider();
+      api = createRequire(from)('@opentelemetry/api') as OtelApi;
+      break;
     } catch {
       // not installed there
     }
   }
-  return undefined;
+  if (!api) return undefined;
+  const provider = api.metrics.getMeterProvider();
+  // No SDK registered yet: the API's no-op meter, which it hands out for good (the metrics API has no
+  // proxy: an SDK registered later never reaches it). Listening would cost every event for nothing.
+  if (api.createNoopMeter && provider.getMeter(SCOPE, VERSION) === api.createNoopMeter()) return undefined;
+  return provider;
 }
 
 /**

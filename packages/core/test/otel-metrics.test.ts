@@ -12,7 +12,7 @@ import {
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTracker, FluxrateConfigError } from '../src/index.js';
+import { createTracker, FluxrateConfigError, resolveMeterProvider } from '../src/index.js';
 
 type Local = Awaited<ReturnType<typeof startLocalServer>>;
 let local: Local;
@@ -166,6 +166,19 @@ describe('OpenTelemetry metrics', () => {
       off.track({ meter: 'api_calls', customerId: 'acme', quantity: 1 });
       await Promise.all([viaGlobal.shutdown(), off.shutdown()]);
       expect(sum(await collect(), 'fluxrate.events.accepted')).toBe(1);
+    } finally {
+      metrics.disable();
+      await provider.shutdown();
+    }
+  });
+
+  it("with the api but no SDK registered, records nothing and attaches nothing (the no-op meter's cost saved)", async () => {
+    metrics.disable();
+    expect(resolveMeterProvider(undefined)).toBeUndefined();
+    const { provider } = sdk();
+    metrics.setGlobalMeterProvider(provider);
+    try {
+      expect(resolveMeterProvider(undefined)).toBe(provider);
     } finally {
       metrics.disable();
       await provider.shutdown();
