@@ -28,9 +28,11 @@ function recorder(): { provider: MeterProviderLike; created: string[] } {
       },
     ]),
   );
-  const full = { ...meter, addBatchObservableCallback() {} } as unknown as ReturnType<
-    MeterProviderLike['getMeter']
-  >;
+  const full = {
+    ...meter,
+    addBatchObservableCallback() {},
+    removeBatchObservableCallback() {},
+  } as unknown as ReturnType<MeterProviderLike['getMeter']>;
   return { provider: { getMeter: () => full }, created };
 }
 

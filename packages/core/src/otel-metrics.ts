@@ -34,6 +34,10 @@ export interface OtelMeter {
     callback: (result: BatchObservableResult) => void | Promise<void>,
     observables: Observable[],
   ): void;
+  removeBatchObservableCallback(
+    callback: (result: BatchObservableResult) => void | Promise<void>,
+    observables: Observable[],
+  ): void;
 }
 /** An OpenTelemetry `MeterProvider` (from `@opentelemetry/api` or `@opentelemetry/sdk-metrics`). */
 export interface MeterProviderLike {

@@ -1,4 +1,9 @@
-import { type MeterProviderLike, type Observable, resolveMeterProvider } from '@fluxrate/core';
+import {
+  type MeterProviderLike,
+  type Observable,
+  type OtelMeter,
+  resolveMeterProvider,
+} from '@fluxrate/core';
 import type { RedisOutbox } from './redis-outbox.js';
 import type { RedisOutboxLocalStats, RedisStreamStats } from './types.js';
 
@@ -6,6 +11,7 @@ import type { RedisOutboxLocalStats, RedisStreamStats } from './types.js';
 const FLEET_READ_TIMEOUT_MS = 1_000;
 
 type Kind = 'Counter' | 'Gauge';
+type BatchResult = Parameters<Parameters<OtelMeter['addBatchObservableCallback']>[0]>[0];
 /** Instruments read from `localStats()` (this process) at each collection. */
 const LOCAL: [Kind, string, string, keyof RedisOutboxLocalStats, string][] = [
   [
@@ -59,13 +65,14 @@ function withTimeout<T>(promise: Promise<T>): Promise<T | undefined> {
  * Records the outbox as OpenTelemetry metrics (meter scope `@fluxrate/redis`; attribute
  * `fluxrate.redis.stream`, the stream key): this process's counts, and the fleet's backlog read from
  * Redis at collection time (never on the request path). Without a provider or `@opentelemetry/api`: nothing.
+ * Returns what stops observing (at `close()`).
  */
 export function instrumentRedisOutbox(
   outbox: RedisOutbox,
   option: MeterProviderLike | false | undefined,
-): void {
+): (() => void) | undefined {
   const provider = resolveMeterProvider(option);
-  if (!provider) return;
+  if (!provider) return undefined;
   const meter = provider.getMeter('@fluxrate/redis');
   const attributes = { 'fluxrate.redis.stream': outbox.options.stream };
   const local = LOCAL.map(([kind, name, unit, key, description]) => {
@@ -76,7 +83,7 @@ export function instrumentRedisOutbox(
     return [meter.createObservableGauge(name, { unit, description }), read] as const;
   });
   const observables: Observable[] = [...local.map((row) => row[0]), ...fleet.map((row) => row[0])];
-  meter.addBatchObservableCallback(async (result) => {
+  const callback = async (result: BatchResult) => {
     const counts = outbox.localStats();
     for (const [instrument, key] of local) result.observe(instrument, counts[key], attributes);
     const stream = await withTimeout(outbox.stats());
@@ -85,5 +92,7 @@ export function instrumentRedisOutbox(
       const value = read(stream);
       if (value !== undefined) result.observe(instrument, value, attributes);
     }
-  }, observables);
+  };
+  meter.addBatchObservableCallback(callback, observables);
+  return () => meter.removeBatchObservableCallback(callback, observables);
 }

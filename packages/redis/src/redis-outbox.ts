@@ -41,6 +41,7 @@ export class RedisOutbox implements Outbox {
   #diverter: EntryDiverter | undefined;
   #pause: FleetPause | undefined;
   readonly #counts = { appended: 0, overflow: 0, read: 0, claimed: 0, acked: 0 };
+  #unobserve: (() => void) | undefined;
 
   constructor(options: RedisOutboxOptions) {
     this.options = resolveRedisOptions(options);
@@ -57,7 +58,7 @@ export class RedisOutbox implements Outbox {
       fault: (error) => host.fault('redis-append', error),
       unexpected: (error) => host.fault('redis-append-unexpected', error),
     });
-    instrumentRedisOutbox(this, this.options.meterProvider);
+    this.#unobserve = instrumentRedisOutbox(this, this.options.meterProvider);
     if (this.options.consume) {
       this.#pause = new FleetPause(() => main, `${stream}:pause`, host.fault);
       const reader = main.duplicate({ retryStrategy, maxRetriesPerRequest: null });
@@ -224,6 +225,7 @@ export class RedisOutbox implements Outbox {
     await this.#consumer?.close(closeTimeoutMs);
     const left = [...this.#ids];
     if (left.length > 0) await this.#consumer?.release(left);
+    this.#unobserve?.(); // a collection after this would read a closed outbox
     this.#reader?.disconnect();
     if (typeof this.#source === 'string') this.#main?.disconnect();
   }
