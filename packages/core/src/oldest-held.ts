@@ -22,6 +22,11 @@ export class OldestHeld {
     if (this.#heap.size > 2 * this.#live.size + 1024) this.#rebuild();
   }
 
+  /** Entries in the heap, removed ones not yet dropped included (bounded by `2 x held + 1024`). */
+  get indexed(): number {
+    return this.#heap.size;
+  }
+
   /** Epoch ms of the oldest held event's usage, undefined when none is held. */
   oldest(): number | undefined {
     const heap = this.#heap;

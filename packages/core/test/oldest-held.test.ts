@@ -31,6 +31,21 @@ describe('OldestHeld', () => {
     }
   });
 
+  it('stays bounded while the oldest event is stuck (waiting to retry) and the ones after it come and go', () => {
+    const index = new OldestHeld();
+    const stuck = at(1);
+    index.add(stuck);
+    for (let i = 0; i < 100_000; i++) {
+      const event = at(1_000 + i);
+      index.add(event);
+      index.remove(event); // delivered: never at the top, so only a rebuild drops it
+      expect(index.indexed).toBeLessThanOrEqual(2 * 1 + 1024 + 1);
+    }
+    expect(index.oldest()).toBe(1);
+    index.remove(stuck);
+    expect(index.oldest()).toBeUndefined();
+  });
+
   it('an event added again while held (a retry going back to wait) counts once', () => {
     const index = new OldestHeld();
     const old = at(1);
