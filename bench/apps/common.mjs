@@ -36,11 +36,29 @@ export function variantOptions(variant) {
   return {};
 }
 
+/**
+ * `BENCH_METRICS`: unset, core's default (in this repository `@opentelemetry/api` resolves through core's
+ * own devDependency, so the metrics listeners run on the API's no-op meter); `off`: `meterProvider: false`
+ * (what an app without the api gets: nothing loaded, no listener); `sdk`: an SDK MeterProvider whose
+ * reader collects every 5 s into memory (a scrape's worth of work, no network).
+ */
+async function metricsOption(mode = process.env.BENCH_METRICS) {
+  if (mode === undefined || mode === '') return {};
+  if (mode === 'off') return { meterProvider: false };
+  if (mode !== 'sdk') throw new Error(`BENCH_METRICS: expected off or sdk, got ${mode}`);
+  const otel = await import('@opentelemetry/sdk-metrics');
+  const exporter = new otel.InMemoryMetricExporter(otel.AggregationTemporality.CUMULATIVE);
+  const reader = new otel.PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 5_000 });
+  return { meterProvider: new otel.MeterProvider({ readers: [reader] }) };
+}
+const metrics = await metricsOption();
+
 export function benchTracker(extra = {}) {
   return createTracker({
     apiKey: sink.apiKey,
     baseUrl: sink.url,
     meters: { api_calls: sink.token },
+    ...metrics,
     ...extra,
   });
 }

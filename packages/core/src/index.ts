@@ -7,7 +7,12 @@ export type { QueuedEvent } from './event.js';
 /** For outbox implementations: a min-heap by a numeric key (events waiting for their retry time). */
 export { MinHeap } from './min-heap.js';
 export type { NetworkOptions } from './network-options.js';
-export type { MeterProviderLike, OtelMeter } from './otel-metrics.js';
+export {
+  type MeterProviderLike,
+  type Observable,
+  type OtelMeter,
+  resolveMeterProvider,
+} from './otel-metrics.js';
 export type { Outbox, OutboxHost, Settlement, StoredEvent } from './outbox.js';
 export { toStored } from './outbox.js';
 export { reviveEvent } from './outbox-host.js';

@@ -15,8 +15,11 @@ interface Histogram {
 interface ObservableResult {
   observe(value: number, attributes?: Attributes): void;
 }
-interface Observable {
+export interface Observable {
   addCallback(callback: (result: ObservableResult) => void): void;
+}
+interface BatchObservableResult {
+  observe(observable: Observable, value: number, attributes?: Attributes): void;
 }
 interface InstrumentOptions {
   description?: string;
@@ -27,6 +30,14 @@ export interface OtelMeter {
   createHistogram(name: string, options?: InstrumentOptions): Histogram;
   createObservableCounter(name: string, options?: InstrumentOptions): Observable;
   createObservableGauge(name: string, options?: InstrumentOptions): Observable;
+  addBatchObservableCallback(
+    callback: (result: BatchObservableResult) => void | Promise<void>,
+    observables: Observable[],
+  ): void;
+  removeBatchObservableCallback(
+    callback: (result: BatchObservableResult) => void | Promise<void>,
+    observables: Observable[],
+  ): void;
 }
 /** An OpenTelemetry `MeterProvider` (from `@opentelemetry/api` or `@opentelemetry/sdk-metrics`). */
 export interface MeterProviderLike {
@@ -41,21 +52,40 @@ function observer<F extends (payload: never) => void>(listener: F): F {
 }
 
 /**
- * The global MeterProvider of `@opentelemetry/api` when the app has it installed (an optional peer), else
- * undefined. Resolved from the app first, then from core; without the package nothing is loaded.
+ * The MeterProvider metrics go to: `option` when given, none for `false`, else the global MeterProvider of
+ * `@opentelemetry/api` when the app has it installed (an optional peer) and an SDK registered it. The
+ * package is resolved from the app first, then from core; without it nothing is loaded. `@fluxrate/redis`
+ * records through this too.
  */
+export function resolveMeterProvider(
+  option: MeterProviderLike | false | undefined,
+): MeterProviderLike | undefined {
+  if (option === false) return undefined;
+  return option ?? globalProvider();
+}
+
+/** The slice of `@opentelemetry/api`'s exports used here. */
+interface OtelApi {
+  metrics: { getMeterProvider(): MeterProviderLike };
+  createNoopMeter?(): OtelMeter;
+}
+
 function globalProvider(): MeterProviderLike | undefined {
+  let api: OtelApi | undefined;
   for (const from of [join(process.cwd(), 'noop.js'), import.meta.url]) {
     try {
-      const api = createRequire(from)('@opentelemetry/api') as {
-        metrics: { getMeterProvider(): MeterProviderLike };
-      };
-      return api.metrics.getMeterProvider();
+      api = createRequire(from)('@opentelemetry/api') as OtelApi;
+      break;
     } catch {
       // not installed there
     }
   }
-  return undefined;
+  if (!api) return undefined;
+  const provider = api.metrics.getMeterProvider();
+  // No SDK registered yet: the API's no-op meter, which it hands out for good (the metrics API has no
+  // proxy: an SDK registered later never reaches it). Listening would cost every event for nothing.
+  if (api.createNoopMeter && provider.getMeter(SCOPE, VERSION) === api.createNoopMeter()) return undefined;
+  return provider;
 }
 
 /**
@@ -69,8 +99,7 @@ export function instrumentTracker<T extends Tracker<string>>(
   tracker: T,
   option: MeterProviderLike | false | undefined,
 ): T {
-  if (option === false) return tracker;
-  const provider = option ?? globalProvider();
+  const provider = resolveMeterProvider(option);
   if (!provider) return tracker;
   const meter = provider.getMeter(SCOPE, VERSION);
   const event = (name: string, description: string) =>
@@ -150,6 +179,16 @@ export function instrumentTracker<T extends Tracker<string>>(
       return queued + inFlight;
     },
   );
+  meter
+    .createObservableGauge('fluxrate.queue.oldest_event_age', {
+      unit: 's',
+      description: "Age of the oldest held event's usage timestamp (0 when none is held)",
+    })
+    .addCallback((r) => {
+      const at = tracker.stats().oldestEventAt;
+      // 0 when none is held: a cumulative exporter would repeat a last value no longer observed.
+      r.observe(at === undefined ? 0 : Math.max(0, Date.now() - at) / 1000);
+    });
   observe(
     'Gauge',
     'fluxrate.delivery.in_flight',

@@ -1,6 +1,7 @@
 import type { QueuedEvent } from './event.js';
 import { Fifo } from './fifo.js';
 import { MinHeap } from './min-heap.js';
+import { OldestHeld } from './oldest-held.js';
 import type { Outbox, OutboxHost, Settlement } from './outbox.js';
 
 /**
@@ -11,6 +12,7 @@ export class MemoryOutbox implements Outbox {
   readonly kind: string = 'memory';
   readonly #fresh = new Fifo<QueuedEvent>();
   readonly #waiting = new MinHeap<QueuedEvent>((event) => event.notBefore);
+  readonly #oldest = new OldestHeld();
   #leased = 0;
 
   open(_host: OutboxHost): QueuedEvent[] {
@@ -22,6 +24,7 @@ export class MemoryOutbox implements Outbox {
   }
 
   append(event: QueuedEvent): void {
+    this.#oldest.add(event);
     if (event.notBefore > 0) this.#waiting.push(event);
     else this.#fresh.push(event);
   }
@@ -47,7 +50,11 @@ export class MemoryOutbox implements Outbox {
     if (settlement.kind === 'retry') {
       event.notBefore = settlement.at;
       this.#waiting.push(event);
-    }
+    } else this.#oldest.remove(event);
+  }
+
+  oldestTimestamp(): number | undefined {
+    return this.#oldest.oldest();
   }
 
   hasten(at: number): void {
@@ -58,7 +65,9 @@ export class MemoryOutbox implements Outbox {
   }
 
   evict(): QueuedEvent[] {
-    return [...this.#fresh.drain(), ...this.#waiting.drain()];
+    const out = [...this.#fresh.drain(), ...this.#waiting.drain()];
+    for (const event of out) this.#oldest.remove(event);
+    return out;
   }
 
   close(): Promise<void> {

@@ -33,6 +33,11 @@ export interface Outbox {
    */
   nextDueAt(): number | undefined;
   settle(event: QueuedEvent, settlement: Settlement): void;
+  /**
+   * Optional: epoch ms of the usage timestamp of the oldest event held (waiting, due or leased), undefined
+   * when none is; read at every metrics collection, so it must not scan (memory, SQLite: `oldest-held.ts`).
+   */
+  oldestTimestamp?(): number | undefined;
   /** Shutdown began: every event waiting for a retry later than `at` becomes due at `at`. */
   hasten(at: number): void;
   readonly size: number;

@@ -5,6 +5,11 @@ export interface TrackerStats {
   /** Waiting to be sent (including events waiting for a retry). */
   queued: number;
   inFlight: number;
+  /**
+   * Epoch ms of the usage timestamp of the oldest event the outbox holds (queued, waiting to retry, in
+   * flight); undefined when it holds none, or with an outbox that cannot tell (Redis: see its own metrics).
+   */
+  oldestEventAt: number | undefined;
   delivered: number;
   /** Retry attempts scheduled. */
   retried: number;

@@ -212,6 +212,7 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
       coalesced: this.#coalescer?.merged ?? 0,
       queued: this.#admission.held - (this.#dispatcher?.inFlight ?? 0),
       inFlight: this.#dispatcher?.inFlight ?? 0,
+      oldestEventAt: this.#outbox.oldestTimestamp?.(),
     };
   }
 

@@ -12,7 +12,7 @@ import {
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTracker, FluxrateConfigError } from '../src/index.js';
+import { createTracker, FluxrateConfigError, resolveMeterProvider } from '../src/index.js';
 
 type Local = Awaited<ReturnType<typeof startLocalServer>>;
 let local: Local;
@@ -106,11 +106,47 @@ describe('OpenTelemetry metrics', () => {
     expect(sum(m, 'fluxrate.delivery.latency')).toBe(s.delivered); // one recording per delivered event
     expect(sum(m, 'fluxrate.queue.depth')).toBe(s.queued + s.inFlight);
     expect(sum(m, 'fluxrate.delivery.in_flight')).toBe(s.inFlight);
+    expect(s.oldestEventAt).toBeUndefined(); // nothing held after shutdown
+    expect(sum(m, 'fluxrate.queue.oldest_event_age')).toBe(0);
     // Bounded cardinality: no attribute ever names a customer.
     for (const metric of m.values())
       for (const point of metric.dataPoints)
         expect(JSON.stringify(point.attributes)).not.toMatch(/acme|blocked/);
     await provider.shutdown();
+  });
+
+  it('reports the age of the oldest held event, from stats().oldestEventAt, and 0 once none is held', async () => {
+    expectWarnings('FLUXRATE_EVENT_DROPPED', 'FLUXRATE_SHUTDOWN_LEFT');
+    const down = await startLocalServer({
+      meters: { api_calls: { aggregation: 'SUM' } },
+      faults: { 503: 1 },
+    });
+    const { provider, collect } = sdk();
+    try {
+      const t = createTracker({
+        apiKey: down.apiKey,
+        baseUrl: down.url,
+        meters: { api_calls: down.meters.api_calls!.token },
+        retry: { minTimeout: 5, maxTimeout: 20 },
+        meterProvider: provider,
+      });
+      const now = Date.now();
+      for (const minutesAgo of [2, 10, 1]) {
+        const timestamp = new Date(now - minutesAgo * 60_000);
+        t.track({ meter: 'api_calls', customerId: 'acme', quantity: 1, timestamp });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50)); // attempts made, events waiting to retry
+      expect(t.stats().oldestEventAt).toBe(now - 600_000);
+      const age = sum(await collect(), 'fluxrate.queue.oldest_event_age');
+      expect(age).toBeGreaterThanOrEqual(600);
+      expect(age).toBeLessThan(600 + (Date.now() - now) / 1000 + 0.001);
+      await t.shutdown({ timeoutMs: 100 }); // all three left at the deadline
+      expect(t.stats().oldestEventAt).toBeUndefined();
+      expect(sum(await collect(), 'fluxrate.queue.oldest_event_age')).toBe(0);
+    } finally {
+      await provider.shutdown();
+      await down.close();
+    }
   });
 
   it('records through the global MeterProvider when none is given, and not at all with meterProvider: false', async () => {
@@ -130,6 +166,19 @@ describe('OpenTelemetry metrics', () => {
       off.track({ meter: 'api_calls', customerId: 'acme', quantity: 1 });
       await Promise.all([viaGlobal.shutdown(), off.shutdown()]);
       expect(sum(await collect(), 'fluxrate.events.accepted')).toBe(1);
+    } finally {
+      metrics.disable();
+      await provider.shutdown();
+    }
+  });
+
+  it("with the api but no SDK registered, records nothing and attaches nothing (the no-op meter's cost saved)", async () => {
+    metrics.disable();
+    expect(resolveMeterProvider(undefined)).toBeUndefined();
+    const { provider } = sdk();
+    metrics.setGlobalMeterProvider(provider);
+    try {
+      expect(resolveMeterProvider(undefined)).toBe(provider);
     } finally {
       metrics.disable();
       await provider.shutdown();

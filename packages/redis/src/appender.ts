@@ -52,6 +52,8 @@ export class Appender {
   readonly #abort = new AbortController();
   /** Batches Redis confirmed (one script call each). */
   appends = 0;
+  /** Batch attempts that failed (each retried; `fluxrate.redis.append.errors`). */
+  failures = 0;
   /** Batch markers: this prefix + a sequence number; the last confirmed one is deleted by the next batch. */
   #markers: string;
   #batchSeq = 0;
@@ -107,6 +109,11 @@ export class Appender {
     });
   };
 
+  readonly #fault = (error: unknown): void => {
+    this.failures++;
+    this.on.fault(error);
+  };
+
   /** Writes one batch (retried until it lands or drain() aborts) and reports it. */
   async #write(): Promise<void> {
     const batch = this.#buffer.splice(0, this.batchSize);
@@ -121,8 +128,8 @@ export class Appender {
       // The first attempt without p-retry's machinery: the common case costs one script call.
       stored = Number(
         await runAppend(this.redis, keys, args).catch((error: unknown) => {
-          this.on.fault(error);
-          return retryRedis(() => runAppend(this.redis, keys, args), this.#abort.signal, this.on.fault);
+          this.#fault(error);
+          return retryRedis(() => runAppend(this.redis, keys, args), this.#abort.signal, this.#fault);
         }),
       );
     } catch (error) {
@@ -131,6 +138,7 @@ export class Appender {
       this.#inFlight = [];
       this.#buffer.unshift(...batch);
       this.#resumeAt = performance.now() + UNEXPECTED_PAUSE_MS;
+      this.failures++;
       this.on.unexpected(error);
       return;
     }
@@ -157,6 +165,15 @@ export class Appender {
     this.#inFlight = [];
     return left;
   }
+}
+
+/** The appender's counts for `RedisOutbox.localStats()` (zeros before `open`). */
+export function appenderCounts(appender: Appender | undefined) {
+  return {
+    unconfirmed: appender?.size ?? 0,
+    appends: appender?.appends ?? 0,
+    appendErrors: appender?.failures ?? 0,
+  };
 }
 
 /** The stream is at `maxLen`: the batch's refused events are reported to the tracker as dropped (overflow). */

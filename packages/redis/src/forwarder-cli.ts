@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { FluxrateConfigError } from '@fluxrate/core';
 import { type Forwarder, startForwarder } from './forwarder.js';
+import { type MetricsServer, startMetricsServer } from './metrics-server.js';
 
 const USAGE = `Usage: fluxrate-forwarder --redis redis://host:6379 [options]
 
@@ -27,6 +28,9 @@ Options:
                           with the meters' exact rules, exactly once across kills (off by default;
                           needs --claim-idle >= MS + 1000)
   --aggregate-max-inputs N  most inputs in open windows; more closes them early (default 10000)
+  --metrics-port N        serve OpenTelemetry metrics as Prometheus text on http://HOST:N/metrics
+                          (needs @opentelemetry/exporter-prometheus and @opentelemetry/sdk-metrics)
+  --metrics-host HOST     interface for --metrics-port (default localhost; 0.0.0.0 in a container)
   --json                  print JSON lines instead of text
   -h, --help
 Env: FLUXRATE_API_KEY, FLUXRATE_BASE_URL (as for createTracker).`;
@@ -80,6 +84,8 @@ export async function runCli(argv: string[]): Promise<number> {
         'shutdown-timeout': { type: 'string' },
         aggregate: { type: 'string' },
         'aggregate-max-inputs': { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'metrics-host': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -106,6 +112,7 @@ export async function runCli(argv: string[]): Promise<number> {
   let statsEvery: number;
   let shutdownTimeout: number;
   let windowMs: number | undefined;
+  let metrics: MetricsServer | undefined;
   try {
     const redis = (values.redis as string | undefined) ?? process.env.REDIS_URL;
     if (!redis) throw new UsageError('--redis (or env REDIS_URL) is required');
@@ -116,6 +123,12 @@ export async function runCli(argv: string[]): Promise<number> {
     if (windowMs === undefined && str('aggregate-max-inputs') !== undefined) {
       throw new UsageError('--aggregate-max-inputs needs --aggregate');
     }
+    const rawPort = str('metrics-port');
+    const metricsPort = rawPort === undefined ? undefined : int('metrics-port', rawPort, 0, 1);
+    if (!metricsPort && str('metrics-host')) throw new UsageError('--metrics-host needs --metrics-port');
+    if (metricsPort) metrics = await startMetricsServer(metricsPort, str('metrics-host'));
+    // The tracker's and the outbox's instruments on one provider: one /metrics page.
+    const meterProvider = metrics ? { meterProvider: metrics.provider } : {};
     forwarder = startForwarder({
       outbox: {
         redis,
@@ -124,9 +137,11 @@ export async function runCli(argv: string[]): Promise<number> {
         ...(str('consumer') ? { consumer: str('consumer') } : {}),
         prefetch: int('prefetch', str('prefetch'), 256),
         claimIdleMs: int('claim-idle', str('claim-idle'), 30_000),
+        ...meterProvider,
       },
       tracker: {
         concurrency: int('concurrency', str('concurrency'), 8),
+        ...meterProvider,
         ...(str('dead-letter') ? { deadLetter: { file: str('dead-letter')! } } : {}),
         ...(str('max-event-age-days') === undefined
           ? {}
@@ -146,6 +161,7 @@ export async function runCli(argv: string[]): Promise<number> {
           }),
     });
   } catch (error) {
+    await metrics?.close();
     console.error(`fluxrate-forwarder: ${cliMessage(error)}`);
     return 2;
   }
@@ -168,6 +184,7 @@ export async function runCli(argv: string[]): Promise<number> {
     group: outbox.options.group,
     consumer: outbox.options.consumer,
     pid: process.pid,
+    ...(metrics ? { metrics: metrics.url } : {}),
   });
   const timer = statsEvery > 0 ? setInterval(() => void report(), statsEvery) : undefined;
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -178,6 +195,7 @@ export async function runCli(argv: string[]): Promise<number> {
   print('stopping', { signal });
   const result = await forwarder.stop(shutdownTimeout);
   await report().catch(() => undefined);
+  await metrics?.close(); // after the last collection
   print('stopped', {
     delivered: result.delivered,
     failed: result.failed,

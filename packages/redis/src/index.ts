@@ -7,4 +7,9 @@ export {
 } from './forwarder.js';
 export type { AggregateStats } from './forwarder-aggregate.js';
 export { RedisOutbox, redisOutbox } from './redis-outbox.js';
-export type { RedisOutboxOptions, RedisOutboxStats } from './types.js';
+export type {
+  RedisOutboxLocalStats,
+  RedisOutboxOptions,
+  RedisOutboxStats,
+  RedisStreamStats,
+} from './types.js';

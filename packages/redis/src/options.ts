@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { FluxrateConfigError } from '@fluxrate/core';
+import { FluxrateConfigError, type MeterProviderLike } from '@fluxrate/core';
 import type { RedisOutboxOptions } from './types.js';
 
 export interface ResolvedRedisOptions {
@@ -13,6 +13,7 @@ export interface ResolvedRedisOptions {
   batchSize: number;
   appendIntervalMs: number;
   closeTimeoutMs: number;
+  meterProvider: MeterProviderLike | false | undefined;
 }
 
 function positiveInt(name: string, value: unknown, fallback: number): number {
@@ -29,6 +30,17 @@ function nonNegativeInt(name: string, value: unknown, fallback: number): number 
     throw new FluxrateConfigError(`redisOutbox.${name}`, `expected an integer >= 0, got ${String(value)}`);
   }
   return value;
+}
+
+function meterProvider(value: unknown): MeterProviderLike | false | undefined {
+  if (value === undefined || value === false) return value;
+  if (typeof (value as { getMeter?: unknown } | null)?.getMeter !== 'function') {
+    throw new FluxrateConfigError(
+      'redisOutbox.meterProvider',
+      'must be an OpenTelemetry MeterProvider or false',
+    );
+  }
+  return value as MeterProviderLike;
 }
 
 function name(option: string, value: unknown, fallback: string): string {
@@ -74,5 +86,6 @@ export function resolveRedisOptions(options: RedisOutboxOptions): ResolvedRedisO
       DEFAULT_APPEND_INTERVAL_MS,
     ),
     closeTimeoutMs: positiveInt('closeTimeoutMs', options.closeTimeoutMs, 5_000),
+    meterProvider: meterProvider(options.meterProvider),
   };
 }

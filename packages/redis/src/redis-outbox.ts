@@ -1,16 +1,17 @@
 import type { Outbox, OutboxHost, QueuedEvent, Settlement } from '@fluxrate/core';
 import type { Redis } from 'ioredis';
-import { Appender, reportOverflow } from './appender.js';
+import { Appender, appenderCounts, reportOverflow } from './appender.js';
 import { decodeEntry } from './codec.js';
 import { Consumer } from './consumer.js';
 import { FleetPause } from './fleet-pause.js';
 import type { AggregatorLink, EntryDiverter } from './forwarder-aggregate.js';
 import { type ResolvedRedisOptions, resolveRedisOptions } from './options.js';
+import { instrumentRedisOutbox } from './otel-redis.js';
 import { ownClient, retryStrategy } from './redis-client.js';
 import { RetryWaiting } from './retry-waiting.js';
 import type { RawEntry } from './stream-reply.js';
 import { streamStats } from './stream-stats.js';
-import type { RedisOutboxOptions, RedisOutboxStats } from './types.js';
+import type { RedisOutboxLocalStats, RedisOutboxOptions, RedisOutboxStats } from './types.js';
 
 /** How many events may wait for a retry per place of `prefetch` (4 096 with the default 256). */
 const WAITING_PER_PREFETCH = 16;
@@ -40,6 +41,7 @@ export class RedisOutbox implements Outbox {
   #diverter: EntryDiverter | undefined;
   #pause: FleetPause | undefined;
   readonly #counts = { appended: 0, overflow: 0, read: 0, claimed: 0, acked: 0 };
+  #unobserve: (() => void) | undefined;
 
   constructor(options: RedisOutboxOptions) {
     this.options = resolveRedisOptions(options);
@@ -56,6 +58,7 @@ export class RedisOutbox implements Outbox {
       fault: (error) => host.fault('redis-append', error),
       unexpected: (error) => host.fault('redis-append-unexpected', error),
     });
+    this.#unobserve = instrumentRedisOutbox(this, this.options.meterProvider);
     if (this.options.consume) {
       this.#pause = new FleetPause(() => main, `${stream}:pause`, host.fault);
       const reader = main.duplicate({ retryStrategy, maxRetriesPerRequest: null });
@@ -222,20 +225,20 @@ export class RedisOutbox implements Outbox {
     await this.#consumer?.close(closeTimeoutMs);
     const left = [...this.#ids];
     if (left.length > 0) await this.#consumer?.release(left);
+    this.#unobserve?.(); // a collection after this would read a closed outbox
     this.#reader?.disconnect();
     if (typeof this.#source === 'string') this.#main?.disconnect();
   }
 
-  /** Fleet-wide stream length and pending count, and this process's counts. */
+  /** This process's counts, no I/O (`stats()` adds the fleet-wide ones, read from Redis). */
+  localStats(): RedisOutboxLocalStats {
+    return { ...this.#counts, ...appenderCounts(this.#appender), held: this.#held.size };
+  }
+
+  /** Fleet-wide stream length, pending count, lag and oldest entry, and this process's counts. */
   async stats(): Promise<RedisOutboxStats> {
     const { stream, group } = this.options;
-    return {
-      ...(await streamStats(this.#client(), stream, group)),
-      ...this.#counts,
-      unconfirmed: this.#appender?.size ?? 0,
-      appends: this.#appender?.appends ?? 0,
-      held: this.#held.size,
-    };
+    return { ...(await streamStats(this.#client(), stream, group)), ...this.localStats() };
   }
 }
 

@@ -1,13 +1,11 @@
 import type { Redis } from 'ioredis';
+import type { RedisStreamStats } from './types.js';
 
-/** What the whole fleet holds: the stream's length, and the group's pending count and lag. */
-export async function streamStats(
-  redis: Redis,
-  stream: string,
-  group: string,
-): Promise<{ streamLength: number; pending: number; lag: number | undefined }> {
-  const [length, groups] = await Promise.all([
+/** What the whole fleet holds: the stream's length and oldest entry, and the group's pending count and lag. */
+export async function streamStats(redis: Redis, stream: string, group: string): Promise<RedisStreamStats> {
+  const [length, first, groups] = await Promise.all([
     redis.call('XLEN', stream) as Promise<number>,
+    redis.call('XRANGE', stream, '-', '+', 'COUNT', '1') as Promise<[string, unknown][]>,
     (redis.call('XINFO', 'GROUPS', stream) as Promise<unknown[][]>).catch(() => []),
   ]);
   let pending = 0;
@@ -20,5 +18,7 @@ export async function streamStats(
     const rawLag = map.get('lag');
     lag = rawLag === null || rawLag === undefined ? undefined : Number(rawLag);
   }
-  return { streamLength: Number(length), pending, lag };
+  const firstId = first[0]?.[0];
+  const oldestEntryAgeMs = firstId ? Math.max(0, Date.now() - Number(firstId.split('-')[0])) : 0;
+  return { streamLength: Number(length), pending, lag, oldestEntryAgeMs };
 }

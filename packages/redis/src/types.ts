@@ -1,3 +1,4 @@
+import type { MeterProviderLike } from '@fluxrate/core';
 import type { Redis } from 'ioredis';
 
 export interface RedisOutboxOptions {
@@ -26,23 +27,37 @@ export interface RedisOutboxOptions {
    * still appended on its own. `0`: one append per event-loop turn. Default: 5.
    */
   appendIntervalMs?: number;
+  /**
+   * Where the outbox's OpenTelemetry metrics go (`fluxrate.redis.*`, see the README); `false`: none.
+   * Default: the global MeterProvider when `@opentelemetry/api` is installed, else none (nothing loaded).
+   */
+  meterProvider?: MeterProviderLike | false;
   /** How long `close()` keeps trying to write events Redis has not confirmed, in ms. Default: 5 000. */
   closeTimeoutMs?: number;
 }
 
-export interface RedisOutboxStats {
+/** What the whole fleet holds (`RedisOutbox.stats()` reads it from Redis). */
+export interface RedisStreamStats {
   /** Entries in the stream (appended and not yet settled, fleet-wide). */
   streamLength: number;
   /** Entries read by a consumer of the group and not yet settled. */
   pending: number;
   /** Entries not yet read by any consumer. */
   lag: number | undefined;
+  /** Age of the stream's first entry (appended longest ago, not yet settled), from its id; 0 when empty. */
+  oldestEntryAgeMs: number;
+}
+
+/** This process's counts (`RedisOutbox.localStats()`, no I/O). */
+export interface RedisOutboxLocalStats {
   /** This process: events appended and confirmed by Redis. */
   appended: number;
   /** This process: events refused because the stream was at `maxLen`. */
   overflow: number;
   /** This process: batches appended (one script call each; `appended / appends` events per call). */
   appends: number;
+  /** This process: batch appends that failed (each retried with backoff until it lands). */
+  appendErrors: number;
   /** This process: events buffered, not yet confirmed by Redis. */
   unconfirmed: number;
   /** This process: entries read from the stream (new and taken over). */
@@ -54,3 +69,5 @@ export interface RedisOutboxStats {
   /** This process: entries held (read ahead, leased or waiting to retry). */
   held: number;
 }
+
+export interface RedisOutboxStats extends RedisStreamStats, RedisOutboxLocalStats {}

@@ -31,6 +31,22 @@ describe('fluxrate-forwarder: flags', () => {
   });
 });
 
+describe('fluxrate-forwarder: --metrics-port flags', () => {
+  it.each([
+    [['--metrics-host', '127.0.0.1'], /--metrics-host needs --metrics-port/],
+    [['--metrics-port', '0'], /--metrics-port expects an integer >= 1/],
+    [['--metrics-port', 'abc'], /--metrics-port expects an integer >= 1/],
+  ])('%j: exits 2 naming the flag', async (flags, message) => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      expect(await runCli(['--redis', 'redis://127.0.0.1:1', ...flags])).toBe(2);
+      expect(String(errors.mock.calls[0]?.[0])).toMatch(message);
+    } finally {
+      errors.mockRestore();
+    }
+  });
+});
+
 describe('fluxrate-forwarder: the environment it reads', () => {
   it('without FLUXRATE_API_KEY: exits 2 naming the variable, not the option `apiKey`', async () => {
     const { code, message } = await cli({ FLUXRATE_API_KEY: undefined });
