@@ -1,6 +1,7 @@
 import { DeliveryThrottle, type ThrottlePolicy } from './delivery-throttle.js';
 import type { QueuedEvent } from './event.js';
 import type { Outbox } from './outbox.js';
+import { RateLimitShare } from './rate-limit-share.js';
 import { ANSWERED_RECENTLY_MS, type Decision, decide, type RetryPolicy } from './retry-policy.js';
 import type { AttemptOutcome, EventTransport } from './transport.js';
 
@@ -34,6 +35,7 @@ export class Dispatcher {
   readonly #onDecision: DecisionSink;
   #inFlight = 0;
   readonly #throttle: DeliveryThrottle;
+  readonly #rateLimit = new RateLimitShare();
   #scheduled = false;
   #wakeAt = 0;
   #wakeTimer: NodeJS.Timeout | undefined;
@@ -160,8 +162,10 @@ export class Dispatcher {
       const since = Math.min(event.failedAt > 0 ? event.failedAt : now, now - ANSWERED_RECENTLY_MS);
       const othersAnswered = this.#throttle.lastAnswerAt >= since;
       if (outcome.kind === 'retry') event.failedAt = now;
-      if (outcome.kind === 'retry' && outcome.status === 429 && outcome.retryAfterMs) {
-        // A shared outbox pauses the whole fleet for the rate limit's Retry-After (capped like the event's).
+      const is429 = outcome.kind === 'retry' && outcome.status === 429;
+      if (this.#rateLimit.record(is429) && outcome.kind === 'retry' && outcome.retryAfterMs) {
+        // Mostly 429s: a shared outbox pauses the whole fleet for the Retry-After (capped like the
+        // event's). An isolated 429 delays only its own event (rate-limit-share.ts).
         this.#outbox.pause?.(now + Math.min(outcome.retryAfterMs, this.#options.maxRetryAfter));
       }
       const decision = decide(outcome, event, now, this.#options, this.#closing, Math.random, othersAnswered);

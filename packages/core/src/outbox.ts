@@ -63,8 +63,8 @@ export interface Outbox {
   release?(inputKeys: string[], aggregates: QueuedEvent[]): void;
   /**
    * Optional: a delivery pause shared by every process using this storage (Redis: one key for the fleet).
-   * The dispatcher calls `pause` when Fluxrate answers 429 with `Retry-After` (epoch ms it ends), and leases
-   * nothing while `pausedUntil()` is in the future. Synchronous: a shared outbox answers from what it last
+   * The dispatcher calls `pause` (epoch ms it ends) when Fluxrate answers 429 with `Retry-After` and most
+   * recent answers were 429s (rate-limit-share.ts), and leases nothing while `pausedUntil()` is in the future. Synchronous: a shared outbox answers from what it last
    * read. Without them (memory, SQLite) each event honours its own `Retry-After` and the others go on.
    */
   pause?(untilMs: number): void;

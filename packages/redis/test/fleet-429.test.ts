@@ -56,6 +56,7 @@ describe.skipIf(skip)('a 429 Retry-After pauses every forwarder of the stream to
       }
       await until(() => server.requests.some((r) => r.at >= pauseEnds && pauseEnds > 0), 20_000);
       const during = server.requests.filter((r) => r.at < pauseEnds).length;
+      console.log(`[fleet-429] ${during} requests reached Fluxrate during the ${PAUSE_S} s pause`);
       // The in-flight attempts of each forwarder when the pause began, and a stale read or two: not 300.
       expect(during).toBeGreaterThan(0);
       expect(during).toBeLessThanOrEqual(30);
