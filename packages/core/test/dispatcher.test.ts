@@ -174,6 +174,44 @@ describe('Dispatcher (fake timers)', () => {
     expect(sent.map((s) => s.body)).toEqual(['late', 'a', 'b', 'c', 'late']);
   });
 
+  it("under bench's 33% mix with 429 Retry-After 1 s, the slots stay full and the drain ends when the last Retry-After does", async () => {
+    // @fluxrate/local's mix of `pnpm bench degraded` (issue 23): 6.6% 429 with Retry-After 1 s, 26.4% other
+    // transient failures. The 429s may only slow the events that drew them: the bound is their own chains.
+    const random = mulberry32(23);
+    const waitsEnd = new Map<string, number>();
+    const { add, sent, ends } = setup(
+      (body) => {
+        const r = random();
+        if (r < 0.066) {
+          waitsEnd.set(body, Date.now() + 1 + 1_000);
+          return { kind: 'retry', status: 429, retryAfterMs: 1_000 };
+        }
+        return r < 0.33 ? { kind: 'retry', status: 503 } : { kind: 'delivered', status: 201 };
+      },
+      { concurrency: 8 },
+    );
+    const keys = Array.from({ length: 2_000 }, (_, i) => `e${i}`);
+    add(...keys);
+    const start = Date.now();
+    let drainedAt = 0;
+    while (drainedAt === 0 && Date.now() - start < 60_000) {
+      await vi.advanceTimersByTimeAsync(1);
+      if (ends.filter((e) => e.end.kind === 'delivered').length === keys.length) drainedAt = Date.now();
+    }
+    expect(new Set(ends.filter((e) => e.end.kind === 'delivered').map((e) => e.key))).toEqual(new Set(keys));
+    // While fresh events remain, every send after the first wave has all eight slots busy: no wait holds one.
+    expect(sent.slice(7, keys.length).filter((s) => s.concurrent < 8)).toEqual([]);
+    // Each 429 is honoured for its event (not re-sent before its second is up) ...
+    for (const [key, end] of waitsEnd) {
+      const last = sent.filter((s) => s.body === key).at(-1)!;
+      expect(last.at).toBeGreaterThanOrEqual(end - 1);
+    }
+    // ... and past the last Retry-After only quick retries (25 ms + 1 ms answers) remain: a few dozen ms.
+    const lastWait = Math.max(...waitsEnd.values());
+    expect(drainedAt - lastWait).toBeLessThan(200);
+    expect(drainedAt - start).toBeGreaterThan(1_000);
+  });
+
   it('after closing() waits at most minTimeout for a retry that was due in 30 s', async () => {
     const { add, sent, dispatcher } = setup((_b, n) =>
       n === 1 ? { kind: 'retry', status: 429, retryAfterMs: 30_000 } : { kind: 'delivered', status: 201 },
