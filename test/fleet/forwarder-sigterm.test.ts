@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { createTracker } from '@fluxrate/core';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
 import { redisOutbox } from '@fluxrate/redis';
+import { type RedisServer, startRedis } from '@fluxrate/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../packages/redis/test/support/redis-server.js';
 import { FORWARDER_BIN, fleetSkipReason, type Proc, run, sleep, stopFleet } from './processes.js';
 
 const skip = fleetSkipReason('fleet:sigterm');

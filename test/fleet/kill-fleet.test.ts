@@ -1,7 +1,7 @@
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
 import { redisOutbox } from '@fluxrate/redis';
+import { type RedisServer, startRedis } from '@fluxrate/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../packages/redis/test/support/redis-server.js';
 import {
   APP_FIXTURE,
   FORWARDER_BIN,

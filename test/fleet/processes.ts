@@ -2,8 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { LocalServer } from '@fluxrate/local';
-import { needsBuild } from '@fluxrate/testkit';
-import { type RedisServer, redisSkipReason } from '../../packages/redis/test/support/redis-server.js';
+import { needsBuild, type RedisServer, redisSkipReason } from '@fluxrate/testkit';
 
 export { sleep } from '@fluxrate/testkit';
 

@@ -6,6 +6,9 @@ export { type Child, type JsonLine, type StartChildOptions, startChild } from '.
 export * from './cleanup.js';
 export * from './http.js';
 export * from './local.js';
+export * from './outbox-contract.js';
+export * from './outbox-host.js';
+export * from './redis-server.js';
 export * from './scripted-server.js';
 export * from './trackers.js';
 export * from './wait.js';
