@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { LocalServer } from '@fluxrate/local';
-import { needsBuild, type RedisServer, redisSkipReason } from '@fluxrate/testkit';
+import { needsBuild, type RedisServer, redisSkipReason, sleep } from '@fluxrate/testkit';
 
 export { sleep } from '@fluxrate/testkit';
 
@@ -62,7 +62,7 @@ export function run(name: string, args: string[], env: Record<string, string>): 
         const line = lastByEvent.get(event);
         if (line && test(line)) return line;
         if (Date.now() > deadline) throw new Error(`${name}: no matching '${event}' line; stderr: ${err}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await sleep(20);
       }
     },
   };

@@ -8,7 +8,7 @@ import type { RequestOutcome, Tracker } from '@fluxrate/core';
 import { fluxrateMiddleware } from '@fluxrate/express';
 import { fluxrate } from '@fluxrate/fastify';
 import { Billable, FluxrateModule, SkipBilling } from '@fluxrate/nestjs';
-import { trackerFor } from '@fluxrate/testkit';
+import { trackerFor, waitFor } from '@fluxrate/testkit';
 import {
   type CallHandler,
   Controller,
@@ -27,7 +27,6 @@ import Fastify from 'fastify';
 import { delay, map, type Observable, of } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { abort, send } from './support/client.js';
-import { until } from './support/probe.js';
 import { useFluxrate } from './support/suite.js';
 
 const h = useFluxrate();
@@ -127,7 +126,7 @@ describe.each(['express', 'fastify'] as const)('nest on platform-%s', (platform)
   it('bills a controller-level @Billable; a handler @Billable overrides it and @SkipBilling opts out', async () => {
     const url = await nest([ReportsController]);
     for (const path of ['/v1/reports', '/v1/reports/export', '/v1/reports/free']) await send(url, path);
-    await until(() => h.fx.events().length === 2, 'two events');
+    await waitFor(() => h.fx.events().length === 2, 5_000, 'two events');
     expect(h.billed()).toEqual(['acme api_calls 2', 'acme tokens 5']);
   });
 
@@ -135,7 +134,7 @@ describe.each(['express', 'fastify'] as const)('nest on platform-%s', (platform)
     const url = await nest([ReportsController]);
     await send(url, '/v1/reports/observable');
     expect((await send(url, '/v1/reports/file')).body).toBe('chunk-1 chunk-2');
-    await until(() => h.fx.events().length === 2, 'two events');
+    await waitFor(() => h.fx.events().length === 2, 5_000, 'two events');
     expect(h.billed()).toEqual(['acme api_calls 3', 'acme tokens 7']);
   });
 
@@ -144,7 +143,7 @@ describe.each(['express', 'fastify'] as const)('nest on platform-%s', (platform)
     const res = await send(url, '/v1/chat');
     expect(res.json()).toEqual({ data: { data: { usage: { total_tokens: 42 } } } });
     await send(url, '/v1/chat-reordered');
-    await until(() => h.fx.events().length === 2, 'two events');
+    await waitFor(() => h.fx.events().length === 2, 5_000, 'two events');
     expect(h.billed()).toEqual(['acme tokens 42', 'acme tokens 7']);
   });
 });
@@ -162,7 +161,7 @@ describe('fastify', () => {
     const res = await app.inject({ url: '/public/', headers: { 'x-customer': 'acme' } });
     // (inject: light-my-request's response has no real socket; finish is still detected.)
     expect(res.statusCode).toBe(200);
-    await until(() => app.fluxrate.tracker.stats().tracked === 1, 'the tracked event');
+    await waitFor(() => app.fluxrate.tracker.stats().tracked === 1, 5_000, 'the tracked event');
     await app.fluxrate.tracker.flush();
     expect(h.billed()).toEqual(['acme api_calls 1']);
   });
@@ -192,7 +191,7 @@ describe('fastify', () => {
     await abort(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, '/v1/stream', {
       afterFirstChunk: true,
     });
-    await until(() => seen.length === 1, 'the outcome');
+    await waitFor(() => seen.length === 1, 5_000, 'the outcome');
     expect(seen[0]).toMatchObject({ aborted: true, finished: false });
     await app.fluxrate.tracker.flush();
     expect(h.fx.events()).toHaveLength(1);
@@ -242,7 +241,7 @@ describe('fastify', () => {
       },
     });
     expect((await app.inject({ url: '/nothing', headers: { 'x-customer': 'acme' } })).statusCode).toBe(404);
-    await until(() => seen.length === 1, 'the outcome');
+    await waitFor(() => seen.length === 1, 5_000, 'the outcome');
     expect(seen[0]).toMatchObject({ status: 404, route: undefined });
   });
 });
@@ -269,7 +268,7 @@ describe('express', () => {
     expect((await send(url, '/assets/hello.txt')).body).toBe('hello from a file\n');
     expect((await send(url, '/assets/missing.txt')).status).toBe(404);
     expect((await send(url, '/v1/search')).status).toBe(200);
-    await until(() => t.stats().tracked === 2, 'two events');
+    await waitFor(() => t.stats().tracked === 2, 5_000, 'two events');
     await t.flush();
     expect(h.billed()).toEqual(['acme api_calls 1', 'acme api_calls 2']);
   });

@@ -10,7 +10,7 @@ import { billable, fluxrateMiddleware } from '@fluxrate/express';
 import { fluxrate } from '@fluxrate/fastify';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
 import { Billable, FluxrateModule } from '@fluxrate/nestjs';
-import { captureWarnings } from '@fluxrate/testkit';
+import { captureWarnings, waitFor } from '@fluxrate/testkit';
 import {
   type CanActivate,
   Controller,
@@ -27,7 +27,6 @@ import express4 from 'express4';
 import Fastify from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { send } from './support/client.js';
-import { until } from './support/probe.js';
 
 const ENV = ['FLUXRATE_API_KEY', 'FLUXRATE_BASE_URL', 'FLUXRATE_METERS'] as const;
 const saved = ENV.map((name) => [name, process.env[name]] as const);
@@ -71,7 +70,7 @@ async function warningsDuring(code: string, run: () => Promise<void>): Promise<s
 /** Every event billed, as `customer meter quantity`, once the default tracker has delivered `n`. */
 async function billed(n: number): Promise<string[]> {
   await defaultTracker('test').flush({ timeoutMs: 5_000 });
-  await until(() => fx.events().length >= n, `${n} events`);
+  await waitFor(() => fx.events().length >= n, 5_000, `${n} events`);
   return fx
     .events()
     .map((e) => `${e.customer} ${e.meter} ${e.quantity}`)

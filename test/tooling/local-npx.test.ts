@@ -12,6 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sleep } from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const pkgDir = fileURLToPath(new URL('../../packages/local/', import.meta.url));
@@ -95,7 +96,7 @@ describe.skipIf(!hasDist)('npx @fluxrate/local from the packed tarball (issue #1
         reject(new Error(`exited early with ${code} (${installedWith}): ${out}`)),
       );
     });
-    await new Promise((r) => setTimeout(r, 50)); // the key and token lines follow the URL line
+    await sleep(50); // the key and token lines follow the URL line
     const apiKey = /FLUXRATE_API_KEY=(\S+)/.exec(out)![1]!;
     const token = /FLUXRATE_METER_API_CALLS=(\S+)/.exec(out)![1]!;
     const res = await fetch(`${url}/api/v1/sdk/track`, {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { API_KEY, captureWarnings, record, scripted, TOKEN, tracker } from '@fluxrate/testkit';
+import { API_KEY, captureWarnings, record, scripted, sleep, TOKEN, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 import { type Logger } from '../src/index.js';
 
@@ -35,7 +35,7 @@ function throwingLogger(): Logger & { calls: number } {
 /** The FLUXRATE_ warnings raised during the current test (captured, not printed). */
 const capturedWarnings = () => captureWarnings().all;
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+const settle = () => sleep(20);
 
 describe('a throwing logger never breaks billing', () => {
   // Fails on the main of 2026-12-01: the overflow warning threw out of track() into the caller.

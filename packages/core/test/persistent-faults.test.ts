@@ -4,7 +4,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { API_KEY, captureLogger, captureWarnings, record, tracker } from '@fluxrate/testkit';
+import { API_KEY, captureLogger, captureWarnings, record, sleep, tracker } from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** A throwaway self-signed certificate, made with openssl for this run. */
@@ -73,7 +73,7 @@ describe('errors retrying cannot fix are logged at their first occurrence', () =
     const t = tracker({ baseUrl: url, logger: {}, retry });
     t.track({ meter: 'api_calls', customerId: 'acme' });
     await t.flush({ timeoutMs: 10_000 });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
     const mine = warnings.filter((w) => (w as { code?: string }).code === 'FLUXRATE_TLS_FAULT');
     expect(mine).toHaveLength(1);
     expect(mine[0]!.message).toContain('NODE_EXTRA_CA_CERTS');

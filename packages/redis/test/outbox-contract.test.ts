@@ -5,6 +5,7 @@ import {
   RecordingHost,
   type RedisServer,
   redisSkipReason,
+  sleep,
   startRedis,
   waitFor,
 } from '@fluxrate/testkit';
@@ -145,7 +146,7 @@ describe.skipIf(skip)('redisOutbox against a real redis-server, beyond the contr
       const dead = (await admin.call('XPENDING', key, 'fluxrate', '-', '+', '10', 'dead-one')) as unknown[];
       return dead.length === 0 && live.outbox.size + taker.outbox.size === 10;
     }, 10_000);
-    await new Promise((resolve) => setTimeout(resolve, 1_000)); // several more claim rounds
+    await sleep(1_000); // several more claim rounds
     // ...and the live consumer's retried five are never taken from it.
     expect(live.outbox.size + taker.outbox.size).toBe(10);
     expect(live.outbox.lease(10, Date.now() + 60_000)).toEqual(expect.arrayContaining(retried));

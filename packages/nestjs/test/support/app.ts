@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { Tracker, TrackerEvents } from '@fluxrate/core';
+import { sleep } from '@fluxrate/testkit';
 import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -37,8 +38,6 @@ export const trackerOptions = (fx: LocalServer) => ({
 /** The module-level customer used by the test apps: the `x-customer` header. */
 export const customerHeader = (request: { headers: Record<string, string | string[] | undefined> }) =>
   request.headers['x-customer'] as string | undefined;
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Lets 'finish' handlers run, then waits until everything billed so far has been delivered. */
 export async function settle(tracker: Tracker): Promise<void> {
