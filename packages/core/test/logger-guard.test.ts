@@ -1,8 +1,16 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { API_KEY, captureWarnings, record, scripted, sleep, TOKEN, tracker } from '@fluxrate/testkit';
+import {
+  API_KEY,
+  captureWarnings,
+  record,
+  runNode,
+  scripted,
+  sleep,
+  TOKEN,
+  tracker,
+} from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 import { type Logger } from '../src/index.js';
 
@@ -100,18 +108,7 @@ describe('a throwing logger never breaks billing', () => {
       await t.shutdown();
       console.log(JSON.stringify({ settled: flushed.settled, failed: t.stats().failed }));
     `;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => {
-      stdout += c;
-    });
-    child.stderr.on('data', (c) => {
-      stderr += c;
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const { code, stdout, stderr } = await runNode(['--input-type=module', '-e', script]);
     expect({ code, stderr: stderr.includes('FLUXRATE_LOGGER_THREW') }).toEqual({ code: 0, stderr: true });
     expect(JSON.parse(stdout)).toEqual({ settled: true, failed: 3 });
   });

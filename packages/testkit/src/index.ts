@@ -2,13 +2,17 @@
 // beside their suites.
 export * from './build.js';
 export * from './capture.js';
+export * from './certs.js';
 export { type Child, type JsonLine, type StartChildOptions, startChild } from './child.mjs';
 export * from './cleanup.js';
+export * from './dead-letters.js';
+export * from './forward-proxy.js';
 export * from './http.js';
 export * from './local.js';
 export * from './outbox-contract.js';
 export * from './outbox-host.js';
 export * from './redis-server.js';
+export * from './run-process.js';
 export * from './scripted-server.js';
 export * from './trackers.js';
 export * from './wait.js';
