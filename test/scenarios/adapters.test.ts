@@ -8,7 +8,7 @@ import type { RequestOutcome, Tracker } from '@fluxrate/core';
 import { fluxrateMiddleware } from '@fluxrate/express';
 import { fluxrate } from '@fluxrate/fastify';
 import { Billable, FluxrateModule, SkipBilling } from '@fluxrate/nestjs';
-import { trackerFor, waitFor } from '@fluxrate/testkit';
+import { onCleanup, trackerFor, waitFor } from '@fluxrate/testkit';
 import {
   type CallHandler,
   Controller,
@@ -25,19 +25,21 @@ import { Test } from '@nestjs/testing';
 import express from 'express';
 import Fastify from 'fastify';
 import { delay, map, type Observable, of } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { abort, send } from './support/client.js';
 import { useFluxrate } from './support/suite.js';
 
 const h = useFluxrate();
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
 const tracker = (): Tracker<string> => {
   const t = trackerFor(h.fx) as unknown as Tracker<string>;
-  cleanups.push(() => t.shutdown({ timeoutMs: 1_000 }));
+  onCleanup(() => t.shutdown({ timeoutMs: 1_000 }));
   return t;
+};
+/** A Fastify app closed after the test. */
+const fastifyApp = () => {
+  const app = Fastify();
+  onCleanup(() => app.close());
+  return app;
 };
 const customer = (request: { headers: Record<string, unknown> }) => request.headers['x-customer'] as string;
 
@@ -118,7 +120,7 @@ describe.each(['express', 'fastify'] as const)('nest on platform-%s', (platform)
       { logger: false },
     );
     configure?.(app);
-    cleanups.push(() => app.close());
+    onCleanup(() => app.close());
     await app.listen(0, '127.0.0.1');
     return `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   }
@@ -150,8 +152,7 @@ describe.each(['express', 'fastify'] as const)('nest on platform-%s', (platform)
 
 describe('fastify', () => {
   it('bills a reply whose route turns into the 404 handler after it was sent (callNotFound, as @fastify/static does)', async () => {
-    const app = Fastify();
-    cleanups.push(() => app.close());
+    const app = fastifyApp();
     await app.register(fluxrate, { tracker: tracker(), customer, routes: { 'GET /public/*': 'api_calls' } });
     app.get('/public/*', (_request, reply) => {
       reply.type('text/html').send('<ul><li>a.txt</li></ul>');
@@ -167,8 +168,7 @@ describe('fastify', () => {
   });
 
   it('an abort of a hijacked reply reaches `when` as aborted: true', async () => {
-    const app = Fastify();
-    cleanups.push(() => app.close());
+    const app = fastifyApp();
     const seen: RequestOutcome[] = [];
     await app.register(fluxrate, {
       tracker: tracker(),
@@ -201,8 +201,7 @@ describe('fastify', () => {
     const t = tracker();
     const ids: string[] = [];
     for (let n = 0; n < 2; n++) {
-      const app = Fastify();
-      cleanups.push(() => app.close());
+      const app = fastifyApp();
       await app.register(fluxrate, { tracker: t, customer });
       app.get('/v1/search', { config: { billable: { meter: 'api_calls' } } }, async (request) => {
         ids.push(request.id);
@@ -218,8 +217,7 @@ describe('fastify', () => {
   });
 
   it('bills finished responses under inject(), which has no real socket', async () => {
-    const app = Fastify();
-    cleanups.push(() => app.close());
+    const app = fastifyApp();
     await app.register(fluxrate, { tracker: tracker(), customer, routes: { '*': 'api_calls' } });
     app.get('/v1/search', async () => 'ok');
     for (let i = 0; i < 3; i++) await app.inject({ url: '/v1/search', headers: { 'x-customer': 'acme' } });
@@ -228,8 +226,7 @@ describe('fastify', () => {
   });
 
   it("'*' does not bill the 404 handler (status >= 400), and it sees no route", async () => {
-    const app = Fastify();
-    cleanups.push(() => app.close());
+    const app = fastifyApp();
     const seen: RequestOutcome[] = [];
     await app.register(fluxrate, {
       tracker: tracker(),
@@ -263,7 +260,7 @@ describe('express', () => {
     app.get('/v1/search', (_req, res) => res.send('ok'));
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
-    cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+    onCleanup(() => new Promise((resolve) => server.close(resolve)));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     expect((await send(url, '/assets/hello.txt')).body).toBe('hello from a file\n');
     expect((await send(url, '/assets/missing.txt')).status).toBe(404);
