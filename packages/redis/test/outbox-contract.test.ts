@@ -3,10 +3,10 @@ import {
   outboxContract,
   outboxEvent,
   RecordingHost,
-  type RedisServer,
   redisSkipReason,
   sleep,
   startRedis,
+  useRedis,
   waitFor,
 } from '@fluxrate/testkit';
 import { Redis } from 'ioredis';
@@ -17,41 +17,36 @@ const skip = redisSkipReason();
 
 // The suite core's memory and SQLite outboxes run (packages/core/test/outbox-contract.test.ts).
 describe.skipIf(skip)('redisOutbox against a real redis-server', () => {
-  let server: RedisServer;
+  const redis = useRedis();
   let n = 0;
-  beforeAll(async () => {
-    server = await startRedis();
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
   outboxContract('Redis Streams', () => {
     const stream = `contract:${++n}`;
-    return { durable: true, outbox: () => redisOutbox({ redis: server.url, stream, claimIdleMs: 60_000 }) };
+    return {
+      durable: true,
+      outbox: () => redisOutbox({ redis: redis.server.url, stream, claimIdleMs: 60_000 }),
+    };
   });
 });
 
 describe.skipIf(skip)('redisOutbox against a real redis-server, beyond the contract', () => {
-  let server: RedisServer;
+  const redis = useRedis();
   let admin: Redis;
   const open: RedisOutbox[] = [];
   let n = 0;
   const stream = () => `test:${++n}`;
 
-  beforeAll(async () => {
-    server = await startRedis();
-    admin = new Redis(server.url);
+  beforeAll(() => {
+    admin = new Redis(redis.server.url);
   });
   afterEach(async () => {
     for (const outbox of open.splice(0)) await outbox.close().catch(() => undefined);
   });
   afterAll(async () => {
     admin?.disconnect();
-    await server?.close();
   });
 
   const make = (options: Partial<Parameters<typeof redisOutbox>[0]> & { stream: string }) => {
-    const outbox = redisOutbox({ redis: server.url, claimIdleMs: 60_000, ...options });
+    const outbox = redisOutbox({ redis: redis.server.url, claimIdleMs: 60_000, ...options });
     open.push(outbox);
     const host = new RecordingHost();
     outbox.open(host);
@@ -197,11 +192,11 @@ describe.skipIf(skip)('redisOutbox against a real redis-server, beyond the contr
     const { outbox, host } = make({ stream: key, consume: false });
     for (let i = 0; i < 500; i++) outbox.append(outboxEvent());
     await waitFor(() => host.handed.length === 500, 10_000);
-    await server.stop(true); // SIGKILL: no shutdown save
+    await redis.server.stop(true); // SIGKILL: no shutdown save
     for (let i = 0; i < 100; i++) outbox.append(outboxEvent()); // accepted while Redis is down
-    await server.start();
+    await redis.server.start();
     await waitFor(() => host.handed.length === 600, 15_000);
-    const check = new Redis(server.url);
+    const check = new Redis(redis.server.url);
     expect(await check.xlen(key)).toBe(600);
     check.disconnect();
   });
@@ -230,8 +225,10 @@ describe.skipIf(skip)('redisOutbox against a real redis-server, beyond the contr
 
   it('names the option at fault', () => {
     expect(() => redisOutbox({ redis: 'http://x' })).toThrow(FluxrateConfigError);
-    expect(() => redisOutbox({ redis: server.url, maxLen: 0 })).toThrow(/redisOutbox\.maxLen/);
-    expect(() => redisOutbox({ redis: server.url, consume: 'no' as never })).toThrow(/redisOutbox\.consume/);
+    expect(() => redisOutbox({ redis: redis.server.url, maxLen: 0 })).toThrow(/redisOutbox\.maxLen/);
+    expect(() => redisOutbox({ redis: redis.server.url, consume: 'no' as never })).toThrow(
+      /redisOutbox\.consume/,
+    );
     expect(() => redisOutbox({} as never)).toThrow(/redisOutbox\.redis/);
   });
 });
