@@ -11,6 +11,7 @@ export * from './http.js';
 export * from './local.js';
 export * from './outbox-contract.js';
 export * from './outbox-host.js';
+export * from './packed.js';
 export * from './redis-server.js';
 export * from './run-process.js';
 export * from './scripted-server.js';
