@@ -124,9 +124,11 @@ describe.skipIf(skip)(
     }, 60_000);
 
     it('SIGTERM closes the open windows into aggregates, then hands back; the next forwarder delivers them', async () => {
-      const fx = (fleet.fx ??= await startLocalServer({ meters: { api_calls: {} } }));
+      // The first test's servers when it ran, else their own (stopped with the fleet either way).
+      fleet.fx ??= await startLocalServer({ meters: { api_calls: {} } });
+      fleet.redis ??= await startRedis();
+      const { fx, redis } = fleet;
       fx.setFaults({});
-      const redis = (fleet.redis ??= await startRedis());
       const stream = 'fleet:aggregate-sigterm';
       const env = { FLUXRATE_API_KEY: fx.apiKey, FLUXRATE_BASE_URL: fx.url };
       const app = createTracker({
