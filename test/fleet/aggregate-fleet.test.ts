@@ -1,18 +1,9 @@
 import { createTracker } from '@fluxrate/core';
-import { type LocalServer, startLocalServer } from '@fluxrate/local';
+import { startLocalServer } from '@fluxrate/local';
 import { redisOutbox } from '@fluxrate/redis';
-import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../packages/redis/test/support/redis-server.js';
-import {
-  APP_FIXTURE,
-  FORWARDER_BIN,
-  fleetEnv,
-  fleetSkipReason,
-  type Proc,
-  run,
-  sleep,
-  stopFleet,
-} from './processes.js';
+import { sleep, startRedis } from '@fluxrate/testkit';
+import { describe, expect, it } from 'vitest';
+import { FAST_RETRY, fleetSkipReason, forwarderArgs, type Proc, startChaos, useFleet } from './processes.js';
 
 const skip = fleetSkipReason('fleet:aggregate');
 
@@ -24,22 +15,13 @@ const CUSTOMERS = 5;
 describe.skipIf(skip)(
   'fleet: 3 apps + 2 forwarders with --aggregate, a forwarder SIGKILLed mid-window, 30% Fluxrate faults',
   () => {
-    let fx: LocalServer | undefined;
-    let redis: RedisServer | undefined;
-    const procs = new Set<Proc>();
-    afterAll(() => stopFleet(procs, fx, redis));
+    const fleet = useFleet();
 
     it('bills the exact total once, in far fewer Fluxrate calls than events', async () => {
-      fx = await startLocalServer({
-        meters: { api_calls: {} },
-        faults: { 503: 0.2, resetAfter: 0.1 },
-        seed: 1818,
-      });
-      redis = await startRedis({ appendfsync: 'always' });
       const stream = 'fleet:aggregate';
-      const base = fleetEnv(fx, redis, stream);
+      const { fx, redis, env: base } = await startChaos(fleet, 1818, stream);
       const apps = [0, 1, 2].map((i) => {
-        const proc = run(`a${i}`, [APP_FIXTURE], {
+        const proc = fleet.app(`a${i}`, {
           ...base,
           APP: `a${i}`,
           MODE: 'ticks',
@@ -48,37 +30,28 @@ describe.skipIf(skip)(
           KEYS: 'generated',
           CUSTOMERS: String(CUSTOMERS),
         });
-        procs.add(proc);
         return proc;
       });
       /** Every forwarder process ever started (the killed ones keep their last stats line). */
       const generations: Proc[] = [];
       const startForwarder = (slot: number) => {
-        const proc = run(
+        const proc = fleet.run(
           `f${slot}g${generations.length}`,
-          [
-            FORWARDER_BIN,
-            '--redis',
-            redis!.url,
-            '--stream',
+          forwarderArgs(
+            redis!,
             stream,
-            '--json',
             '--aggregate',
             String(WINDOW_MS),
             '--claim-idle',
             String(WINDOW_MS + 1_500),
             '--concurrency',
             '8',
-            '--retry-min',
-            '20',
-            '--retry-max',
-            '500',
+            ...FAST_RETRY,
             '--stats-interval',
             '250',
-          ],
+          ),
           base,
         );
-        procs.add(proc);
         generations.push(proc);
         return proc;
       };
@@ -151,9 +124,11 @@ describe.skipIf(skip)(
     }, 60_000);
 
     it('SIGTERM closes the open windows into aggregates, then hands back; the next forwarder delivers them', async () => {
-      fx ??= await startLocalServer({ meters: { api_calls: {} } });
+      // The first test's servers when it ran, else their own (stopped with the fleet either way).
+      fleet.fx ??= await startLocalServer({ meters: { api_calls: {} } });
+      fleet.redis ??= await startRedis();
+      const { fx, redis } = fleet;
       fx.setFaults({});
-      redis ??= await startRedis();
       const stream = 'fleet:aggregate-sigterm';
       const env = { FLUXRATE_API_KEY: fx.apiKey, FLUXRATE_BASE_URL: fx.url };
       const app = createTracker({
@@ -163,14 +138,16 @@ describe.skipIf(skip)(
       });
       for (let i = 0; i < 600; i++) app.track({ meter: 'api_calls', customerId: `sig${i % 3}`, quantity: 2 });
       await app.shutdown();
-      const args = (window?: string) => [
-        FORWARDER_BIN,
-        ...['--redis', redis!.url, '--stream', stream, '--json', '--stats-interval', '100'],
-        ...(window ? ['--aggregate', window, '--claim-idle', '4000000'] : []),
-      ];
+      const args = (window?: string) =>
+        forwarderArgs(
+          redis!,
+          stream,
+          '--stats-interval',
+          '100',
+          ...(window ? ['--aggregate', window, '--claim-idle', '4000000'] : []),
+        );
       // A window of an hour: only SIGTERM closes it.
-      const first = run('agg-sigterm', args('3600000'), env);
-      procs.add(first);
+      const first = fleet.run('agg-sigterm', args('3600000'), env);
       await first.until('stats', (l) => l.aggregate?.inputs === 600);
       expect(fx.events({ customer: 'sig0' })).toHaveLength(0);
       first.child.kill('SIGTERM');
@@ -184,8 +161,7 @@ describe.skipIf(skip)(
       expect(after.streamLength).toBe(first.last('stats')!.aggregate.aggregates);
       expect(after.streamLength).toBeGreaterThanOrEqual(3);
       expect(after.streamLength).toBeLessThanOrEqual(6);
-      const second = run('plain-after', args(), env);
-      procs.add(second);
+      const second = fleet.run('plain-after', args(), env);
       await second.until(
         'stats',
         (l) => l.redis?.streamLength === 0 && l.redis?.pending === 0 && l.delivered > 0,

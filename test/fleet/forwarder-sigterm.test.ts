@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { createTracker } from '@fluxrate/core';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
 import { redisOutbox } from '@fluxrate/redis';
+import { type RedisServer, sleep, startRedis } from '@fluxrate/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../packages/redis/test/support/redis-server.js';
-import { FORWARDER_BIN, fleetSkipReason, type Proc, run, sleep, stopFleet } from './processes.js';
+import { fleetSkipReason, forwarderArgs, type Proc, run, stopFleet } from './processes.js';
 
 const skip = fleetSkipReason('fleet:sigterm');
 
@@ -30,30 +30,27 @@ describe.skipIf(skip)('fluxrate-forwarder SIGTERM', () => {
     for (let i = 0; i < total; i++) app.track({ meter: 'api_calls', customerId: 'sig', quantity: 1 });
     await app.flush(); // durably in Redis
     await app.shutdown();
-    const args = (name: string) => [
-      FORWARDER_BIN,
-      '--redis',
-      redis!.url,
-      '--stream',
-      stream,
-      '--json',
-      '--consumer',
-      name,
-      '--concurrency',
-      '2',
-      '--prefetch',
-      '200',
-      '--claim-idle',
-      '60000',
-      '--retry-min',
-      '200',
-      '--retry-max',
-      '2000',
-      '--shutdown-timeout',
-      '300',
-      '--stats-interval',
-      '200',
-    ];
+    const args = (name: string) =>
+      forwarderArgs(
+        redis!,
+        stream,
+        '--consumer',
+        name,
+        '--concurrency',
+        '2',
+        '--prefetch',
+        '200',
+        '--claim-idle',
+        '60000',
+        '--retry-min',
+        '200',
+        '--retry-max',
+        '2000',
+        '--shutdown-timeout',
+        '300',
+        '--stats-interval',
+        '200',
+      );
     const env = { FLUXRATE_API_KEY: fx.apiKey, FLUXRATE_BASE_URL: fx.url };
     const first = run('first', args('first'), env);
     procs.push(first);
@@ -109,22 +106,10 @@ describe.skipIf(skip)('fluxrate-forwarder SIGTERM', () => {
         app.track({ meter: '99999999-9999-4999-8999-999999999999', customerId: 'dl', quantity: 1 });
       }
       await app.shutdown();
-      const fwd = run(
-        'dl',
-        [
-          FORWARDER_BIN,
-          '--redis',
-          redis.url,
-          '--stream',
-          stream,
-          '--json',
-          '--dead-letter',
-          file,
-          '--stats-interval',
-          '100',
-        ],
-        { FLUXRATE_API_KEY: fx.apiKey, FLUXRATE_BASE_URL: fx.url },
-      );
+      const fwd = run('dl', forwarderArgs(redis, stream, '--dead-letter', file, '--stats-interval', '100'), {
+        FLUXRATE_API_KEY: fx.apiKey,
+        FLUXRATE_BASE_URL: fx.url,
+      });
       procs.push(fwd);
       await fwd.until(
         'stats',

@@ -1,17 +1,7 @@
-import { type LocalServer, startLocalServer } from '@fluxrate/local';
 import { redisOutbox } from '@fluxrate/redis';
-import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../packages/redis/test/support/redis-server.js';
-import {
-  APP_FIXTURE,
-  FORWARDER_BIN,
-  fleetEnv,
-  fleetSkipReason,
-  type Proc,
-  run,
-  sleep,
-  stopFleet,
-} from './processes.js';
+import { sleep } from '@fluxrate/testkit';
+import { describe, expect, it } from 'vitest';
+import { FAST_RETRY, fleetSkipReason, forwarderArgs, type Proc, startChaos, useFleet } from './processes.js';
 
 const skip = fleetSkipReason('fleet');
 
@@ -24,63 +14,45 @@ const TICK_MS = 10;
 describe.skipIf(skip)(
   'fleet: 3 apps + 2 forwarders on one Redis stream, SIGKILLs, 30% Fluxrate faults',
   () => {
-    let fx: LocalServer | undefined;
-    let redis: RedisServer | undefined;
-    const procs = new Set<Proc>();
-    afterAll(() => stopFleet(procs, fx, redis));
+    const fleet = useFleet();
 
     it('bills every event exactly once; a killed app loses only its unconfirmed last turn, a killed forwarder nothing', async () => {
-      fx = await startLocalServer({
-        meters: { api_calls: {} },
-        faults: { 503: 0.2, resetAfter: 0.1 },
-        seed: 18,
-      });
-      redis = await startRedis({ appendfsync: 'always' });
       const stream = 'fleet:kill';
-      const base = fleetEnv(fx, redis, stream);
+      const { fx, redis, env: base } = await startChaos(fleet, 18, stream);
       let generation = 0;
       /** Every app process ever started, with whether it was killed. */
       const apps: { proc: Proc; app: string; killed: boolean }[] = [];
       const startApp = (slot: number) => {
         const app = `a${slot}g${++generation}`;
-        const proc = run(app, [APP_FIXTURE], {
+        const proc = fleet.app(app, {
           ...base,
           APP: app,
           MODE: 'ticks',
           PER_TICK: String(PER_TICK),
           TICK_MS: String(TICK_MS),
         });
-        procs.add(proc);
         const entry = { proc, app, killed: false };
         apps.push(entry);
         return entry;
       };
       const startForwarder = (slot: number) => {
-        const proc = run(
+        const proc = fleet.run(
           `f${slot}`,
-          [
-            FORWARDER_BIN,
-            '--redis',
-            redis!.url,
-            '--stream',
+          forwarderArgs(
+            redis!,
             stream,
-            '--json',
             '--concurrency',
             '16',
             '--prefetch',
             '128',
             '--claim-idle',
             '1500',
-            '--retry-min',
-            '20',
-            '--retry-max',
-            '500',
+            ...FAST_RETRY,
             '--stats-interval',
             '500',
-          ],
+          ),
           base,
         );
-        procs.add(proc);
         return proc;
       };
       const slots: { kind: 'app' | 'forwarder'; current: { proc: Proc; app?: string; killed: boolean } }[] = [

@@ -1,16 +1,16 @@
 import { Agent, request } from 'node:http';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
 import { redisOutbox } from '@fluxrate/redis';
+import { type RedisServer, sleep, startRedis } from '@fluxrate/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../packages/redis/test/support/redis-server.js';
 import {
   APP_FIXTURE,
-  FORWARDER_BIN,
+  FAST_RETRY,
   fleetEnv,
   fleetSkipReason,
+  forwarderArgs,
   type Proc,
   run,
-  sleep,
   stopFleet,
 } from './processes.js';
 
@@ -60,22 +60,7 @@ describe.skipIf(skip)('fleet: Redis down at app start and for a stretch mid-run'
     const ports = (await Promise.all(apps.map((a) => a.until('listening')))).map((l) => l.port as number);
     const forwarder = run(
       'fwd',
-      [
-        FORWARDER_BIN,
-        '--redis',
-        redis.url,
-        '--stream',
-        stream,
-        '--json',
-        '--claim-idle',
-        '2000',
-        '--retry-min',
-        '20',
-        '--retry-max',
-        '500',
-        '--stats-interval',
-        '1000',
-      ],
+      forwarderArgs(redis, stream, '--claim-idle', '2000', ...FAST_RETRY, '--stats-interval', '1000'),
       env,
     );
     procs.push(forwarder);

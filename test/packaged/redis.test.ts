@@ -1,11 +1,8 @@
 // The Redis outbox from the installed packages, through require() and import (issue 28): a Redis that
 // refuses connections at start, or restarts mid-run, loses nothing: every tracked event is stored.
+
+import { type RedisServer, redisSkipReason, sleep, startRedis } from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type RedisServer,
-  redisSkipReason,
-  startRedis,
-} from '../../packages/redis/test/support/redis-server.js';
 import { killChildren, runScript, type Script } from './support/child.js';
 import { type Fluxrate, packagedFluxrate } from './support/local.js';
 import { INSTALL_TIMEOUT_MS, packagedSkipReason } from './support/project.js';
@@ -16,8 +13,6 @@ const skip = packagedSkipReason() ?? redisSkipReason();
 /** How the outbox gets its connection: from a redis:// URL, or the app's own ioredis client. */
 type Client = 'url' | 'ioredis';
 const CLIENTS: Client[] = ['url', 'ioredis'];
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe.skipIf(skip)('packaged: the Redis outbox when Redis goes away', () => {
   let project = '';
   let fx: Fluxrate;

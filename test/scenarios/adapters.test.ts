@@ -8,7 +8,7 @@ import type { RequestOutcome, Tracker } from '@fluxrate/core';
 import { fluxrateMiddleware } from '@fluxrate/express';
 import { fluxrate } from '@fluxrate/fastify';
 import { Billable, FluxrateModule, SkipBilling } from '@fluxrate/nestjs';
-import { trackerFor } from '@fluxrate/testkit';
+import { onCleanup, trackerFor, waitFor } from '@fluxrate/testkit';
 import {
   type CallHandler,
   Controller,
@@ -25,20 +25,21 @@ import { Test } from '@nestjs/testing';
 import express from 'express';
 import Fastify from 'fastify';
 import { delay, map, type Observable, of } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { abort, send } from './support/client.js';
-import { until } from './support/probe.js';
 import { useFluxrate } from './support/suite.js';
 
 const h = useFluxrate();
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
 const tracker = (): Tracker<string> => {
   const t = trackerFor(h.fx) as unknown as Tracker<string>;
-  cleanups.push(() => t.shutdown({ timeoutMs: 1_000 }));
+  onCleanup(() => t.shutdown({ timeoutMs: 1_000 }));
   return t;
+};
+/** A Fastify app closed after the test. */
+const fastifyApp = () => {
+  const app = Fastify();
+  onCleanup(() => app.close());
+  return app;
 };
 const customer = (request: { headers: Record<string, unknown> }) => request.headers['x-customer'] as string;
 
@@ -119,7 +120,7 @@ describe.each(['express', 'fastify'] as const)('nest on platform-%s', (platform)
       { logger: false },
     );
     configure?.(app);
-    cleanups.push(() => app.close());
+    onCleanup(() => app.close());
     await app.listen(0, '127.0.0.1');
     return `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   }
@@ -127,7 +128,7 @@ describe.each(['express', 'fastify'] as const)('nest on platform-%s', (platform)
   it('bills a controller-level @Billable; a handler @Billable overrides it and @SkipBilling opts out', async () => {
     const url = await nest([ReportsController]);
     for (const path of ['/v1/reports', '/v1/reports/export', '/v1/reports/free']) await send(url, path);
-    await until(() => h.fx.events().length === 2, 'two events');
+    await waitFor(() => h.fx.events().length === 2, 5_000, 'two events');
     expect(h.billed()).toEqual(['acme api_calls 2', 'acme tokens 5']);
   });
 
@@ -135,7 +136,7 @@ describe.each(['express', 'fastify'] as const)('nest on platform-%s', (platform)
     const url = await nest([ReportsController]);
     await send(url, '/v1/reports/observable');
     expect((await send(url, '/v1/reports/file')).body).toBe('chunk-1 chunk-2');
-    await until(() => h.fx.events().length === 2, 'two events');
+    await waitFor(() => h.fx.events().length === 2, 5_000, 'two events');
     expect(h.billed()).toEqual(['acme api_calls 3', 'acme tokens 7']);
   });
 
@@ -144,15 +145,14 @@ describe.each(['express', 'fastify'] as const)('nest on platform-%s', (platform)
     const res = await send(url, '/v1/chat');
     expect(res.json()).toEqual({ data: { data: { usage: { total_tokens: 42 } } } });
     await send(url, '/v1/chat-reordered');
-    await until(() => h.fx.events().length === 2, 'two events');
+    await waitFor(() => h.fx.events().length === 2, 5_000, 'two events');
     expect(h.billed()).toEqual(['acme tokens 42', 'acme tokens 7']);
   });
 });
 
 describe('fastify', () => {
   it('bills a reply whose route turns into the 404 handler after it was sent (callNotFound, as @fastify/static does)', async () => {
-    const app = Fastify();
-    cleanups.push(() => app.close());
+    const app = fastifyApp();
     await app.register(fluxrate, { tracker: tracker(), customer, routes: { 'GET /public/*': 'api_calls' } });
     app.get('/public/*', (_request, reply) => {
       reply.type('text/html').send('<ul><li>a.txt</li></ul>');
@@ -162,14 +162,13 @@ describe('fastify', () => {
     const res = await app.inject({ url: '/public/', headers: { 'x-customer': 'acme' } });
     // (inject: light-my-request's response has no real socket; finish is still detected.)
     expect(res.statusCode).toBe(200);
-    await until(() => app.fluxrate.tracker.stats().tracked === 1, 'the tracked event');
+    await waitFor(() => app.fluxrate.tracker.stats().tracked === 1, 5_000, 'the tracked event');
     await app.fluxrate.tracker.flush();
     expect(h.billed()).toEqual(['acme api_calls 1']);
   });
 
   it('an abort of a hijacked reply reaches `when` as aborted: true', async () => {
-    const app = Fastify();
-    cleanups.push(() => app.close());
+    const app = fastifyApp();
     const seen: RequestOutcome[] = [];
     await app.register(fluxrate, {
       tracker: tracker(),
@@ -192,7 +191,7 @@ describe('fastify', () => {
     await abort(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, '/v1/stream', {
       afterFirstChunk: true,
     });
-    await until(() => seen.length === 1, 'the outcome');
+    await waitFor(() => seen.length === 1, 5_000, 'the outcome');
     expect(seen[0]).toMatchObject({ aborted: true, finished: false });
     await app.fluxrate.tracker.flush();
     expect(h.fx.events()).toHaveLength(1);
@@ -202,8 +201,7 @@ describe('fastify', () => {
     const t = tracker();
     const ids: string[] = [];
     for (let n = 0; n < 2; n++) {
-      const app = Fastify();
-      cleanups.push(() => app.close());
+      const app = fastifyApp();
       await app.register(fluxrate, { tracker: t, customer });
       app.get('/v1/search', { config: { billable: { meter: 'api_calls' } } }, async (request) => {
         ids.push(request.id);
@@ -219,8 +217,7 @@ describe('fastify', () => {
   });
 
   it('bills finished responses under inject(), which has no real socket', async () => {
-    const app = Fastify();
-    cleanups.push(() => app.close());
+    const app = fastifyApp();
     await app.register(fluxrate, { tracker: tracker(), customer, routes: { '*': 'api_calls' } });
     app.get('/v1/search', async () => 'ok');
     for (let i = 0; i < 3; i++) await app.inject({ url: '/v1/search', headers: { 'x-customer': 'acme' } });
@@ -229,8 +226,7 @@ describe('fastify', () => {
   });
 
   it("'*' does not bill the 404 handler (status >= 400), and it sees no route", async () => {
-    const app = Fastify();
-    cleanups.push(() => app.close());
+    const app = fastifyApp();
     const seen: RequestOutcome[] = [];
     await app.register(fluxrate, {
       tracker: tracker(),
@@ -242,7 +238,7 @@ describe('fastify', () => {
       },
     });
     expect((await app.inject({ url: '/nothing', headers: { 'x-customer': 'acme' } })).statusCode).toBe(404);
-    await until(() => seen.length === 1, 'the outcome');
+    await waitFor(() => seen.length === 1, 5_000, 'the outcome');
     expect(seen[0]).toMatchObject({ status: 404, route: undefined });
   });
 });
@@ -264,12 +260,12 @@ describe('express', () => {
     app.get('/v1/search', (_req, res) => res.send('ok'));
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
-    cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+    onCleanup(() => new Promise((resolve) => server.close(resolve)));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     expect((await send(url, '/assets/hello.txt')).body).toBe('hello from a file\n');
     expect((await send(url, '/assets/missing.txt')).status).toBe(404);
     expect((await send(url, '/v1/search')).status).toBe(200);
-    await until(() => t.stats().tracked === 2, 'two events');
+    await waitFor(() => t.stats().tracked === 2, 5_000, 'two events');
     await t.flush();
     expect(h.billed()).toEqual(['acme api_calls 1', 'acme api_calls 2']);
   });

@@ -1,11 +1,10 @@
 // The request's life, written once and run through every adapter: streams, aborts, errors after
 // headers, double application, late usage and hold(), close(), an outage.
 import type { RequestOutcome } from '@fluxrate/core';
-import { sleep } from '@fluxrate/testkit';
+import { sleep, waitFor } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 import { abort, send } from './support/client.js';
 import type { AppDef, View } from './support/model.js';
-import { until } from './support/probe.js';
 import { EACH, useFluxrate } from './support/suite.js';
 
 /** A global `when` that records every outcome and keeps the default rule. */
@@ -155,7 +154,7 @@ describe.each(EACH)('%s', (_name, driver) => {
       });
       await send(app.url, '/v1/chat', { method: 'POST' });
       await app.settled(1);
-      await until(() => app.errors.length > 0, 'the late-usage error');
+      await waitFor(() => app.errors.length > 0, 5_000, 'the late-usage error');
       expect(app.errors).toEqual([
         expect.objectContaining({
           route: 'POST /v1/chat',
@@ -181,7 +180,7 @@ describe.each(EACH)('%s', (_name, driver) => {
       await send(app.url, '/v1/chat', { method: 'POST' });
       await app.settled(1);
       expect(app.tracker.stats().tracked).toBe(0);
-      await until(() => app.tracker.stats().tracked === 1, 'the held event');
+      await waitFor(() => app.tracker.stats().tracked === 1, 5_000, 'the held event');
       await app.tracker.flush();
       expect(h.billed()).toEqual(['acme tokens 42']);
       expect(app.errors).toEqual([]);
@@ -200,7 +199,7 @@ describe.each(EACH)('%s', (_name, driver) => {
         ],
       });
       await send(app.url, '/v1/chat', { method: 'POST' });
-      await until(() => app.tracker.stats().tracked === 1, 'the event at the hold deadline');
+      await waitFor(() => app.tracker.stats().tracked === 1, 5_000, 'the event at the hold deadline');
       await app.tracker.flush();
       expect(h.billed()).toEqual(['acme tokens 42']);
       expect(app.errors).toEqual([
@@ -285,7 +284,7 @@ describe.each(EACH)('%s', (_name, driver) => {
       expect((await send(app.url, '/v1/search')).status).toBe(200);
       expect(Date.now() - started).toBeLessThan(1_000);
     }
-    await until(() => app.tracker.stats().retried >= 1, 'a retry during the outage');
+    await waitFor(() => app.tracker.stats().retried >= 1, 5_000, 'a retry during the outage');
     await h.fx.resume();
     await app.settled(3);
     expect(h.fx.events()).toHaveLength(3);

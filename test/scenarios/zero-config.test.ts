@@ -10,7 +10,7 @@ import { billable, fluxrateMiddleware } from '@fluxrate/express';
 import { fluxrate } from '@fluxrate/fastify';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
 import { Billable, FluxrateModule } from '@fluxrate/nestjs';
-import { captureWarnings } from '@fluxrate/testkit';
+import { captureWarnings, waitFor } from '@fluxrate/testkit';
 import {
   type CanActivate,
   Controller,
@@ -21,13 +21,12 @@ import {
 } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModule } from '@nestjs/testing';
 import express5, { type NextFunction, type Request, type Response } from 'express';
 import express4 from 'express4';
 import Fastify from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { send } from './support/client.js';
-import { until } from './support/probe.js';
 
 const ENV = ['FLUXRATE_API_KEY', 'FLUXRATE_BASE_URL', 'FLUXRATE_METERS'] as const;
 const saved = ENV.map((name) => [name, process.env[name]] as const);
@@ -57,6 +56,17 @@ afterEach(async () => {
   fx.reset();
 });
 
+/** Serves a compiled Nest module on `platform` on 127.0.0.1 (closed after the test); returns its URL. */
+async function serve(moduleRef: TestingModule, platform: 'express' | 'fastify'): Promise<string> {
+  const app: INestApplication = moduleRef.createNestApplication(
+    platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(),
+    { logger: false },
+  );
+  cleanups.push(() => app.close());
+  await app.listen(0, '127.0.0.1');
+  return `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+}
+
 /** Process warnings with `code` raised while `run` runs (captured, so they are asserted, not printed). */
 async function warningsDuring(code: string, run: () => Promise<void>): Promise<string[]> {
   const warnings = captureWarnings();
@@ -71,7 +81,7 @@ async function warningsDuring(code: string, run: () => Promise<void>): Promise<s
 /** Every event billed, as `customer meter quantity`, once the default tracker has delivered `n`. */
 async function billed(n: number): Promise<string[]> {
   await defaultTracker('test').flush({ timeoutMs: 5_000 });
-  await until(() => fx.events().length >= n, `${n} events`);
+  await waitFor(() => fx.events().length >= n, 5_000, `${n} events`);
   return fx
     .events()
     .map((e) => `${e.customer} ${e.meter} ${e.quantity}`)
@@ -261,13 +271,7 @@ describe.each(['express', 'fastify'] as const)(
 
     it('bills to request.fluxrateCustomer, or the spec customer (failed on main: forRoot() threw)', async () => {
       const moduleRef = await compile([FluxrateModule.forRoot()]);
-      const app: INestApplication = moduleRef.createNestApplication(
-        platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(),
-        { logger: false },
-      );
-      cleanups.push(() => app.close());
-      await app.listen(0, '127.0.0.1');
-      const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+      const url = await serve(moduleRef, platform);
       for (const path of ['/v1/search', '/v1/chat', '/v1/other']) {
         expect((await send(url, path, { customer: 'mallory' })).status).toBe(200);
       }
@@ -346,13 +350,7 @@ describe('a forgotten customer is said once per route, with how to set it', () =
         imports: [FluxrateModule.forRoot()],
         controllers: [ForgottenController],
       }).compile();
-      const app: INestApplication = moduleRef.createNestApplication(
-        platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(),
-        { logger: false },
-      );
-      cleanups.push(() => app.close());
-      await app.listen(0, '127.0.0.1');
-      const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+      const url = await serve(moduleRef, platform);
       const said = await forgotten(url, [`/nest-${platform}/search`]);
       expect(said).toEqual([
         expect.stringContaining(`usage not billed on GET /nest-${platform}/search (meter api_calls)`),

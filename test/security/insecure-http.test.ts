@@ -1,5 +1,8 @@
 import { createTracker, FluxrateConfigError } from '@fluxrate/core';
 import { fluxrateMiddleware } from '@fluxrate/express';
+import type { LocalServer } from '@fluxrate/local';
+import { onCleanup, startLocal } from '@fluxrate/testkit';
+import { Agent } from 'undici';
 import { describe, expect, it } from 'vitest';
 
 const options = (baseUrl: string, extra: object = {}) => ({
@@ -7,6 +10,11 @@ const options = (baseUrl: string, extra: object = {}) => ({
   baseUrl,
   meters: { api_calls: '550e8400-e29b-41d4-a716-446655440000' },
   ...extra,
+});
+/** The local server's key and api_calls meter (its URL is set per test). */
+const apiCallsOf = (fx: LocalServer) => ({
+  apiKey: fx.apiKey,
+  meters: { api_calls: fx.meters.api_calls!.token },
 });
 
 describe('plain http:// is refused for non-loopback hosts unless explicitly allowed', () => {
@@ -33,17 +41,37 @@ describe('plain http:// is refused for non-loopback hosts unless explicitly allo
     );
   });
 
-  it.each(['http://127.0.0.1:8000', 'http://localhost:8000', 'http://[::1]:8000', 'https://api.fluxrate.co'])(
-    'accepts %s',
-    async (baseUrl) => {
-      await createTracker(options(baseUrl)).shutdown({ timeoutMs: 10 });
-    },
-  );
+  // Accepted means used as given: the event goes over plain HTTP to that origin and is stored.
+  it.each([
+    ['http://127.0.0.1', '127.0.0.1'],
+    ['http://localhost', 'localhost'],
+    ['http://[::1]', '::1'],
+  ])('accepts %s and delivers to it over plain http', async (base, host) => {
+    const fx = await startLocal({ host });
+    const baseUrl = `${base}:${new URL(fx.url).port}`;
+    const tracker = createTracker({ ...options(baseUrl), ...apiCallsOf(fx) });
+    tracker.track({ meter: 'api_calls', customerId: 'acme' });
+    expect(await tracker.shutdown({ timeoutMs: 5_000 })).toMatchObject({ delivered: 1, failed: 0 });
+    expect(fx.events()).toHaveLength(1);
+  });
 
-  it('accepts a non-loopback http:// host with allowInsecureHttp: true', async () => {
-    await createTracker(options('http://fluxrate.internal:8000', { allowInsecureHttp: true })).shutdown({
-      timeoutMs: 10,
+  it.each([
+    ['https://api.fluxrate.co', {}],
+    ['http://fluxrate.internal:8000', { allowInsecureHttp: true }],
+  ])('accepts %s (%o) and sends every attempt to that origin', async (baseUrl, extra) => {
+    const fx = await startLocal();
+    const origins: string[] = [];
+    // No DNS and no network: each attempt is recorded, then sent to the local server on loopback.
+    const dispatcher = new Agent().compose((dispatch) => (opts, handler) => {
+      origins.push(String(opts.origin));
+      return dispatch({ ...opts, origin: fx.url }, handler);
     });
+    onCleanup(() => dispatcher.close());
+    const tracker = createTracker({ ...options(baseUrl, extra), ...apiCallsOf(fx), dispatcher });
+    tracker.track({ meter: 'api_calls', customerId: 'acme' });
+    expect(await tracker.shutdown({ timeoutMs: 5_000 })).toMatchObject({ delivered: 1, failed: 0 });
+    expect(origins).toEqual([new URL(baseUrl).origin]);
+    expect(fx.events()).toHaveLength(1);
   });
 
   it('refuses other schemes and credentials in the URL', () => {

@@ -12,6 +12,7 @@ import {
   captureLogger,
   captureWarnings,
   serialize,
+  thrown,
 } from '@fluxrate/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
@@ -160,12 +161,7 @@ describe('secrets never leak: API key and access token', () => {
       () => fluxrateMiddleware({ apiKey: KEY, customer: 'acme' as never }),
     ];
     for (const attempt of attempts) {
-      let error: unknown;
-      try {
-        attempt();
-      } catch (e) {
-        error = e;
-      }
+      const error = thrown(attempt);
       expect(error).toBeInstanceOf(Error);
       expect(serialize(error)).not.toContain(KEY);
       expect(serialize(error)).not.toContain(TOKEN);
@@ -184,12 +180,7 @@ describe('secrets never leak: API key and access token', () => {
       for (const pasted of [KEY, `${KEY}:443`, `https//${KEY}`, KEY.slice(0, 30)]) {
         process.env.FLUXRATE_BASE_URL = pasted;
         for (const attempt of attempts) {
-          let error: unknown;
-          try {
-            attempt();
-          } catch (e) {
-            error = e;
-          }
+          const error = thrown(attempt);
           expect(error).toBeInstanceOf(Error);
           expect(serialize(error)).toContain('baseUrl');
           expect(serialize(error)).not.toContain(KEY.slice(0, 20));

@@ -4,6 +4,7 @@ import type { Tracker } from '@fluxrate/core';
 import { fluxrateMiddleware } from '@fluxrate/express';
 import { fluxrate } from '@fluxrate/fastify';
 import { Billable, FluxrateModule } from '@fluxrate/nestjs';
+import { sleep } from '@fluxrate/testkit';
 import { Controller, Get, HttpCode, HttpException, Post, Req, Res } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
@@ -54,7 +55,6 @@ const untilClosed = (raw: NodeJS.EventEmitter) =>
       resolve();
     });
   });
-const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const urlOf = (address: AddressInfo) => `http://127.0.0.1:${address.port}`;
 
@@ -89,7 +89,7 @@ async function startExpress({ tracker, idempotency }: AppOptions): Promise<Runni
     ok(req, res);
   });
   app.get('/v1/slow', fx.billable({ meter: 'api_calls' }), async (req, res) => {
-    await wait(delayOf(req.headers));
+    await sleep(delayOf(req.headers));
     ok(req, res);
   });
   const server = app.listen(0, '127.0.0.1');
@@ -128,7 +128,7 @@ async function startFastify({ tracker, idempotency }: AppOptions): Promise<Runni
     return ok(request);
   });
   app.get('/v1/slow', { config: { billable: { meter: 'api_calls' } } }, async (request) => {
-    await wait(delayOf(request.headers));
+    await sleep(delayOf(request.headers));
     return ok(request);
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -179,7 +179,7 @@ class BillingController {
   @Get('slow')
   @Billable({ meter: 'api_calls' })
   async slow(@Req() req: NestReq) {
-    await wait(delayOf(req.headers));
+    await sleep(delayOf(req.headers));
     return { requestId: req.fluxrate.requestId };
   }
 }

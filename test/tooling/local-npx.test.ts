@@ -1,17 +1,8 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installPacked, sleep } from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const pkgDir = fileURLToPath(new URL('../../packages/local/', import.meta.url));
@@ -26,33 +17,12 @@ let installedWith = '';
 
 /** `npm install -D <tarball>` as the README says; without a registry, the tarball extracted and linked by hand. */
 function install(): void {
-  project = mkdtempSync(join(tmpdir(), 'fluxrate-npx-'));
-  execFileSync('pnpm', ['pack', '--pack-destination', project], { cwd: pkgDir, stdio: 'pipe' });
-  const tarball = readdirSync(project).find((f) => f.endsWith('.tgz'))!;
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'npx-test', private: true }));
-  try {
-    execFileSync('npm', ['install', '-D', '--no-audit', '--no-fund', '--prefer-offline', `./${tarball}`], {
-      cwd: project,
-      stdio: 'pipe',
-      timeout: 60_000,
-      env: userEnv(),
-    });
-    installedWith = 'npm install -D';
-  } catch {
-    const target = join(project, 'node_modules', '@fluxrate', 'local');
-    mkdirSync(target, { recursive: true });
-    execFileSync('tar', ['-xzf', join(project, tarball), '-C', target, '--strip-components=1']);
-    symlinkSync(
-      realpathSync(join(pkgDir, 'node_modules', 'fastify')),
-      join(project, 'node_modules', 'fastify'),
-    );
-    mkdirSync(join(project, 'node_modules', '.bin'));
-    symlinkSync(
-      '../@fluxrate/local/bin/fluxrate-local.js',
-      join(project, 'node_modules', '.bin', 'fluxrate-local'),
-    );
-    installedWith = 'extracted tarball (no registry)';
-  }
+  ({ project, installedWith } = installPacked(pkgDir, {
+    npmFlags: ['-D', '--prefer-offline'],
+    links: ['fastify'],
+    timeoutMs: 60_000,
+    env: userEnv(),
+  }));
 }
 
 if (!hasDist) console.warn('[npx @fluxrate/local] skipped: needs packages/local/dist (run `pnpm build`)');
@@ -95,7 +65,7 @@ describe.skipIf(!hasDist)('npx @fluxrate/local from the packed tarball (issue #1
         reject(new Error(`exited early with ${code} (${installedWith}): ${out}`)),
       );
     });
-    await new Promise((r) => setTimeout(r, 50)); // the key and token lines follow the URL line
+    await sleep(50); // the key and token lines follow the URL line
     const apiKey = /FLUXRATE_API_KEY=(\S+)/.exec(out)![1]!;
     const token = /FLUXRATE_METER_API_CALLS=(\S+)/.exec(out)![1]!;
     const res = await fetch(`${url}/api/v1/sdk/track`, {

@@ -1,4 +1,12 @@
-import { captureLogger, captureWarnings, expectWarnings, record, scripted, tracker } from '@fluxrate/testkit';
+import {
+  captureLogger,
+  captureWarnings,
+  expectWarnings,
+  record,
+  scripted,
+  sleep,
+  tracker,
+} from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 
 describe('accounting', () => {
@@ -80,7 +88,7 @@ describe('accounting', () => {
     });
     t.track({ meter: 'api_calls', customerId: 'acme' });
     t.track({ meter: 'api_calls', customerId: 'acme' });
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     t.track({ meter: 'api_calls', customerId: 'acme' });
     expect(t.stats()).toMatchObject({ tracked: 2, dropped: 1 });
   });
@@ -121,7 +129,7 @@ describe('accounting', () => {
     t.track({ meter: 'api_calls', customerId: 'acme' });
     t.track({ meter: 'api_calls', customerId: 'globex' });
     expect(await t.flush()).toEqual({ settled: true, pending: 0 });
-    await new Promise((r) => setTimeout(r, 30));
+    await sleep(30);
     expect(server.requests).toHaveLength(0);
     expect(events.skipped.map((s) => s.reason)).toEqual(['disabled', 'disabled']);
     expect(t.stats()).toMatchObject({ tracked: 0, skipped: 3, delivered: 0 });

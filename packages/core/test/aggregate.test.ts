@@ -1,4 +1,5 @@
 import { startLocalServer } from '@fluxrate/local';
+import { sleep } from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTracker } from '../src/index.js';
 
@@ -107,7 +108,7 @@ describe('exact pre-aggregation', () => {
     local.reset();
     const t = tracker(200);
     t.track({ meter: 'calls', customerId: 'acme', quantity: 3 });
-    await new Promise((r) => setTimeout(r, 600));
+    await sleep(600);
     expect(total('calls', 'acme')).toBe(3);
     await t.shutdown();
   });

@@ -1,8 +1,6 @@
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
-import { onCleanup, tracker } from '@fluxrate/testkit';
+import { onCleanup, sleep, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function local(faults: Parameters<LocalServer['setFaults']>[0]): Promise<LocalServer> {
   const fx = await startLocalServer({ meters: { api_calls: {} }, faults, seed: 23 });

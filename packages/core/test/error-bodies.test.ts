@@ -1,6 +1,6 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { onCleanup, record, tracker } from '@fluxrate/testkit';
+import { onCleanup, record, sleep, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 
 const MB = 1024 * 1024;
@@ -105,7 +105,7 @@ describe('error bodies are bounded', () => {
     }
     expect(growth).toBeLessThan(50);
     // The request was abandoned after the prefix: no server got to write its whole body.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     expect(Math.max(...server.written)).toBeLessThan(50 * MB);
   });
 

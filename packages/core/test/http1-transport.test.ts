@@ -1,6 +1,6 @@
 import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
-import { expectWarnings, onCleanup, record, tracker } from '@fluxrate/testkit';
+import { expectWarnings, onCleanup, record, sleep, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 
 interface RawServer {
@@ -75,7 +75,7 @@ describe('the HTTP/1.1 transport', () => {
     const t = tracker({ baseUrl: server.url });
     t.track({ meter: 'api_calls', customerId: 'acme' });
     await t.flush({ timeoutMs: 5_000 });
-    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    await sleep(1_600);
     expect(server.closedByClient).toHaveLength(1);
     // timeout=2 minus a 1 s margin: our side closed after about a second idle.
     expect(server.closedByClient[0]).toBeGreaterThanOrEqual(900);

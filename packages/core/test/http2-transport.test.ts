@@ -8,9 +8,8 @@ import {
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { onCleanup, record, tracker } from '@fluxrate/testkit';
+import { localhostCert, onCleanup, record, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
-import { localhostCert } from './support/certs.js';
 
 const cert = localhostCert();
 

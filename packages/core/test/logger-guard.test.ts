@@ -1,8 +1,16 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { API_KEY, captureWarnings, record, scripted, TOKEN, tracker } from '@fluxrate/testkit';
+import {
+  API_KEY,
+  captureWarnings,
+  record,
+  runNode,
+  scripted,
+  sleep,
+  TOKEN,
+  tracker,
+} from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 import { type Logger } from '../src/index.js';
 
@@ -35,7 +43,7 @@ function throwingLogger(): Logger & { calls: number } {
 /** The FLUXRATE_ warnings raised during the current test (captured, not printed). */
 const capturedWarnings = () => captureWarnings().all;
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+const settle = () => sleep(20);
 
 describe('a throwing logger never breaks billing', () => {
   // Fails on the main of 2026-12-01: the overflow warning threw out of track() into the caller.
@@ -100,18 +108,7 @@ describe('a throwing logger never breaks billing', () => {
       await t.shutdown();
       console.log(JSON.stringify({ settled: flushed.settled, failed: t.stats().failed }));
     `;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => {
-      stdout += c;
-    });
-    child.stderr.on('data', (c) => {
-      stderr += c;
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const { code, stdout, stderr } = await runNode(['--input-type=module', '-e', script]);
     expect({ code, stderr: stderr.includes('FLUXRATE_LOGGER_THREW') }).toEqual({ code: 0, stderr: true });
     expect(JSON.parse(stdout)).toEqual({ settled: true, failed: 3 });
   });

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalServer } from '@fluxrate/local';
-import { expectWarnings } from '@fluxrate/testkit';
+import { deadLetter, deadLetterFile, expectWarnings } from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTracker,
@@ -120,23 +120,11 @@ describe('maxEventAgeMs', () => {
     expectWarnings('FLUXRATE_EVENT_TOO_OLD');
     local.reset();
     const file = join(tmp(), 'dead.ndjson');
-    const record = (key: string, days: number): DeadLetterRecord => ({
-      at: new Date().toISOString(),
-      reason: 'retries-exhausted',
-      status: 503,
-      detail: 'Service Unavailable',
-      attempts: 3,
-      event: {
-        meter: 'api_calls',
-        meterToken: local.meters.api_calls!.token,
-        customerId: 'acme',
-        quantity: 2,
-        timestamp: daysAgo(days).toISOString(),
-        idempotencyKey: key,
-      },
-    });
-    const lines = [record('r_old', 40), record('r_new', 1)].map((l) => JSON.stringify(l));
-    writeFileSync(file, `${lines.join('\n')}\n`);
+    const token = local.meters.api_calls!.token;
+    writeFileSync(
+      file,
+      deadLetterFile([deadLetter(token, 'r_old', daysAgo(40)), deadLetter(token, 'r_new', daysAgo(1))]),
+    );
     const result = await replayDeadLetters({
       file,
       apiKey: local.apiKey,

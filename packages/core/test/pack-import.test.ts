@@ -1,17 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installPacked } from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
@@ -51,31 +42,12 @@ t.shutdown({ timeoutMs: 10 }).then(() => console.log(JSON.stringify(out)));
 let project = '';
 let installNote = '';
 
-/** Packs core and installs the tarball into a temp project (npm offline, else extract it and link its one dependency, undici). */
+/** Packs core and installs the tarball into a temp project (npm offline, else extract it and link undici). */
 function install(): void {
-  project = mkdtempSync(join(tmpdir(), 'fluxrate-pack-'));
-  const packs = join(project, 'packs');
-  mkdirSync(packs);
-  execFileSync('pnpm', ['pack', '--pack-destination', packs], { cwd: pkgDir, stdio: 'pipe' });
-  const tarball = join(packs, readdirSync(packs).find((f) => f.endsWith('.tgz'))!);
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'pack-test', private: true }));
-  try {
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--offline', '--ignore-scripts', tarball], {
-      cwd: project,
-      stdio: 'pipe',
-      timeout: 20_000,
-    });
-    installNote = 'npm install --offline';
-  } catch {
-    const target = join(project, 'node_modules', '@fluxrate', 'core');
-    mkdirSync(target, { recursive: true });
-    execFileSync('tar', ['-xzf', tarball, '-C', target, '--strip-components=1']);
-    symlinkSync(
-      realpathSync(join(pkgDir, 'node_modules', 'undici')),
-      join(project, 'node_modules', 'undici'),
-    );
-    installNote = 'extracted tarball, undici linked';
-  }
+  ({ project, installedWith: installNote } = installPacked(pkgDir, {
+    npmFlags: ['--offline', '--ignore-scripts'],
+    links: ['undici'],
+  }));
 }
 
 function run(file: string, source: string): any {

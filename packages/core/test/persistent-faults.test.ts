@@ -1,26 +1,15 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { API_KEY, captureLogger, captureWarnings, record, tracker } from '@fluxrate/testkit';
+import {
+  API_KEY,
+  captureLogger,
+  captureWarnings,
+  localhostCert,
+  record,
+  sleep,
+  tracker,
+} from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-/** A throwaway self-signed certificate, made with openssl for this run. */
-function selfSignedCert(dir: string): { key: Buffer; cert: Buffer } {
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1'].concat([
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ]),
-    { stdio: 'ignore' },
-  );
-  return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
-}
 
 /** The FLUXRATE_ warnings raised during the current test (captured, not printed). */
 const capturedWarnings = () => captureWarnings().all;
@@ -29,13 +18,11 @@ const RETRIES = 4;
 const retry = { minTimeout: 5, maxTimeout: 10, retries: RETRIES };
 
 describe('errors retrying cannot fix are logged at their first occurrence', () => {
-  let dir: string;
   let url: string;
   let hits = 0;
   let close: () => Promise<void>;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'fluxrate-tls-'));
-    const server = createServer(selfSignedCert(dir), (_req, res) => {
+    const server = createServer(localhostCert(), (_req, res) => {
       hits++;
       res.writeHead(201).end('{}');
     });
@@ -45,7 +32,6 @@ describe('errors retrying cannot fix are logged at their first occurrence', () =
   });
   afterAll(async () => {
     await close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   // Fails on the main of 2026-12-01: an untrusted certificate was retried silently (only `retry` events).
@@ -73,7 +59,7 @@ describe('errors retrying cannot fix are logged at their first occurrence', () =
     const t = tracker({ baseUrl: url, logger: {}, retry });
     t.track({ meter: 'api_calls', customerId: 'acme' });
     await t.flush({ timeoutMs: 10_000 });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
     const mine = warnings.filter((w) => (w as { code?: string }).code === 'FLUXRATE_TLS_FAULT');
     expect(mine).toHaveLength(1);
     expect(mine[0]!.message).toContain('NODE_EXTRA_CA_CERTS');

@@ -1,9 +1,15 @@
 import { createTracker, type TrackerOptions } from '@fluxrate/core';
 import type { LocalServer } from '@fluxrate/local';
-import { captureLogger, onCleanup, record, startLocal } from '@fluxrate/testkit';
+import {
+  captureLogger,
+  localhostCert,
+  onCleanup,
+  proxyEnv,
+  record,
+  startForwardProxy,
+  startLocal,
+} from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
-import { localhostCert } from './support/certs.js';
-import { proxyEnv, startForwardProxy } from './support/forward-proxy.js';
 
 const cert = localhostCert();
 

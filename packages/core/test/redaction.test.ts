@@ -9,6 +9,7 @@ import {
   onCleanup,
   record,
   scripted,
+  sleep,
   TOKEN,
   thrown,
   tracker,
@@ -134,7 +135,7 @@ describe('secrets never leak', () => {
     const t = tracker({ baseUrl: server.url, logger: {} });
     t.track({ meter: 'api_calls', customerId: 'acme' });
     await t.flush();
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     expect(JSON.stringify(warnings)).toContain('401');
     expect(JSON.stringify(warnings)).not.toContain(API_KEY);
   });

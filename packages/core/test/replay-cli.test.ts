@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
+import { deadLetter, deadLetterFile, type ProcessResult, runNode } from '@fluxrate/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DeadLetterRecord } from '../src/index.js';
 
@@ -27,48 +27,16 @@ beforeEach(() => {
 /** A dead-letter file of `count` events as a tracker writes it after a 503 outage. */
 function deadLetters(count: number, token: string): string {
   const file = join(dir, `${Math.random().toString(36).slice(2)}.ndjson`);
-  const lines = Array.from(
-    { length: count },
-    (_, i): DeadLetterRecord => ({
-      at: new Date().toISOString(),
-      reason: 'retries-exhausted',
-      status: 503,
-      detail: 'Service Unavailable',
-      attempts: 3,
-      event: {
-        meter: 'api_calls',
-        meterToken: token,
-        customerId: 'acme',
-        quantity: 2,
-        timestamp: new Date().toISOString(),
-        idempotencyKey: `replay_${i}`,
-      },
-    }),
+  writeFileSync(
+    file,
+    deadLetterFile(Array.from({ length: count }, (_, i) => deadLetter(token, `replay_${i}`))),
   );
-  writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
   return file;
 }
 
 /** Runs fluxrate-replay as its own process (async: the local server lives in this one). */
-function replay(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args, '--base-url', local.url, '--api-key', local.apiKey], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c) => {
-    stdout += c;
-  });
-  child.stderr.on('data', (c) => {
-    stderr += c;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  return new Promise((resolve) =>
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
+function replay(...args: string[]): Promise<ProcessResult> {
+  return runNode([CLI, ...args, '--base-url', local.url, '--api-key', local.apiKey]);
 }
 
 describe('fluxrate-replay exits non-zero unless every event was delivered or refused, and prints the counts', () => {

@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect as connectH2, createServer as createH2Server } from 'node:http2';
 import { type AddressInfo, connect } from 'node:net';
-import { onCleanup, tracker } from '@fluxrate/testkit';
+import { onCleanup, sleep, tracker, waitFor } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 import { RequestLifecycle } from '../src/adapter.js';
 import type { RequestOutcome } from '../src/index.js';
@@ -38,14 +38,6 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse) => vo
   return (server.address() as AddressInfo).port;
 }
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 describe('request lifecycle on raw Node responses', () => {
   it('reports each request once on a reused keep-alive socket and with pipelined requests', async () => {
     const { lc, seen } = lifecycle();
@@ -62,13 +54,13 @@ describe('request lifecycle on raw Node responses', () => {
     });
     const request = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
     socket.write(request('/first') + request('/second')); // pipelined
-    await until(() => seen.length === 2, 'two pipelined requests');
+    await waitFor(() => seen.length === 2, 5_000, 'two pipelined requests');
     socket.write(request('/third')); // the same socket, reused
-    await until(() => seen.length === 3, 'the reused socket');
+    await waitFor(() => seen.length === 3, 5_000, 'the reused socket');
     // `finish` means handed to the OS, not read by the client: wait for the bytes before closing.
-    await until(() => (received.match(/HTTP\/1.1 200/g) ?? []).length === 3, 'the third response');
+    await waitFor(() => (received.match(/HTTP\/1.1 200/g) ?? []).length === 3, 5_000, 'the third response');
     socket.destroy();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
     expect(seen.map((o) => [o.route, o.finished, o.aborted])).toEqual([
       ['/first', true, false],
       ['/second', true, false],
@@ -86,10 +78,10 @@ describe('request lifecycle on raw Node responses', () => {
     const socket = connect(port, '127.0.0.1');
     socket.on('error', () => undefined);
     socket.write('GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n');
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
     socket.destroy();
-    await until(() => seen.length >= 1, 'the aborted requests');
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await waitFor(() => seen.length >= 1, 5_000, 'the aborted requests');
+    await sleep(60);
     expect(seen.every((o) => o.aborted && !o.finished)).toBe(true);
   });
 
@@ -115,7 +107,7 @@ describe('request lifecycle on raw Node responses', () => {
     const cut = client.request({ ':path': '/cut' });
     await new Promise((resolve) => cut.once('data', resolve));
     cut.close(0x8); // CANCEL
-    await until(() => seen.length === 2, 'both streams');
+    await waitFor(() => seen.length === 2, 5_000, 'both streams');
     expect(seen.map((o) => [o.route, o.finished, o.aborted])).toEqual([
       ['/ok', true, false],
       ['/cut', false, true],
@@ -134,7 +126,7 @@ describe('request lifecycle on raw Node responses', () => {
       });
     });
     await (await fetch(`http://127.0.0.1:${port}/late`)).text();
-    await until(() => seen.length === 1, 'the already-finished response');
+    await waitFor(() => seen.length === 1, 5_000, 'the already-finished response');
     expect(seen[0]).toMatchObject({ route: '/late', finished: true, aborted: false });
   });
 

@@ -62,6 +62,17 @@ describe('route meter: when to bill', () => {
   });
 });
 
+/** The outcome `shouldReject` sees: the request has not been answered yet. */
+const UNANSWERED = {
+  requestId: 'r',
+  method: 'GET',
+  route: '/v1/search',
+  status: 0,
+  aborted: false,
+  finished: false,
+  durationMs: 0,
+};
+
 describe('route meter: customer', () => {
   it('bills the global customer', async () => {
     const h = await routeHarness();
@@ -97,15 +108,7 @@ describe('route meter: customer', () => {
   it("asks to reject a billable request without a customer under onMissingCustomer 'reject'", async () => {
     const h = await routeHarness({ onMissingCustomer: 'reject' });
     const specs = h.meter.compile({ meter: 'api_calls' }, 'GET /v1/search');
-    const outcome = {
-      requestId: 'r',
-      method: 'GET',
-      route: '/v1/search',
-      status: 0,
-      aborted: false,
-      finished: false,
-      durationMs: 0,
-    };
+    const outcome = UNANSWERED;
     expect(h.meter.shouldReject(specs, [{ headers: {} }], outcome)).toBe(true);
     expect(h.meter.shouldReject(specs, [{ headers: {}, user: 'acme' }], outcome)).toBe(false);
     expect(h.meter.shouldReject([], [{ headers: {} }], outcome)).toBe(false);
@@ -119,15 +122,7 @@ describe('route meter: customer', () => {
       },
     });
     const specs = h.meter.compile({ meter: 'api_calls' }, 'GET /v1/search');
-    const outcome = {
-      requestId: 'r',
-      method: 'GET',
-      route: '/v1/search',
-      status: 0,
-      aborted: false,
-      finished: false,
-      durationMs: 0,
-    };
+    const outcome = UNANSWERED;
     expect(h.meter.shouldReject(specs, [{ headers: {} }], outcome)).toBe(true);
   });
 
@@ -135,15 +130,7 @@ describe('route meter: customer', () => {
     const h = await routeHarness();
     expect(h.meter.onMissingCustomer).toBe('skip');
     const specs = h.meter.compile({ meter: 'api_calls' }, 'GET /v1/search');
-    const outcome = {
-      requestId: 'r',
-      method: 'GET',
-      route: '/v1/search',
-      status: 0,
-      aborted: false,
-      finished: false,
-      durationMs: 0,
-    };
+    const outcome = UNANSWERED;
     expect(h.meter.shouldReject(specs, [{ headers: {} }], outcome)).toBe(false);
   });
 });

@@ -64,17 +64,21 @@ describe('durable spool', () => {
   });
 });
 
+/** A tracker whose meter token Fluxrate does not know (404: each event fails), dead-lettering to `file`. */
+const deadLetterTracker = (file: string) =>
+  createTracker({
+    apiKey: local.apiKey,
+    baseUrl: local.url,
+    meters: { api_calls: WRONG_TOKEN },
+    deadLetter: { file },
+  });
+
 describe('dead letters and fluxrate-replay', () => {
   it('writes failed events with status and detail, and a fixed replay delivers each once', async () => {
     expectWarnings('FLUXRATE_EVENT_FAILED');
     local.reset();
     const file = join(tmp(), 'dead.ndjson');
-    const t = createTracker({
-      apiKey: local.apiKey,
-      baseUrl: local.url,
-      meters: { api_calls: WRONG_TOKEN },
-      deadLetter: { file },
-    });
+    const t = deadLetterTracker(file);
     for (let i = 0; i < 5; i++)
       t.track({ meter: 'api_calls', customerId: 'acme', quantity: 3, idempotencyKey: `order_${i}` });
     await t.shutdown();
@@ -130,12 +134,7 @@ describe('dead letters and fluxrate-replay', () => {
   it.skipIf(!existsSync(cli))('fluxrate-replay CLI dry-runs and replays (needs the build)', async () => {
     local.reset();
     const file = join(tmp(), 'dead.ndjson');
-    const t = createTracker({
-      apiKey: local.apiKey,
-      baseUrl: local.url,
-      meters: { api_calls: WRONG_TOKEN },
-      deadLetter: { file },
-    });
+    const t = deadLetterTracker(file);
     t.track({ meter: 'api_calls', customerId: 'acme', idempotencyKey: 'cli_1' });
     await t.shutdown();
     const args = [

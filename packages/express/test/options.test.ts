@@ -1,10 +1,11 @@
 import { FluxrateConfigError, FluxrateRouteError } from '@fluxrate/core';
+import { waitFor } from '@fluxrate/testkit';
 import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LocalServer } from '../../local/src/index.js';
 import { billable, fluxrateMiddleware } from '../src/index.js';
-import { newTracker, startFluxrate, until } from './support.js';
+import { newTracker, startFluxrate } from './support.js';
 
 let fx: LocalServer;
 beforeAll(async () => {
@@ -62,7 +63,7 @@ describe('fluxrateMiddleware() options', () => {
     app.use(middleware);
     app.get('/v1/search', middleware.billable('api_calls'), (_req, res) => res.send('ok'));
     await request(app).get('/v1/search').expect(200);
-    await until(() => middleware.tracker.stats().tracked === 1, 'the event to be tracked');
+    await waitFor(() => middleware.tracker.stats().tracked === 1, 5_000, 'the event to be tracked');
     await middleware.close();
     expect(middleware.tracker.closed).toBe(true);
     expect(fx.events({ customer: 'owned' })).toHaveLength(1);

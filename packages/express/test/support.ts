@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTracker, type Tracker, type TrackerEvents } from '@fluxrate/core';
+import { waitFor } from '@fluxrate/testkit';
 import express from 'express';
 import express4 from 'express4';
 // @fluxrate/local is not a dependency of this package (see the report); import its sources directly.
@@ -29,14 +30,6 @@ export function newTracker(fx: LocalServer): Tracker<Meters> {
     meters: { api_calls: fx.meters.api_calls!.token, tokens: fx.meters.tokens!.token },
     retry: { minTimeout: 5, maxTimeout: 20 },
   });
-}
-
-export async function until(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 export interface Harness {
@@ -82,7 +75,7 @@ export function harness(
     errors,
     skipped,
     async settled(n) {
-      await until(() => ended >= n, `${n} responses to end`);
+      await waitFor(() => ended >= n, 5_000, `${n} responses to end`);
       await tracker.flush();
     },
   };

@@ -69,5 +69,3 @@ export function collect<M extends string, E extends keyof TrackerEvents>(
 /** Reads the customer from a header, as an auth layer would. */
 export const customerHeader = (request: { headers: Record<string, unknown> }): string | undefined =>
   request.headers['x-customer'] as string | undefined;
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -34,9 +34,23 @@ describe('outage switch', () => {
 
   it('suspend and resume are idempotent, and close works while suspended', async () => {
     const s = await startLocal();
+    expect((await track(s, event(s, { idempotency_key: 'a' }))).status).toBe(201);
+
     await s.suspend();
+    await s.suspend();
+    expect(s.stats().suspended).toBe(true);
+    expect(causeCode(await track(s, event(s)).catch((e: unknown) => e))).toBe('ECONNREFUSED');
+
+    await s.resume();
+    await s.resume();
+    expect(s.stats().suspended).toBe(false);
+    expect((await track(s, event(s, { idempotency_key: 'b' }))).status).toBe(201);
+    expect(s.events().map((e) => e.idempotencyKey)).toEqual(['a', 'b']);
+
     await s.suspend();
     await s.close();
+    await s.resume(); // a no-op once closed: the port stays shut
+    expect(causeCode(await track(s, event(s)).catch((e: unknown) => e))).toBe('ECONNREFUSED');
   });
 
   it('close does not wait for a slow fault to finish', async () => {

@@ -1,6 +1,4 @@
 // Billing starts in a global guard; the innermost capture of `result` sits only on handlers that need it.
-import { IncomingMessage, ServerResponse } from 'node:http';
-import { Socket } from 'node:net';
 import type { RequestOutcome } from '@fluxrate/core';
 import {
   type CallHandler,
@@ -13,34 +11,25 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
-import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { map, type Observable } from 'rxjs';
 import supertest from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalServer } from '../../local/src/index.js';
-import { FluxrateBilling } from '../src/fluxrate.billing.js';
+import { describe, expect, it } from 'vitest';
 import { FluxrateGuard } from '../src/fluxrate.guard.js';
 import { Billable, FluxrateModule, type FluxrateModuleOptions, FluxrateTracker } from '../src/index.js';
 import {
   ADAPTERS,
   customerHeader,
+  rpcCall,
   settle,
-  startFluxrate,
   trackerOptions,
   uniqueCustomer,
+  useFluxrate,
 } from './support/app.js';
 
-let fx: LocalServer;
-beforeAll(async () => {
-  fx = await startFluxrate();
-});
-afterAll(async () => {
-  await fx?.close();
-});
+const local = useFluxrate();
 
 const INTERCEPTORS = '__interceptors__';
 const interceptorsOf = (handler: unknown): unknown[] =>
@@ -99,7 +88,7 @@ async function withApp(
   configure?: (app: INestApplication) => void,
 ): Promise<void> {
   const moduleRef = await Test.createTestingModule({
-    imports: [FluxrateModule.forRoot({ ...trackerOptions(fx), ...options } as FluxrateModuleOptions)],
+    imports: [FluxrateModule.forRoot({ ...trackerOptions(local.fx), ...options } as FluxrateModuleOptions)],
     controllers: [GuardedController],
   }).compile();
   const app = moduleRef.createNestApplication(
@@ -137,7 +126,7 @@ describe.each(ADAPTERS)('guard and capture on %s', (adapter) => {
       await http.get('/g/res').set('x-customer', customer).expect(200, 'sent');
     });
     expect(
-      fx
+      local.fx
         .events({ customer })
         .map((e) => `${e.meter} ${e.quantity}`)
         .sort(),
@@ -166,8 +155,8 @@ describe.each(ADAPTERS)('guard and capture on %s', (adapter) => {
     await withApp(adapter, { customer: byArguments }, async (http) => {
       await http.get('/g/static').expect(200);
     });
-    expect(fx.events({ customer: `${org}-from-result` })).toHaveLength(1);
-    expect(fx.events({ customer: `${org}-args-from-result` })).toHaveLength(1);
+    expect(local.fx.events({ customer: `${org}-from-result` })).toHaveLength(1);
+    expect(local.fx.events({ customer: `${org}-args-from-result` })).toHaveLength(1);
   });
 
   it('a request an app guard rejects is not billed (its `when` sees the 403); one it lets through is billed once', async () => {
@@ -183,7 +172,7 @@ describe.each(ADAPTERS)('guard and capture on %s', (adapter) => {
       await settle(app.get(FluxrateTracker));
     });
     expect(seen.sort()).toEqual([200, 403]);
-    expect(fx.events({ customer })).toHaveLength(1);
+    expect(local.fx.events({ customer })).toHaveLength(1);
   });
 
   it("onMissingCustomer: 'reject' sees the customer an app guard sets (the check runs after the app's guards)", async () => {
@@ -194,22 +183,14 @@ describe.each(ADAPTERS)('guard and capture on %s', (adapter) => {
       await http.get('/g/static').expect(403);
       await settle(app.get(FluxrateTracker));
     });
-    expect(fx.events({ customer: org })).toHaveLength(1);
+    expect(local.fx.events({ customer: org })).toHaveLength(1);
   });
 });
 
 describe('the global guard outside HTTP', () => {
   it('lets non-HTTP contexts (rpc, ws) through without billing state', async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [FluxrateModule.forRoot({ ...trackerOptions(fx), customer: customerHeader })],
-    }).compile();
-    const guard = new FluxrateGuard(moduleRef.get(FluxrateBilling), moduleRef.get(Reflector));
-    const payload: Record<string, unknown> = { headers: {} };
-    const context = new ExecutionContextHost([
-      payload,
-      new ServerResponse(new IncomingMessage(new Socket())),
-    ]);
-    context.setType('rpc');
+    const { moduleRef, payload, context, billing, reflector } = await rpcCall(local.fx);
+    const guard = new FluxrateGuard(billing, reflector);
     expect(guard.canActivate(context)).toBe(true);
     expect(payload).not.toHaveProperty('fluxrate');
     await moduleRef.close();

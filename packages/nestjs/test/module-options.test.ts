@@ -1,15 +1,10 @@
-import { IncomingMessage, ServerResponse } from 'node:http';
-import { Socket } from 'node:net';
 import { createTracker, FluxrateConfigError, FluxrateRouteError, type Tracker } from '@fluxrate/core';
 import { Controller, Get, Injectable, Module, UseInterceptors } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
-import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { Test } from '@nestjs/testing';
 import { lastValueFrom, of } from 'rxjs';
 import supertest from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LocalServer } from '../../local/src/index.js';
-import { FluxrateBilling } from '../src/fluxrate.billing.js';
 import {
   Billable,
   FluxrateInterceptor,
@@ -22,20 +17,15 @@ import {
 import {
   ADAPTERS,
   customerHeader,
+  rpcCall,
   settle,
   startApp,
-  startFluxrate,
   trackerOptions,
   uniqueCustomer,
+  useFluxrate,
 } from './support/app.js';
 
-let fx: LocalServer;
-beforeAll(async () => {
-  fx = await startFluxrate();
-});
-afterAll(async () => {
-  await fx?.close();
-});
+const local = useFluxrate();
 
 @Controller('billed')
 class BilledController {
@@ -92,7 +82,7 @@ async function billedOnce(adapter: (typeof ADAPTERS)[number], imports: unknown[]
     const tracker = app.get(UsesTracker).tracker;
     expect(tracker).toBe(app.get(FluxrateTracker));
     await settle(tracker);
-    return fx.events({ customer });
+    return local.fx.events({ customer });
   } finally {
     await app.close();
   }
@@ -100,7 +90,7 @@ async function billedOnce(adapter: (typeof ADAPTERS)[number], imports: unknown[]
 
 describe.each(ADAPTERS)('FluxrateModule options on %s', (adapter) => {
   it('forRootAsync with useFactory and an injected config provider', async () => {
-    AppConfig.fx = fx;
+    AppConfig.fx = local.fx;
     const events = await billedOnce(adapter, [
       FluxrateModule.forRootAsync({
         imports: [AppConfigModule],
@@ -112,14 +102,16 @@ describe.each(ADAPTERS)('FluxrateModule options on %s', (adapter) => {
   });
 
   it('forRootAsync with useClass', async () => {
-    AppConfig.fx = fx;
+    AppConfig.fx = local.fx;
     const events = await billedOnce(adapter, [FluxrateModule.forRootAsync({ useClass: OptionsFactory })]);
     expect(events).toHaveLength(1);
   });
 
   it('global: false bills only controllers that use @UseInterceptors(FluxrateInterceptor)', async () => {
     const app = await startApp(adapter, {
-      imports: [FluxrateModule.forRoot({ ...trackerOptions(fx), customer: customerHeader, global: false })],
+      imports: [
+        FluxrateModule.forRoot({ ...trackerOptions(local.fx), customer: customerHeader, global: false }),
+      ],
       controllers: [BilledController, InterceptedController],
     });
     try {
@@ -127,7 +119,7 @@ describe.each(ADAPTERS)('FluxrateModule options on %s', (adapter) => {
       await supertest(app.getHttpServer()).get('/billed').set('x-customer', customer).expect(200);
       await supertest(app.getHttpServer()).get('/intercepted').set('x-customer', customer).expect(200);
       await settle(app.get(FluxrateTracker));
-      expect(fx.events({ customer })).toHaveLength(1);
+      expect(local.fx.events({ customer })).toHaveLength(1);
     } finally {
       await app.close();
     }
@@ -135,12 +127,12 @@ describe.each(ADAPTERS)('FluxrateModule options on %s', (adapter) => {
 
   it("app.close() delivers every billed event and shuts down the module's own tracker", async () => {
     const app = await startApp(adapter, {
-      imports: [FluxrateModule.forRoot({ ...trackerOptions(fx), customer: customerHeader })],
+      imports: [FluxrateModule.forRoot({ ...trackerOptions(local.fx), customer: customerHeader })],
       controllers: [BilledController],
     });
     const tracker = app.get(FluxrateTracker);
     const customer = uniqueCustomer(`${adapter}-close`);
-    fx.setFaults({ slow: { rate: 1, ms: 300 } });
+    local.fx.setFaults({ slow: { rate: 1, ms: 300 } });
     try {
       await Promise.all(
         Array.from({ length: 5 }, () =>
@@ -150,9 +142,9 @@ describe.each(ADAPTERS)('FluxrateModule options on %s', (adapter) => {
       expect(tracker.stats().delivered).toBeLessThan(5); // some still in flight when the app closes
       await app.close();
     } finally {
-      fx.setFaults({});
+      local.fx.setFaults({});
     }
-    expect(fx.events({ customer })).toHaveLength(5);
+    expect(local.fx.events({ customer })).toHaveLength(5);
     expect(tracker.closed).toBe(true);
   });
 
@@ -160,7 +152,7 @@ describe.each(ADAPTERS)('FluxrateModule options on %s', (adapter) => {
     const app = await startApp(adapter, {
       imports: [
         FluxrateModule.forRoot({
-          ...trackerOptions(fx),
+          ...trackerOptions(local.fx),
           customer: customerHeader,
           onMissingCustomer: 'reject',
         }),
@@ -174,14 +166,14 @@ describe.each(ADAPTERS)('FluxrateModule options on %s', (adapter) => {
       const customer = uniqueCustomer(`${adapter}-reject`);
       await supertest(app.getHttpServer()).get('/billed').set('x-customer', customer).expect(200);
       await settle(app.get(FluxrateTracker));
-      expect(fx.events({ customer })).toHaveLength(1);
+      expect(local.fx.events({ customer })).toHaveLength(1);
     } finally {
       await app.close();
     }
   });
 
   it('app.close() flushes an app-provided tracker but leaves it open', async () => {
-    const own = createTracker(trackerOptions(fx));
+    const own = createTracker(trackerOptions(local.fx));
     const app = await startApp(adapter, {
       imports: [FluxrateModule.forRoot({ tracker: own, customer: customerHeader })],
       controllers: [BilledController],
@@ -189,7 +181,7 @@ describe.each(ADAPTERS)('FluxrateModule options on %s', (adapter) => {
     const customer = uniqueCustomer(`${adapter}-own`);
     await supertest(app.getHttpServer()).get('/billed').set('x-customer', customer).expect(200);
     await app.close();
-    expect(fx.events({ customer })).toHaveLength(1);
+    expect(local.fx.events({ customer })).toHaveLength(1);
     expect(own.closed).toBe(false);
     await own.shutdown();
   });
@@ -197,16 +189,8 @@ describe.each(ADAPTERS)('FluxrateModule options on %s', (adapter) => {
 
 describe('FluxrateInterceptor outside HTTP', () => {
   it('passes non-HTTP contexts (rpc, ws) through without billing state', async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [FluxrateModule.forRoot({ ...trackerOptions(fx), customer: customerHeader })],
-    }).compile();
-    const interceptor = new FluxrateInterceptor(moduleRef.get(FluxrateBilling), moduleRef.get(Reflector));
-    const payload: Record<string, unknown> = { headers: {} };
-    const context = new ExecutionContextHost([
-      payload,
-      new ServerResponse(new IncomingMessage(new Socket())),
-    ]);
-    context.setType('rpc');
+    const { moduleRef, payload, context, billing, reflector } = await rpcCall(local.fx);
+    const interceptor = new FluxrateInterceptor(billing, reflector);
     const out = await lastValueFrom(interceptor.intercept(context, { handle: () => of('pong') }));
     expect(out).toBe('pong');
     expect(payload).not.toHaveProperty('fluxrate');
@@ -220,28 +204,30 @@ describe('invalid options fail at bootstrap naming the option', () => {
 
   it('a module-level customer that is not a function', async () => {
     const error = await compile([
-      FluxrateModule.forRoot({ ...trackerOptions(fx), customer: 'acme' as never }),
+      FluxrateModule.forRoot({ ...trackerOptions(local.fx), customer: 'acme' as never }),
     ]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FluxrateConfigError);
     expect(error).toMatchObject({ option: 'customer' });
   });
 
   it('an invalid tracker option', async () => {
-    const error = await compile([FluxrateModule.forRoot({ ...trackerOptions(fx), maxQueueSize: -1 })]).catch(
-      (e: unknown) => e,
-    );
+    const error = await compile([
+      FluxrateModule.forRoot({ ...trackerOptions(local.fx), maxQueueSize: -1 }),
+    ]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FluxrateConfigError);
     expect((error as Error).message).toContain('maxQueueSize');
   });
 
   it('tracker options next to a tracker, and global returned by an async factory', async () => {
-    const own = createTracker(trackerOptions(fx));
+    const own = createTracker(trackerOptions(local.fx));
     const misplaced = await compile([
       FluxrateModule.forRoot({ tracker: own, maxQueueSize: 5 } as never),
     ]).catch((e: unknown) => e);
     expect(misplaced).toMatchObject({ option: 'maxQueueSize' });
     const global = await compile([
-      FluxrateModule.forRootAsync({ useFactory: () => ({ ...trackerOptions(fx), global: true }) as never }),
+      FluxrateModule.forRootAsync({
+        useFactory: () => ({ ...trackerOptions(local.fx), global: true }) as never,
+      }),
     ]).catch((e: unknown) => e);
     expect(global).toMatchObject({ option: 'global' });
     await own.shutdown();
@@ -255,7 +241,7 @@ describe('invalid options fail at bootstrap naming the option', () => {
       typo() {}
     }
     const error = await compile(
-      [FluxrateModule.forRoot({ ...trackerOptions(fx), customer: customerHeader })],
+      [FluxrateModule.forRoot({ ...trackerOptions(local.fx), customer: customerHeader })],
       [TypoController],
     )
       .then((moduleRef) => moduleRef.init())

@@ -1,10 +1,9 @@
+import { outboxEvent, type RedisServer, redisSkipReason, startRedis } from '@fluxrate/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEntry, encodeEvent } from '../src/codec.js';
 import { scriptRunner } from '../src/script-runner.js';
 import { AGGREGATE_SCRIPT } from '../src/scripts.js';
-import { event } from './support/fake-host.js';
-import { type RedisServer, redisSkipReason, startRedis } from './support/redis-server.js';
 
 const skip = redisSkipReason();
 const runAggregate = scriptRunner(AGGREGATE_SCRIPT);
@@ -12,21 +11,21 @@ const GROUP = 'g';
 
 describe('the stream entry carries the aggregation flag', () => {
   it('marks events with keys unique by construction with their meter aggregation, and nothing else', () => {
-    const generated = event();
+    const generated = outboxEvent();
     expect(decodeEntry(['e', encodeEvent(generated)])!.aggregation).toBe('SUM');
-    const callerKey = { ...event(), unique: false };
+    const callerKey = { ...outboxEvent(), unique: false };
     expect(decodeEntry(['e', encodeEvent(callerKey)])!.aggregation).toBeUndefined();
-    const appAggregate = { ...event(), idempotencyKey: 'agg_0123456789abc_1700000000000_0_x' };
+    const appAggregate = { ...outboxEvent(), idempotencyKey: 'agg_0123456789abc_1700000000000_0_x' };
     expect(decodeEntry(['e', encodeEvent(appAggregate)])!.aggregation).toBeUndefined();
     // The forwarder's own aggregates are written with the flag off.
-    expect(decodeEntry(['e', encodeEvent(event(), false)])!.aggregation).toBeUndefined();
-    const max = event();
+    expect(decodeEntry(['e', encodeEvent(outboxEvent(), false)])!.aggregation).toBeUndefined();
+    const max = outboxEvent();
     max.meter = { ...max.meter, aggregation: 'MAX' };
     expect(decodeEntry(['e', encodeEvent(max)])!.aggregation).toBe('MAX');
   });
 
   it('reads entries written before the flag (8 values) as not aggregatable', () => {
-    const e = event('acme', 3);
+    const e = outboxEvent('acme', 3);
     const old = JSON.stringify([
       e.meter.name,
       e.meter.token,
@@ -72,7 +71,8 @@ describe.skipIf(skip)('AGGREGATE_SCRIPT against a real redis-server', () => {
     const ids: string[] = [];
     for (let i = 0; i < count; i += 500) {
       const pipe = admin.pipeline();
-      for (let j = i; j < Math.min(count, i + 500); j++) pipe.xadd(stream, '*', 'e', encodeEvent(event()));
+      for (let j = i; j < Math.min(count, i + 500); j++)
+        pipe.xadd(stream, '*', 'e', encodeEvent(outboxEvent()));
       for (const [, id] of (await pipe.exec())!) ids.push(id as string);
     }
     await admin.call('XREADGROUP', 'GROUP', GROUP, 'c1', 'COUNT', String(count), 'STREAMS', stream, '>');
@@ -86,7 +86,10 @@ describe.skipIf(skip)('AGGREGATE_SCRIPT against a real redis-server', () => {
     ...aggregates,
     ...ids,
   ];
-  const aggregates = () => [encodeEvent(event('acme', 7), false), encodeEvent(event('beta', 2), false)];
+  const aggregates = () => [
+    encodeEvent(outboxEvent('acme', 7), false),
+    encodeEvent(outboxEvent('beta', 2), false),
+  ];
   const pendingOf = async (stream: string, consumer: string) =>
     ((await admin.call('XPENDING', stream, GROUP, '-', '+', '100000', consumer)) as unknown[]).length;
   /** The invariant: the inputs are gone iff the aggregates are present. */

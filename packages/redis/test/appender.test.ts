@@ -1,19 +1,25 @@
 import { type AddressInfo, createServer, connect as netConnect, type Socket } from 'node:net';
+import {
+  outboxEvent,
+  RecordingHost,
+  type RedisServer,
+  redisSkipReason,
+  sleep,
+  startRedis,
+  waitFor,
+} from '@fluxrate/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEntry } from '../src/codec.js';
 import { RedisOutbox, redisOutbox } from '../src/index.js';
 import { APPEND_SCRIPT } from '../src/scripts.js';
-import { event, FakeHost, until } from './support/fake-host.js';
-import { type RedisServer, redisSkipReason, startRedis } from './support/redis-server.js';
 
 const skip = redisSkipReason();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Counts the host's `handedOff` calls: one per batch Redis confirmed. */
-class BatchHost extends FakeHost {
+class BatchHost extends RecordingHost {
   batches: number[] = [];
-  override handedOff(events: Parameters<FakeHost['handedOff']>[0]): void {
+  override handedOff(events: Parameters<RecordingHost['handedOff']>[0]): void {
     this.batches.push(events.length);
     super.handedOff(events);
   }
@@ -44,12 +50,12 @@ describe.skipIf(skip)('the append path (one packed script argument per batch)', 
 
   it('stores every event of a batch as its own entry, newlines and quotes in values included', async () => {
     const { outbox, host, stream } = make();
-    const tricky = event('line\none "two"\r\n\\');
+    const tricky = outboxEvent('line\none "two"\r\n\\');
     tricky.metadataJson = '{"note":"a\\nb"}';
-    const plain = event('acme');
+    const plain = outboxEvent('acme');
     outbox.append(tricky);
     outbox.append(plain);
-    await until(() => host.handed.length === 2);
+    await waitFor(() => host.handed.length === 2, 10_000);
     expect(host.batches).toEqual([2]);
     const entries = (await admin.xrange(stream, '-', '+')).map(([, fields]) => decodeEntry(fields)!);
     expect(entries.map((e) => e.stored.customerId)).toEqual(['line\none "two"\r\n\\', 'acme']);
@@ -61,30 +67,30 @@ describe.skipIf(skip)('the append path (one packed script argument per batch)', 
 
   it('with appendIntervalMs, events of many turns within the interval go in one append', async () => {
     const { outbox, host } = make({ appendIntervalMs: 300 });
-    outbox.append(event()); // the first goes at once: no append started in the last 300 ms
-    await until(() => host.handed.length === 1);
+    outbox.append(outboxEvent()); // the first goes at once: no append started in the last 300 ms
+    await waitFor(() => host.handed.length === 1, 10_000);
     for (let i = 0; i < 5; i++) {
-      outbox.append(event());
+      outbox.append(outboxEvent());
       await sleep(10); // separate turns
     }
-    await until(() => host.handed.length === 6);
+    await waitFor(() => host.handed.length === 6, 10_000);
     expect(host.batches).toEqual([1, 5]);
   });
 
   it('with appendIntervalMs 0, every turn is its own append', async () => {
     const { outbox, host } = make({ appendIntervalMs: 0 });
     for (let i = 0; i < 3; i++) {
-      outbox.append(event());
-      await until(() => host.handed.length === i + 1);
+      outbox.append(outboxEvent());
+      await waitFor(() => host.handed.length === i + 1, 10_000);
     }
     expect(host.batches).toEqual([1, 1, 1]);
   });
 
   it('splits a batch at maxLen: the first events stored, the rest overflow', async () => {
     const { outbox, host } = make({ maxLen: 3 });
-    const events = Array.from({ length: 5 }, () => event());
+    const events = Array.from({ length: 5 }, () => outboxEvent());
     for (const e of events) outbox.append(e);
-    await until(() => host.handed.length + host.droppedEvents.length === 5);
+    await waitFor(() => host.handed.length + host.droppedEvents.length === 5, 10_000);
     expect(host.handed).toEqual(events.slice(0, 3));
     expect(host.droppedEvents).toEqual(events.slice(3));
   });
@@ -155,14 +161,14 @@ describe.skipIf(skip)('an append whose reply is lost', () => {
       await admin.script('LOAD', APPEND_SCRIPT);
       const stream = 'lossy';
       const outbox = redisOutbox({ redis: proxy.url, stream, consume: false });
-      const host = new FakeHost();
+      const host = new RecordingHost();
       outbox.open(host);
-      for (let i = 0; i < 5; i++) outbox.append(event(`c${i}`));
-      await until(() => host.handed.length === 5);
+      for (let i = 0; i < 5; i++) outbox.append(outboxEvent(`c${i}`));
+      await waitFor(() => host.handed.length === 5, 10_000);
       expect(proxy.cut()).toBe(1);
       expect(await admin.xlen(stream)).toBe(5);
-      outbox.append(event('later'));
-      await until(() => host.handed.length === 6);
+      outbox.append(outboxEvent('later'));
+      await waitFor(() => host.handed.length === 6, 10_000);
       expect(await admin.xlen(stream)).toBe(6);
       // The first batch's marker went with the second batch: one marker left, with a time to live.
       const markers = await admin.keys('{lossy}:append:*');
@@ -178,7 +184,7 @@ describe.skipIf(skip)('an append whose reply is lost', () => {
 });
 
 /** A host whose first `redis-append` fault report throws: a failure the append's retry was not written for. */
-class ThrowingHost extends FakeHost {
+class ThrowingHost extends RecordingHost {
   #thrown = false;
   override fault(kind: string, error: unknown): void {
     super.fault(kind, error);
@@ -199,12 +205,12 @@ describe.skipIf(skip)('an append that fails in a way no retry was written for', 
     const host = new ThrowingHost();
     try {
       outbox.open(host);
-      for (let i = 0; i < 3; i++) outbox.append(event(`c${i}`));
-      await until(() => host.faultKinds().includes('redis-append-unexpected'), 10_000);
+      for (let i = 0; i < 3; i++) outbox.append(outboxEvent(`c${i}`));
+      await waitFor(() => host.faultKinds().includes('redis-append-unexpected'), 10_000);
       const unexpected = host.faults.find((f) => f.kind === 'redis-append-unexpected')!;
       expect(String(unexpected.error)).toMatch(/a bug in the fault path/);
       await server.start();
-      await until(() => host.handed.length === 3, 15_000);
+      await waitFor(() => host.handed.length === 3, 15_000);
       const admin = new Redis(server.url);
       expect(await admin.xlen('unexpected')).toBe(3);
       admin.disconnect();

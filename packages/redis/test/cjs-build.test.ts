@@ -4,10 +4,8 @@
 // that was swallowed, and the batch was lost.
 import { createRequire } from 'node:module';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
-import { needsBuild, sleep } from '@fluxrate/testkit';
+import { needsBuild, type RedisServer, redisSkipReason, sleep, startRedis, waitFor } from '@fluxrate/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { until } from './support/fake-host.js';
-import { type RedisServer, redisSkipReason, startRedis } from './support/redis-server.js';
 
 const skip =
   redisSkipReason() ??
@@ -58,7 +56,7 @@ describe.skipIf(skip)("require('@fluxrate/redis') (the CJS build) through Redis 
     await sleep(2_500);
     await redis.start();
     expect(await tracker.flush({ timeoutMs: 15_000 })).toEqual({ settled: true, pending: 0 });
-    await until(() => fx.events().length >= 100, 15_000);
+    await waitFor(() => fx.events().length >= 100, 15_000);
     expect(fx.events()).toHaveLength(100);
     expect(errors.filter((e) => /is not a function/.test(e))).toEqual([]);
   });
@@ -66,7 +64,7 @@ describe.skipIf(skip)("require('@fluxrate/redis') (the CJS build) through Redis 
   it('Redis restarted mid-run: the 20 events tracked during a ~2 s outage are all stored', async () => {
     const { tracker, redis, fx } = await start();
     track(10);
-    await until(() => fx.events().length === 10, 15_000);
+    await waitFor(() => fx.events().length === 10, 15_000);
     await redis.stop();
     for (let i = 0; i < 4; i++) {
       track(5);
@@ -74,7 +72,7 @@ describe.skipIf(skip)("require('@fluxrate/redis') (the CJS build) through Redis 
     }
     await redis.start();
     expect(await tracker.flush({ timeoutMs: 15_000 })).toEqual({ settled: true, pending: 0 });
-    await until(() => fx.events().length >= 30, 15_000);
+    await waitFor(() => fx.events().length >= 30, 15_000);
     expect(fx.events()).toHaveLength(30);
   });
 });

@@ -2,11 +2,17 @@
 // in Redis once and every forwarder sharing the stream reads it before sending, so the fleet backs off
 // together instead of each instance (and each event) discovering the limit on its own.
 import { createTracker, type Tracker } from '@fluxrate/core';
-import { expectWarnings, type ScriptedServer, startScriptedServer } from '@fluxrate/testkit';
+import {
+  expectWarnings,
+  type RedisServer,
+  redisSkipReason,
+  type ScriptedServer,
+  startRedis,
+  startScriptedServer,
+  waitFor,
+} from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Forwarder, redisOutbox, startForwarder } from '../src/index.js';
-import { until } from './support/fake-host.js';
-import { type RedisServer, redisSkipReason, startRedis } from './support/redis-server.js';
 
 const skip = redisSkipReason();
 const TOKEN = '550e8400-e29b-41d4-a716-446655440000';
@@ -54,7 +60,7 @@ describe.skipIf(skip)('a 429 Retry-After pauses every forwarder of the stream to
           }),
         );
       }
-      await until(() => server.requests.some((r) => r.at >= pauseEnds && pauseEnds > 0), 20_000);
+      await waitFor(() => server.requests.some((r) => r.at >= pauseEnds && pauseEnds > 0), 20_000);
       const during = server.requests.filter((r) => r.at < pauseEnds).length;
       console.log(`[fleet-429] ${during} requests reached Fluxrate during the ${PAUSE_S} s pause`);
       // The in-flight attempts of each forwarder when the pause began, and a stale read or two: not 300.
@@ -62,7 +68,7 @@ describe.skipIf(skip)('a 429 Retry-After pauses every forwarder of the stream to
       expect(during).toBeLessThanOrEqual(30);
       const delivered = () =>
         new Set(server.requests.filter((r) => r.at >= pauseEnds).map((r) => r.json.idempotency_key));
-      await until(() => delivered().size === EVENTS, 20_000);
+      await waitFor(() => delivered().size === EVENTS, 20_000);
       const stats = await Promise.all(forwarders.map((f) => f.stats()));
       expect(stats.reduce((n, s) => n + s.delivered, 0)).toBe(EVENTS);
       expect(stats.reduce((n, s) => n + s.failed, 0)).toBe(0);

@@ -1,12 +1,11 @@
 import { createTracker, FluxrateConfigError, type Tracker } from '@fluxrate/core';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
+import { type RedisServer, redisSkipReason, startRedis, waitFor } from '@fluxrate/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeEntry } from '../src/codec.js';
 import { runCli } from '../src/forwarder-cli.js';
 import { type Forwarder, redisOutbox, startForwarder } from '../src/index.js';
-import { until } from './support/fake-host.js';
-import { type RedisServer, redisSkipReason, startRedis } from './support/redis-server.js';
 
 const skip = redisSkipReason();
 
@@ -165,7 +164,7 @@ describe.skipIf(skip)(
       const expected = await appendAll(stream, customers);
       const requestsBefore = fx.stats().requests;
       const f = forwarder(stream, 300);
-      await until(async () => {
+      await waitFor(async () => {
         const s = await f.stats();
         return s.redis?.streamLength === 0 && s.redis.pending === 0 && s.inFlight === 0;
       }, 30_000);
@@ -196,9 +195,9 @@ describe.skipIf(skip)(
       const expected = await appendAll(stream, ['delta']);
       // A window of an hour: nothing closes before stop().
       const f = forwarder(stream, 3_600_000);
-      await until(async () => (await f.stats()).aggregate!.inputs === 800, 10_000);
+      await waitFor(async () => (await f.stats()).aggregate!.inputs === 800, 10_000);
       // Only the caller-keyed events go out (through 503s and their retries).
-      await until(async () => (await f.stats()).delivered === 30, 10_000);
+      await waitFor(async () => (await f.stats()).delivered === 30, 10_000);
       expect(fx.events({ customer: 'delta' })).toHaveLength(30);
       await f.stop(5_000);
       // The stream now holds exactly the aggregates, unflagged, unread: one per group (1 + 1 + 1 + 17 users,
@@ -210,7 +209,7 @@ describe.skipIf(skip)(
       expect(entries.length).toBeLessThanOrEqual(24);
       expect(entries.every(([, fields]) => decodeEntry(fields)!.aggregation === undefined)).toBe(true);
       const plain = forwarder(stream);
-      await until(async () => {
+      await waitFor(async () => {
         const s = await plain.stats();
         return s.redis?.streamLength === 0 && s.redis.pending === 0 && s.inFlight === 0;
       }, 20_000);
@@ -230,7 +229,7 @@ describe.skipIf(skip)(
       for (let i = 0; i < 100; i++) app.track({ meter: 'api_calls', customerId: 'omega', quantity: 1 });
       await app.shutdown();
       const f = forwarder(stream, 1_500);
-      await until(async () => (await f.stats()).aggregate!.inputs === 100, 10_000);
+      await waitFor(async () => (await f.stats()).aggregate!.inputs === 100, 10_000);
       // Another consumer takes one input over and settles it the way a close does (its own entry, then
       // XACK+XDEL of the input, atomically), as if this forwarder had stalled past claimIdleMs.
       const pending = (await admin.call('XPENDING', stream, 'fluxrate', '-', '+', '1')) as [string][];
@@ -248,7 +247,7 @@ describe.skipIf(skip)(
         .xack(stream, 'fluxrate', id)
         .xdel(stream, id)
         .exec();
-      await until(async () => {
+      await waitFor(async () => {
         const s = await f.stats();
         return (
           s.aggregate!.refused === 1 &&

@@ -1,12 +1,10 @@
 import { createTracker } from '@fluxrate/core';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
+import { type RedisServer, redisSkipReason, sleep, startRedis, waitFor } from '@fluxrate/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { redisOutbox, startForwarder } from '../src/index.js';
-import { until } from './support/fake-host.js';
-import { type RedisServer, redisSkipReason, startRedis } from './support/redis-server.js';
 
 const skip = redisSkipReason();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.skipIf(skip)('a forwarder across a Redis outage (real redis-server stopped and restarted)', () => {
   let redis: RedisServer | undefined;
@@ -42,7 +40,7 @@ describe.skipIf(skip)('a forwarder across a Redis outage (real redis-server stop
     });
     forwarder.tracker.on('error', () => undefined);
     stops.push(() => forwarder.stop(5_000));
-    await until(() => fx!.events().length >= 300, 20_000);
+    await waitFor(() => fx!.events().length >= 300, 20_000);
     await redis.stop(true); // SIGKILL: acks in flight and those that follow fail
     const storedWhileDown = fx.events().length;
     await sleep(2_000);
@@ -53,7 +51,7 @@ describe.skipIf(skip)('a forwarder across a Redis outage (real redis-server stop
 
     const probe = redisOutbox({ redis: redis.url, stream, consume: false });
     stops.push(() => probe.close());
-    await until(async () => {
+    await waitFor(async () => {
       const { streamLength, pending } = await probe.stats();
       return streamLength === 0 && pending === 0;
       // Well under claimIdleMs: nothing may wait for a takeover to be found again.

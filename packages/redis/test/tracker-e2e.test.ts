@@ -1,10 +1,8 @@
 import { createTracker, type Tracker } from '@fluxrate/core';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
-import { expectWarnings } from '@fluxrate/testkit';
+import { expectWarnings, type RedisServer, redisSkipReason, startRedis, waitFor } from '@fluxrate/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisOutbox, redisOutbox } from '../src/index.js';
-import { until } from './support/fake-host.js';
-import { type RedisServer, redisSkipReason, startRedis } from './support/redis-server.js';
 
 const skip = redisSkipReason();
 
@@ -56,12 +54,12 @@ describe.skipIf(skip)('createTracker({ outbox: redisOutbox() }) end to end again
     // For an appending app, flush() means "durably in Redis": the fleet owns the events from there.
     await Promise.all(apps.map((a) => a.flush()));
     expect(apps.map((a) => a.stats().handedOff)).toEqual([total / 2, total / 2]);
-    await until(() => fx.events().length === total, 30_000);
+    await waitFor(() => fx.events().length === total, 30_000);
     const keys = fx.events().map((e) => e.idempotencyKey);
     expect(new Set(keys).size).toBe(total);
     // Stored is not yet answered: a reset-after-store is retried until Fluxrate's dedupe says 201.
     const delivered = () => consumers.reduce((sum, c) => sum + c.stats().delivered, 0);
-    await until(() => delivered() >= total, 30_000);
+    await waitFor(() => delivered() >= total, 30_000);
     expect(consumers.every((c) => c.stats().delivered > 0)).toBe(true);
     expect(fx.usage().reduce((sum, u) => sum + u.total, 0)).toBe(total);
   });
@@ -73,8 +71,8 @@ describe.skipIf(skip)('createTracker({ outbox: redisOutbox() }) end to end again
     const app = tracker(outbox);
     for (let i = 0; i < 300; i++) app.track({ meter: 'api_calls', customerId: 'solo', quantity: 2 });
     await app.flush();
-    await until(() => fx.events().length === 300, 10_000);
-    await until(async () => (await outbox.stats()).streamLength === 0);
+    await waitFor(() => fx.events().length === 300, 10_000);
+    await waitFor(async () => (await outbox.stats()).streamLength === 0, 10_000);
     const started = Date.now();
     const report = await app.shutdown({ timeoutMs: 5_000 });
     trackers.splice(trackers.indexOf(app), 1);

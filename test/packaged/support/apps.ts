@@ -78,13 +78,16 @@ await new Promise((resolve) => server.once('listening', resolve));
 const port = server.address().port;
 `;
 
+/** What a Fastify test app imports (the zero-config apps too). */
+export const FASTIFY_IMPORTS: Import[] = [
+  ['Fastify', 'fastify'],
+  ['{ fluxrate }', '@fluxrate/fastify'],
+];
+
 const APPS: Record<Adapter, AdapterApp> = {
   express: { imports: EXPRESS_IMPORTS, body: EXPRESS_BODY },
   fastify: {
-    imports: [
-      ['Fastify', 'fastify'],
-      ['{ fluxrate }', '@fluxrate/fastify'],
-    ],
+    imports: FASTIFY_IMPORTS,
     body: `
 const app = Fastify();
 await app.register(fluxrate, { tracker, customer: (request) => request.headers['x-customer'] });

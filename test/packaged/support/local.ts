@@ -1,6 +1,7 @@
 // A Fluxrate stand-in for the packaged suite: @fluxrate/local from the installed tarball, in its own
 // process inside the project, on 127.0.0.1. The test reads back what it stored over its admin API and
 // stalls it (suspend: connections refused; faults) through stdin commands.
+import { sleep } from '@fluxrate/testkit';
 import { type Line, runScript, type Script } from './child.js';
 import { packagedProject } from './project.js';
 import { writeInProject } from './render.js';
@@ -71,7 +72,7 @@ export async function startFluxrate(project: string): Promise<Fluxrate> {
       for (;;) {
         const now = await stored(customer, meter);
         if (test(now) || Date.now() > until) return now;
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await sleep(50);
       }
     },
     command: (command) => script.ask(command),

@@ -16,6 +16,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { sleep } from '@fluxrate/testkit';
 import { npmInstall, packPackages, publicPackages, repoRoot } from '../../../scripts/pack-install.mjs';
 
 /** What the apps import besides @fluxrate/*: the frameworks, Nest's peers, ioredis, and Node's types for tsc. */
@@ -37,8 +38,6 @@ const READY = 'fluxrate-packaged-ready';
 const LOCK_WAIT_MS = 8 * 60_000;
 
 export const INSTALL_TIMEOUT_MS = LOCK_WAIT_MS + 60_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function alive(pid: number): boolean {
   try {

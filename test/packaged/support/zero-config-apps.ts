@@ -2,7 +2,7 @@
 // rendered for each loader: GET /billed bills api_calls for the `x-customer` header's customer (set where
 // an auth hook would), and SIGTERM, with no listener of the app's own, delivers what is held, then ends
 // the process. Each prints `{ event: 'listening', port }`.
-import type { Adapter } from './apps.js';
+import { type Adapter, FASTIFY_IMPORTS } from './apps.js';
 import { type Import, type Loader, render } from './render.js';
 
 const PRINT = `const print = (line) => process.stdout.write(JSON.stringify(line) + '\\n');`;
@@ -25,10 +25,7 @@ const server = app.listen(0, '127.0.0.1', () => print({ event: 'listening', port
 `,
   },
   fastify: {
-    imports: [
-      ['Fastify', 'fastify'],
-      ['{ fluxrate }', '@fluxrate/fastify'],
-    ],
+    imports: FASTIFY_IMPORTS,
     body: `
 const app = Fastify();
 app.addHook('onRequest', async (request) => {

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import type { Tracker } from '@fluxrate/core';
 import { fluxrate } from '@fluxrate/fastify';
 import type { LocalServer } from '@fluxrate/local';
+import { sleep } from '@fluxrate/testkit';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -16,8 +17,6 @@ import { adapter } from './neutral.js';
 import { running, trackerSource } from './probe.js';
 
 const neutral = adapter<[FastifyRequest, FastifyReply]>((request) => request.headers);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 function route(b: Behaviour): { options: RouteShorthandOptions; handler: RouteHandlerMethod } {
   const id = (request: FastifyRequest) => ({ id: request.fluxrate.requestId });
   const plain = (handler: RouteHandlerMethod) => ({ options: {}, handler });

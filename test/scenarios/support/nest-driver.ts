@@ -10,6 +10,7 @@ import {
   FluxrateTracker,
   SkipBilling,
 } from '@fluxrate/nestjs';
+import { sleep } from '@fluxrate/testkit';
 import {
   type CanActivate,
   Controller,
@@ -47,7 +48,6 @@ const neutral = adapter<[unknown]>((first) => {
   const x = first as { request?: { headers: Headers }; context?: unknown; headers?: Headers };
   return (x.context !== undefined && x.request ? x.request.headers : x.headers) ?? {};
 });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const deny: CanActivate = {
   canActivate: (context: ExecutionContext) => !context.switchToHttp().getRequest().headers['x-deny'],
 };

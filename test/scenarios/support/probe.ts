@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { Tracker, TrackerEvents } from '@fluxrate/core';
 import type { LocalServer } from '@fluxrate/local';
-import { metersOf, trackerFor } from '@fluxrate/testkit';
+import { metersOf, trackerFor, waitFor } from '@fluxrate/testkit';
 import type { AppDef, Running } from './model.js';
 
 /** `{ tracker }` (the test's own), or tracker options from which the adapter creates and owns one. */
@@ -14,14 +14,6 @@ export function trackerSource(fx: LocalServer, def: AppDef): Record<string, unkn
     retry: { minTimeout: 20, maxTimeout: 500 },
     ...(def.logs ? { logger: def.logs.tracker } : {}),
   };
-}
-
-export async function until(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 /**
@@ -46,7 +38,7 @@ export function running(
     errors,
     skipped,
     async settled(n) {
-      await until(() => ended >= n, `${n} responses to end (saw ${ended})`);
+      await waitFor(() => ended >= n, 5_000, `${n} responses to end (saw ${ended})`);
       await tracker.flush({ timeoutMs: 5_000 });
     },
     close,

@@ -1,10 +1,18 @@
 import 'reflect-metadata';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import type { Tracker, TrackerEvents } from '@fluxrate/core';
+import { sleep } from '@fluxrate/testkit';
 import type { INestApplication, ModuleMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+import { afterAll, beforeAll } from 'vitest';
 import { type LocalServer, startLocalServer } from '../../../local/src/index.js';
+import { FluxrateBilling } from '../../src/fluxrate.billing.js';
+import { FluxrateModule } from '../../src/index.js';
 
 export type AdapterName = 'express' | 'fastify';
 export const ADAPTERS: AdapterName[] = ['express', 'fastify'];
@@ -26,6 +34,18 @@ export async function startApp(adapter: AdapterName, metadata: ModuleMetadata): 
 export const startFluxrate = (): Promise<LocalServer> =>
   startLocalServer({ meters: { api_calls: { aggregation: 'SUM' }, tokens: { aggregation: 'SUM' } } });
 
+/** The file's local Fluxrate (`local.fx`): started before its first test, closed after its last. */
+export function useFluxrate(): { readonly fx: LocalServer } {
+  const local = {} as { fx: LocalServer };
+  beforeAll(async () => {
+    local.fx = await startFluxrate();
+  });
+  afterAll(async () => {
+    await local.fx?.close();
+  });
+  return local;
+}
+
 /** Tracker options pointing at the local server, with short retries. */
 export const trackerOptions = (fx: LocalServer) => ({
   apiKey: fx.apiKey,
@@ -37,8 +57,6 @@ export const trackerOptions = (fx: LocalServer) => ({
 /** The module-level customer used by the test apps: the `x-customer` header. */
 export const customerHeader = (request: { headers: Record<string, string | string[] | undefined> }) =>
   request.headers['x-customer'] as string | undefined;
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Lets 'finish' handlers run, then waits until everything billed so far has been delivered. */
 export async function settle(tracker: Tracker): Promise<void> {
@@ -62,4 +80,24 @@ export function deferred(): { promise: Promise<void>; resolve: () => void } {
     resolve = r;
   });
   return { promise, resolve };
+}
+
+/**
+ * A module for `fx` (customer from the header) and an rpc context around `payload`, as a microservice or
+ * gateway handler sees it: what the guard and the interceptor must let through untouched.
+ */
+export async function rpcCall(fx: LocalServer) {
+  const moduleRef = await Test.createTestingModule({
+    imports: [FluxrateModule.forRoot({ ...trackerOptions(fx), customer: customerHeader })],
+  }).compile();
+  const payload: Record<string, unknown> = { headers: {} };
+  const context = new ExecutionContextHost([payload, new ServerResponse(new IncomingMessage(new Socket()))]);
+  context.setType('rpc');
+  return {
+    moduleRef,
+    payload,
+    context,
+    billing: moduleRef.get(FluxrateBilling),
+    reflector: moduleRef.get(Reflector),
+  };
 }

@@ -1,6 +1,6 @@
 import { createServer, request } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
-import { onCleanup } from '@fluxrate/testkit';
+import { onCleanup } from './cleanup.js';
 
 /**
  * What the proxy does: forward (`ok`), answer 407 to everything, or accept the connection and close

@@ -3,6 +3,7 @@ import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 /**
  * Why the Redis suites cannot run here, or undefined. Without `redis-server` they are skipped with one
@@ -122,4 +123,16 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A redis-server for the enclosing suite (`redis.server`): started before its first test, closed after its last. */
+export function useRedis(options: RedisServerOptions = {}): { readonly server: RedisServer } {
+  const redis = {} as { server: RedisServer };
+  beforeAll(async () => {
+    redis.server = await startRedis(options);
+  });
+  afterAll(async () => {
+    await redis.server?.close();
+  });
+  return redis;
 }

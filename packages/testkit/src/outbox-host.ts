@@ -2,8 +2,8 @@ import { type OutboxHost, type QueuedEvent, reviveEvent, type StoredEvent } from
 
 let counter = 0;
 
-/** A test event as admission builds it (key fixed, body not yet built). */
-export function event(customerId = 'acme', quantity = 1): QueuedEvent {
+/** A test event as admission builds it (a unique key fixed, a body built), ready for any outbox. */
+export function outboxEvent(customerId = 'acme', quantity = 1): QueuedEvent {
   counter++;
   const e: QueuedEvent = reviveEvent(
     {
@@ -22,14 +22,14 @@ export function event(customerId = 'acme', quantity = 1): QueuedEvent {
   return e;
 }
 
-/** A tiny host recording every call the outbox makes, standing in for the tracker. */
-export class FakeHost implements OutboxHost {
+/** An `OutboxHost` recording every call the outbox makes, standing in for the tracker. */
+export class RecordingHost implements OutboxHost {
   readonly revived: { stored: StoredEvent; own: boolean }[] = [];
   readonly handed: QueuedEvent[] = [];
   readonly droppedEvents: QueuedEvent[] = [];
   readonly faults: { kind: string; error: unknown }[] = [];
+  readonly corrupted: string[] = [];
   wakes = 0;
-  #wakeWaiters: (() => void)[] = [];
 
   revive(stored: StoredEvent, own: boolean): QueuedEvent {
     this.revived.push({ stored, own });
@@ -37,7 +37,6 @@ export class FakeHost implements OutboxHost {
   }
   wake(): void {
     this.wakes++;
-    for (const resolve of this.#wakeWaiters.splice(0)) resolve();
   }
   handedOff(events: QueuedEvent[]): void {
     this.handed.push(...events);
@@ -45,7 +44,6 @@ export class FakeHost implements OutboxHost {
   dropped(events: QueuedEvent[]): void {
     this.droppedEvents.push(...events);
   }
-  readonly corrupted: string[] = [];
   corrupt(raw: string): void {
     this.corrupted.push(raw);
   }
@@ -55,14 +53,5 @@ export class FakeHost implements OutboxHost {
   /** Faults by kind (the tracker logs each kind once). */
   faultKinds(): string[] {
     return [...new Set(this.faults.map((f) => f.kind))];
-  }
-}
-
-/** Polls until `test` holds (bounded). */
-export async function until(test: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
