@@ -5,8 +5,8 @@ import { createServer } from 'node:net';
 import { createTracker } from '@fluxrate/core';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
 import { redisOutbox } from '@fluxrate/redis';
+import { type RedisServer, startRedis } from '@fluxrate/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../packages/redis/test/support/redis-server.js';
 import { FORWARDER_BIN, fleetSkipReason, type Proc, run, stopFleet } from './processes.js';
 
 const skip = fleetSkipReason('fleet:metrics');

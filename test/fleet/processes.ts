@@ -7,7 +7,7 @@ import { afterAll } from 'vitest';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 export const APP_FIXTURE = `${root}test/fleet/fixtures/fleet-app.mjs`;
-const FORWARDER_BIN = `${root}packages/redis/bin/fluxrate-forwarder.mjs`;
+export const FORWARDER_BIN = `${root}packages/redis/bin/fluxrate-forwarder.mjs`;
 
 /** Forwarder flags for the fault runs: retries from 20 ms, capped at 500 ms. */
 export const FAST_RETRY = ['--retry-min', '20', '--retry-max', '500'];

@@ -1,12 +1,11 @@
 // Issue 27: one shutdown report. What a shutdown deadline left was logged by Fastify (fastify.log) and
 // Nest (its Logger) on top of the tracker's own line, and by Express only through the tracker: closing
 // an adapter now says it once, from core, the same way in every adapter.
-import { captureWarnings } from '@fluxrate/testkit';
+import { captureWarnings, waitFor } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
 import { send } from './support/client.js';
 import { LogCapture } from './support/logs.js';
 import type { AppDef } from './support/model.js';
-import { until } from './support/probe.js';
 import { EACH, useFluxrate } from './support/suite.js';
 
 const LEFT = 'fluxrate: the 100 ms shutdown deadline left 2 usage events (not delivered)';
@@ -27,7 +26,7 @@ describe.each(EACH)('%s', (_name, driver) => {
     app.tracker.on('dropped', (d) => dropped.push(d.reason));
     await h.fx.suspend();
     for (let i = 0; i < 2; i++) expect((await send(app.url, '/v1/search')).status).toBe(200);
-    await until(() => app.tracker.stats().tracked === 2, 'both events tracked');
+    await waitFor(() => app.tracker.stats().tracked === 2, 5_000, 'both events tracked');
     await app.close();
     expect(dropped).toEqual(['shutdown-deadline', 'shutdown-deadline']);
   }

@@ -2,7 +2,7 @@
 // exporter after a faulty run (appends refused by Redis, then landing), agree with the outbox's stats().
 import { createTracker, FluxrateConfigError } from '@fluxrate/core';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
-import { expectWarnings } from '@fluxrate/testkit';
+import { expectWarnings, type RedisServer, redisSkipReason, startRedis, waitFor } from '@fluxrate/testkit';
 import {
   AggregationTemporality,
   InMemoryMetricExporter,
@@ -13,8 +13,6 @@ import {
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisOutbox } from '../src/index.js';
-import { until } from './support/fake-host.js';
-import { type RedisServer, redisSkipReason, startRedis } from './support/redis-server.js';
 
 const skip = redisSkipReason();
 
@@ -68,7 +66,7 @@ describe.skipIf(skip)('redisOutbox OpenTelemetry metrics', () => {
     });
     try {
       for (let i = 0; i < 10; i++) t.track({ meter: 'api_calls', customerId: 'r', quantity: 1 });
-      await until(() => outbox.localStats().appendErrors >= 2, 5_000);
+      await waitFor(() => outbox.localStats().appendErrors >= 2, 5_000);
       let m = await collect();
       const failing = outbox.localStats();
       expect(point(m, 'fluxrate.redis.append.errors')).toBeGreaterThanOrEqual(2);
