@@ -5,23 +5,24 @@
  * `annotate()` when it learns the route, `fail()` on an error after headers, `close()` on shutdown.
  * Finish-vs-abort detection, the metered-once guard, spec resolution and billing live here, once.
  */
-export type { AdapterTracker } from './adapter-tracker.js';
-export { defaultTracker, isZeroConfig } from './default-tracker.js';
-export { METERS_ENV, metersFromEnv } from './env-meters.js';
-export { requestKey, scopedKey } from './idempotency-key.js';
-export { MeteredRequest } from './metered-request.js';
-export { EXACT_MATCHING, type PathMatching, routingPath } from './path-matching.js';
-export { basePrototype, exposeBillingState } from './request-accessor.js';
-export { type BillingHooks, RequestBillingState } from './request-billing.js';
+
+export { METERS_ENV, metersFromEnv } from './config/env-meters.js';
+export type { AdapterTracker } from './request/adapter-tracker.js';
+export { requestKey, scopedKey } from './request/idempotency-key.js';
+export { MeteredRequest } from './request/metered-request.js';
+export { EXACT_MATCHING, type PathMatching, routingPath } from './request/path-matching.js';
+export { basePrototype, exposeBillingState } from './request/request-accessor.js';
+export { type BillingHooks, RequestBillingState } from './request/request-billing.js';
 export {
   type BeginInfo,
   DEFAULT_HOLD_TIMEOUT_MS,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   RequestLifecycle,
-} from './request-lifecycle.js';
-export { onResponseEnd, type RawResponse } from './response-end.js';
-export { createRouteMeter, RouteMeter } from './route-meter.js';
-export { type CompiledSpec, compileBillable } from './route-spec.js';
-export { normalizePattern, RoutesTable } from './routes-table.js';
-export { shareShape } from './shared-shape.js';
-export type { AdapterHints } from './skip-notice.js';
+} from './request/request-lifecycle.js';
+export { onResponseEnd, type RawResponse } from './request/response-end.js';
+export { createRouteMeter, RouteMeter } from './request/route-meter.js';
+export { type CompiledSpec, compileBillable } from './request/route-spec.js';
+export { normalizePattern, RoutesTable } from './request/routes-table.js';
+export { shareShape } from './request/shared-shape.js';
+export type { AdapterHints } from './request/skip-notice.js';
+export { defaultTracker, isZeroConfig } from './zero-config/default-tracker.js';

@@ -1,0 +1,254 @@
+import type { ResolvedOptions } from '../config/options.js';
+import { type QueuedEvent, toUsageEvent } from '../contracts/event.js';
+import type {
+  DropReason,
+  ErrorWarning,
+  FailReason,
+  TrackerEvents,
+  TrackerStats,
+} from '../contracts/types.js';
+import { skipNotice } from '../request/skip-notice.js';
+import { TypedEmitter } from '../support/emitter.js';
+import { authProblem, shutdownLeftProblem, tooOldProblem, WarnOnce } from '../support/warn-once.js';
+import { DeadLetterSink } from './dead-letter.js';
+import { FlushGenerations } from './flush-generations.js';
+
+/**
+ * The end of the data path: accounting (every accepted event ends delivered, failed or dropped, each
+ * counted and emitted), the dead-letter file, flush generations, and the problems surfaced to the app
+ * (logger, else a process warning once per problem).
+ */
+export class Ledger {
+  readonly emitter: TypedEmitter;
+  readonly generations = new FlushGenerations();
+  readonly counts = {
+    tracked: 0,
+    delivered: 0,
+    retried: 0,
+    failed: 0,
+    tooOld: 0,
+    dropped: 0,
+    skipped: 0,
+    errors: 0,
+    replayed: 0,
+    handedOff: 0,
+  };
+  readonly #options: ResolvedOptions;
+  readonly #warn: WarnOnce;
+  readonly #deadLetter: DeadLetterSink | undefined;
+  #lastOverflowLog = 0;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(
+    options: ResolvedOptions,
+    readonly redact: (text: string) => string,
+    readonly isIdle: () => boolean,
+    readonly currentStats: () => TrackerStats,
+  ) {
+    this.#options = options;
+    this.emitter = new TypedEmitter(options.logger);
+    this.#warn = new WarnOnce(options.logger);
+    if (options.deadLetterFile) this.#deadLetter = new DeadLetterSink(options.deadLetterFile);
+  }
+
+  /** An input accepted by `track()` (it enters the outbox itself, or an aggregate does). */
+  accept(_event: QueuedEvent): void {
+    this.counts.tracked++;
+  }
+
+  /** An event entering the outbox: outstanding until it settles, so a flush waits for it. */
+  enqueued(event: QueuedEvent): void {
+    event.generation = this.generations.add();
+  }
+
+  /** An event an earlier process left in durable storage, now outstanding here. */
+  adopt(event: QueuedEvent): void {
+    this.counts.replayed++;
+    event.generation = this.generations.add();
+  }
+
+  delivered(event: QueuedEvent, status: number): void {
+    this.counts.delivered++;
+    if (this.emitter.has('delivered')) {
+      this.emitter.emit('delivered', {
+        event: toUsageEvent(event),
+        status,
+        attempts: event.attempts,
+        latencyMs: Date.now() - event.timestamp,
+      });
+    }
+    this.#settled(event);
+  }
+
+  retried(event: QueuedEvent, delayMs: number, status: number | undefined, error: string | undefined): void {
+    this.counts.retried++;
+    if (!this.emitter.has('retry')) return;
+    this.emitter.emit('retry', {
+      event: toUsageEvent(event),
+      attempt: event.attempts,
+      delayMs,
+      ...(status === undefined ? {} : { status }),
+      ...(error === undefined ? {} : { error: this.redact(error) }),
+    });
+  }
+
+  failed(event: QueuedEvent, reason: FailReason, status: number | undefined, rawDetail: string): void {
+    this.counts.failed++;
+    const detail = this.redact(rawDetail);
+    const meter = event.meter.name;
+    if (status === 401 || status === 403) this.#warnAuth(status, detail);
+    this.#options.logger.warn?.(
+      { reason, status, detail, meter, idempotencyKey: event.idempotencyKey },
+      'fluxrate: usage event failed',
+    );
+    if (reason === 'too-old') this.#warnTooOld(meter, detail);
+    // 401/403 were just raised as an auth problem; anything else is said once per reason, status and meter.
+    else
+      this.#warn.unheard(
+        status === 401 || status === 403 ? 'auth' : `failed:${reason}:${status}:${meter}`,
+        'FLUXRATE_EVENT_FAILED',
+        `fluxrate: usage events for meter '${meter}' are failing (${reason}${status ? `, HTTP ${status}` : ''}: ${detail.slice(0, 200)})`,
+        this.emitter.heard('failed'),
+      );
+    const usage = toUsageEvent(event);
+    const statusField = status === undefined ? {} : { status };
+    this.emitter.emit('failed', { event: usage, reason, ...statusField, detail, attempts: event.attempts });
+    this.#deadLetter?.write({ reason, ...statusField, detail, attempts: event.attempts, event: usage });
+    this.#settled(event);
+  }
+
+  /** `counted`: the event was accepted and is outstanding (false for an overflow or after-shutdown refusal). */
+  dropped(event: QueuedEvent, reason: DropReason, counted: boolean, log = true): void {
+    this.counts.dropped++;
+    const usage = toUsageEvent(event);
+    // Overflow drops come in floods: logged at most once a second.
+    const now = Date.now();
+    if (log && (reason !== 'overflow' || now - this.#lastOverflowLog > 1000)) {
+      if (reason === 'overflow') this.#lastOverflowLog = now;
+      this.#options.logger.warn?.({ reason, meter: usage.meter }, 'fluxrate: usage event dropped');
+    }
+    this.#warn.unheard(
+      `dropped:${reason}`,
+      'FLUXRATE_EVENT_DROPPED',
+      `fluxrate: usage events are being dropped (${reason}); listen to 'dropped' or pass a logger`,
+      this.emitter.heard('dropped'),
+    );
+    this.emitter.emit('dropped', { event: usage, reason });
+    this.#deadLetter?.write({ reason, attempts: event.attempts, event: usage });
+    if (counted) this.#settled(event);
+  }
+
+  /** Usage lost to the age guard is revenue lost: said once per tracker, even to an app listening to `failed`. */
+  #warnTooOld(meter: string, detail: string): void {
+    this.counts.tooOld++;
+    this.#warn.raise('too-old', 'FLUXRATE_EVENT_TOO_OLD', tooOldProblem(meter, detail), { meter });
+  }
+
+  /** A coalescing window closed: said once (the backlog is past the high-water mark), emitted each time. */
+  coalesced(events: number, into: number): void {
+    this.#warn.raise(
+      'coalescing',
+      'FLUXRATE_COALESCING',
+      'fluxrate: the delivery backlog passed its high-water mark: events are being coalesced exactly (see the coalesce option)',
+      { events, into },
+    );
+    this.emitter.emit('coalesced', { events, into });
+  }
+
+  /** Events another process will deliver (storage confirmed them): settled for this process. */
+  handedOff(events: QueuedEvent[]): void {
+    for (const event of events) {
+      this.counts.handedOff++;
+      this.#settled(event);
+    }
+  }
+
+  /** See `ErrorWarning` for how the problem is said when nobody listens. */
+  error(problem: TrackerEvents['error'], warning: ErrorWarning = {}): void {
+    const { topic = problem.reason, code = 'FLUXRATE_NOT_BILLED' } = warning;
+    this.counts.errors++;
+    const reason = this.redact(problem.reason);
+    this.#options.logger.warn?.(
+      { route: problem.route, meter: problem.meter, reason },
+      'fluxrate: usage not billed',
+    );
+    this.#warn.unheard(
+      `error:${problem.route}:${problem.meter}:${topic.slice(0, 120)}`,
+      code,
+      warning.message ??
+        `fluxrate: usage not billed${problem.route ? ` on ${problem.route}` : ''}${problem.meter ? ` (meter ${problem.meter})` : ''}: ${reason}`,
+      !warning.loud && this.emitter.heard('error'),
+      !warning.loud, // a loud problem is said once by its reporter (each app's route), not once per process
+    );
+    this.emitter.emit('error', { ...problem, reason });
+  }
+
+  /** A skip; one the app's configuration caused is also said once (see `skipNotice`). */
+  skip(skip: TrackerEvents['skipped'], advice?: string): void {
+    this.counts.skipped++;
+    this.#options.logger.debug?.(skip, 'fluxrate: usage skipped');
+    const notice = skipNotice(skip, advice);
+    const listened = this.emitter.heard('skipped');
+    if (notice) this.#warn.notice(notice.key, 'FLUXRATE_SKIPPED', notice.message, skip, listened);
+    this.emitter.emit('skipped', skip);
+  }
+
+  /** A storage fault the tracker survives: said once per kind, counted, emitted. */
+  fault(kind: string, error: unknown): void {
+    this.counts.errors++;
+    const reason = this.redact(`${kind}: ${error instanceof Error ? error.message : String(error)}`);
+    this.#warn.raise(
+      `fault:${kind}`,
+      'FLUXRATE_STORAGE',
+      `fluxrate: ${reason}; continuing in memory`,
+      { kind },
+      'error',
+    );
+    this.emitter.emit('error', { reason, error });
+  }
+
+  corrupt(raw: string, error: unknown): void {
+    this.fault('corrupt stored event moved to the dead-letter file', error);
+    this.#deadLetter?.writeRaw({ reason: 'corrupt', raw: this.redact(raw) });
+  }
+
+  /** Events left at the shutdown deadline: each emitted and dead-lettered, without a log line each. */
+  leftAtDeadline(events: QueuedEvent[]): void {
+    for (const event of events) this.dropped(event, 'shutdown-deadline', true, false);
+  }
+
+  /** One line for everything the deadline left (never one per event). */
+  summarizeLeft(count: number, kept: boolean): void {
+    if (count === 0) return;
+    const message = shutdownLeftProblem(count, kept, this.#deadLetter?.file);
+    this.#warn.raise('shutdown-left', 'FLUXRATE_SHUTDOWN_LEFT', message, { pending: count });
+  }
+
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Called whenever an attempt ends: wakes shutdown and emits `drained` once nothing is outstanding. */
+  checkIdle(): void {
+    if (!this.isIdle()) return;
+    const waiters = this.#idleWaiters;
+    if (waiters.length > 0) {
+      this.#idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+    if (this.emitter.has('drained')) this.emitter.emit('drained', this.currentStats());
+  }
+
+  close(): Promise<void> {
+    return this.#deadLetter?.close() ?? Promise.resolve();
+  }
+
+  #settled(event: QueuedEvent): void {
+    this.generations.settle(event.generation);
+  }
+
+  #warnAuth(status: number, detail: string): void {
+    this.#warn.raise('auth', 'FLUXRATE_AUTH', authProblem(status, detail), { status, detail }, 'error');
+  }
+}

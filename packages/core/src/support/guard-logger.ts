@@ -1,0 +1,32 @@
+import type { Logger } from '../contracts/types.js';
+
+const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/**
+ * Wraps the user's logger so no call into it can throw into billing (the overflow path of `track()`,
+ * a settling delivery). Only the methods the logger has are present, so "has an `error` method" keeps
+ * its meaning. The first throw is raised once as a process warning; later throws are swallowed.
+ */
+export function guardLogger(logger: Logger): Logger {
+  const guarded: Logger = {};
+  let warned = false;
+  for (const level of LEVELS) {
+    const method = (logger as Record<string, unknown>)[level];
+    if (typeof method !== 'function') continue;
+    guarded[level] = (obj: unknown, msg?: string) => {
+      try {
+        // Called on the logger itself: pino's methods read `this`.
+        (method as (o: unknown, m?: string) => void).call(logger, obj, msg);
+      } catch (error) {
+        if (warned) return;
+        warned = true;
+        const why = error instanceof Error ? `${error.name}: ${error.message}` : typeof error;
+        process.emitWarning(
+          `fluxrate: the logger threw on ${level}() (${why}); billing continues, later logger errors are ignored`,
+          { code: 'FLUXRATE_LOGGER_THREW' },
+        );
+      }
+    };
+  }
+  return guarded;
+}
