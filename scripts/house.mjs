@@ -45,7 +45,7 @@ for (const f of files) {
 const arrows = [...edges.values()].reduce((n, s) => n + s.size, 0);
 
 // Strongly connected components (Tarjan); a component of more than one file is a cycle knot.
-function components() {
+function components(nodes = files, graph = edges) {
   let index = 0;
   const idx = new Map();
   const low = new Map();
@@ -57,7 +57,7 @@ function components() {
     low.set(v, index++);
     stack.push(v);
     onStack.add(v);
-    for (const w of edges.get(v)) {
+    for (const w of graph.get(v) ?? []) {
       if (!idx.has(w)) {
         connect(w);
         low.set(v, Math.min(low.get(v), low.get(w)));
@@ -74,7 +74,7 @@ function components() {
       out.push(comp);
     }
   };
-  for (const f of files) if (!idx.has(f)) connect(f);
+  for (const f of nodes) if (!idx.has(f)) connect(f);
   return out;
 }
 const comps = components();
@@ -175,6 +175,20 @@ const exportsOf = Object.fromEntries(
   ['index.ts', 'adapter.ts'].filter((e) => edges.has(e)).map((e) => [e, exportCount(e)]),
 );
 
+// The same graph between folders (each file at src/ counts as one): which rooms lean on which.
+const folderOf = (f) => (dirname(f) === '.' ? f : dirname(f).split('/')[0]);
+const folderEdges = new Map();
+for (const [f, targets] of edges)
+  for (const w of targets)
+    if (folderOf(f) !== folderOf(w)) {
+      if (!folderEdges.has(folderOf(f))) folderEdges.set(folderOf(f), new Set());
+      folderEdges.get(folderOf(f)).add(folderOf(w));
+    }
+// Folders that import each other, directly or round a loop (strongly connected folders).
+const folderKnots = components([...new Set(files.map(folderOf))], folderEdges)
+  .filter((c) => c.length > 1)
+  .map((c) => c.sort().join(' <-> '));
+
 const report = {
   files: files.length,
   folders: new Set(files.map((f) => dirname(f))).size,
@@ -182,7 +196,10 @@ const report = {
   arrows,
   backArrows: backArrows.length,
   backArrowList: backArrows,
+  cycleKnots: knots.length,
   cycles: cycles.map((c) => c.join(' -> ')),
+  folderArrows: [...folderEdges.values()].reduce((n, s) => n + s.size, 0),
+  folderCycles: folderKnots,
   quantityFiles: quantityFiles.length,
   quantityFileList: quantityFiles,
   exports: Object.fromEntries(Object.entries(exportsOf).map(([e, names]) => [e, names.length])),

@@ -7,7 +7,8 @@
  */
 
 export { METERS_ENV, metersFromEnv } from './config/env-meters.js';
-export type { AdapterTracker } from './request/adapter-tracker.js';
+export type { AdapterTracker } from './contracts/adapter-tracker.js';
+export type { AdapterHints } from './pipeline/skip-notice.js';
 export { requestKey, scopedKey } from './request/idempotency-key.js';
 export { MeteredRequest } from './request/metered-request.js';
 export { EXACT_MATCHING, type PathMatching, routingPath } from './request/path-matching.js';
@@ -24,5 +25,4 @@ export { createRouteMeter, RouteMeter } from './request/route-meter.js';
 export { type CompiledSpec, compileBillable } from './request/route-spec.js';
 export { normalizePattern, RoutesTable } from './request/routes-table.js';
 export { shareShape } from './request/shared-shape.js';
-export type { AdapterHints } from './request/skip-notice.js';
 export { defaultTracker, isZeroConfig } from './zero-config/default-tracker.js';

@@ -1,6 +1,5 @@
 // For outbox implementers: `fluxrate-forwarder --aggregate` applies the same exact stage to a stream.
 
-export type { NetworkOptions } from './config/network-options.js';
 export type { FluxrateErrorCode } from './contracts/errors.js';
 export {
   FluxrateConfigError,
@@ -9,12 +8,14 @@ export {
   FluxrateValidationError,
 } from './contracts/errors.js';
 export type { QueuedEvent } from './contracts/event.js';
+export type { Aggregation } from './contracts/meter.js';
+export type { NetworkOptions } from './contracts/network.js';
+export type { MeterProviderLike, OtelMeter } from './contracts/otel.js';
 export type { Outbox, OutboxHost, Settlement, StoredEvent } from './contracts/outbox.js';
 export { toStored } from './contracts/outbox.js';
 export type * from './contracts/route-types.js';
 export type * from './contracts/types.js';
 export { backoffDelay, parseRetryAfter, RETRYABLE_STATUS } from './delivery/retry-policy.js';
-export type { MeterProviderLike, OtelMeter } from './integrations/otel-metrics.js';
 export { type WithFlushOptions, withFlush } from './integrations/serverless.js';
 export { reviveEvent } from './outbox/outbox-host.js';
 export { AggregationStage } from './pipeline/aggregation.js';

@@ -1,6 +1,7 @@
 import { type ResolvedOptions, resolveOptions } from './config/options.js';
 import { FluxrateValidationError } from './contracts/errors.js';
-import { type QueuedEvent, toUsageEvent } from './contracts/event.js';
+import type { QueuedEvent } from './contracts/event.js';
+import { type HoldSource, OpenHolds } from './contracts/open-holds.js';
 import type { Outbox } from './contracts/outbox.js';
 import type {
   ErrorWarning,
@@ -17,6 +18,7 @@ import type {
   TrackerStats,
   UsageEvent,
 } from './contracts/types.js';
+import { toUsageEvent } from './contracts/usage-event.js';
 import { type AttemptEnd, Dispatcher } from './delivery/dispatcher.js';
 import { PersistentFaults } from './delivery/persistent-faults.js';
 import { Transport } from './delivery/transport.js';
@@ -28,7 +30,6 @@ import { Admission } from './pipeline/admission.js';
 import { AggregationStage } from './pipeline/aggregation.js';
 import { Ledger } from './pipeline/ledger.js';
 import { resolveMeter } from './pipeline/validate-event.js';
-import { type HoldSource, OpenHolds } from './request/open-holds.js';
 import { KeepAlive } from './support/keep-alive.js';
 import { redactor } from './support/redact.js';
 

@@ -1,7 +1,8 @@
 import { mulberry32 } from '@fluxrate/local';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { AttemptOutcome } from '../src/delivery/attempt-outcome.js';
 import { type AttemptEnd, Dispatcher } from '../src/delivery/dispatcher.js';
-import type { AttemptOutcome, EventTransport } from '../src/delivery/transport.js';
+import type { EventTransport } from '../src/delivery/transport.js';
 import { MemoryOutbox } from '../src/outbox/outbox-memory.js';
 import { queuedEvent } from './support/queued-event.js';
 

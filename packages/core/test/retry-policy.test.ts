@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { AttemptOutcome } from '../src/delivery/attempt-outcome.js';
 import { backoffDelay, decide, parseRetryAfter, type RetryPolicy } from '../src/delivery/retry-policy.js';
-import type { AttemptOutcome } from '../src/delivery/transport.js';
 
 const policy: RetryPolicy = {
   minTimeout: 200,

@@ -1,5 +1,6 @@
 import { FluxrateConfigError } from '../contracts/errors.js';
-import type { Aggregation, MeterConfig } from '../contracts/types.js';
+import type { Aggregation } from '../contracts/meter.js';
+import type { MeterConfig } from '../contracts/types.js';
 
 export const METERS_ENV = 'FLUXRATE_METERS';
 const AGGREGATIONS = new Set<string>(['SUM', 'MAX', 'UNIQUE_COUNT', 'LAST']);

@@ -1,6 +1,8 @@
 import { FluxrateConfigError } from '../contracts/errors.js';
+import type { Aggregation, ResolvedMeter } from '../contracts/meter.js';
 import type { Outbox } from '../contracts/outbox.js';
-import type { Aggregation, SpoolDriver } from '../contracts/types.js';
+import type { SpoolDriver } from '../contracts/types.js';
+import { describe } from '../support/describe.js';
 
 /** Parsers for single tracker options; each names the option at fault. `resolveOptions` composes them. */
 
@@ -9,14 +11,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const RETRY_KEYS = ['retries', 'minTimeout', 'maxTimeout', 'maxRetryTime', 'maxRetryAfter'];
 const METER_NAME = /^[\w.:-]{1,100}$/;
 const METER_NAME_HINT = 'a meter token, or { token, aggregation?, id? }';
-
-export interface ResolvedMeter {
-  name: string;
-  token: string;
-  aggregation: Aggregation;
-  /** Fluxrate's internal meter id, for the REST transport. */
-  id: string | undefined;
-}
 
 export function parseAggregate(
   raw: unknown,
@@ -124,14 +118,6 @@ export function nonNegative(
     throw new FluxrateConfigError(path, `must be a number >= 0, got ${describe(value)}`);
   }
   return value;
-}
-
-export function describe(value: unknown): string {
-  if (typeof value === 'string')
-    return value.length > 40 ? `a string of ${value.length} characters` : `'${value}'`;
-  if (typeof value === 'bigint') return `${value}n`;
-  if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'an array' : 'an object';
 }
 
 export function parseBaseUrl(

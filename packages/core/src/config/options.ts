@@ -1,11 +1,12 @@
 import { FluxrateConfigError } from '../contracts/errors.js';
+import type { ResolvedMeter } from '../contracts/meter.js';
 import type { Outbox } from '../contracts/outbox.js';
 import type { Logger, SpoolDriver, TrackerOptions } from '../contracts/types.js';
+import { describe } from '../support/describe.js';
 import { guardLogger } from '../support/guard-logger.js';
 import { type EventLimits, parseLimits } from './event-limits.js';
 import { type NetworkConfig, parseNetwork } from './network-options.js';
 import {
-  describe,
   nonNegative,
   parseAggregate,
   parseAllowList,
@@ -17,10 +18,7 @@ import {
   pathOption,
   positiveInt,
   RETRY_KEYS,
-  type ResolvedMeter,
 } from './option-parsers.js';
-
-export { describe, isUuid, type ResolvedMeter } from './option-parsers.js';
 
 export interface ResolvedOptions {
   apiKey: string | undefined;

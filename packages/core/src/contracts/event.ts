@@ -1,5 +1,4 @@
-import type { ResolvedMeter } from '../config/options.js';
-import type { UsageEvent } from './types.js';
+import type { ResolvedMeter } from './meter.js';
 
 /** An accepted event as it travels admission -> outbox -> dispatcher: compact, retry state as plain data. */
 export interface QueuedEvent {
@@ -25,18 +24,4 @@ export interface QueuedEvent {
   generation: number;
   /** Request body, built once when the event enters the outbox and sent verbatim on every attempt. */
   body: string;
-}
-
-/** The public view of an event for emitted payloads and reports. */
-export function toUsageEvent(event: QueuedEvent): UsageEvent {
-  const out: UsageEvent = {
-    meter: event.meter.name,
-    meterToken: event.meter.token,
-    customerId: event.customerId,
-    quantity: event.quantity,
-    timestamp: new Date(event.timestamp).toISOString(),
-    idempotencyKey: event.idempotencyKey,
-  };
-  if (event.metadataJson !== undefined) out.metadata = JSON.parse(event.metadataJson);
-  return out;
 }

@@ -1,9 +1,7 @@
-import type { NetworkOptions } from '../config/network-options.js';
-import type { MeterProviderLike } from '../integrations/otel-metrics.js';
+import type { Aggregation } from './meter.js';
+import type { NetworkOptions } from './network.js';
+import type { MeterProviderLike } from './otel.js';
 import type { Outbox } from './outbox.js';
-
-/** How a Fluxrate meter combines events. */
-export type Aggregation = 'SUM' | 'MAX' | 'UNIQUE_COUNT' | 'LAST';
 
 /** A meter token is a UUID; typing it this way lets raw tokens through while misspelt names fail to compile. */
 export type MeterToken = `${string}-${string}-${string}-${string}-${string}`;

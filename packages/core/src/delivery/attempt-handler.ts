@@ -1,9 +1,9 @@
+import type { AttemptOutcome } from './attempt-outcome.js';
 import { errorBodyText } from './error-body-text.js';
 import { errorDetail } from './error-detail.js';
 import type { Exchange } from './http-client.js';
 import { classifyNetworkError } from './network-error.js';
 import { parseRetryAfter, RETRY_AFTER_STATUS, RETRYABLE_STATUS } from './retry-policy.js';
-import type { AttemptOutcome } from './transport.js';
 
 /** How much of a non-2xx body is read: enough for Fluxrate's `detail`, bounded whatever the server sends. */
 export const MAX_ERROR_BODY = 8 * 1024;

@@ -1,8 +1,9 @@
 import type { QueuedEvent } from '../contracts/event.js';
 import type { Outbox } from '../contracts/outbox.js';
+import type { AttemptOutcome } from './attempt-outcome.js';
 import { DeliveryThrottle, type ThrottlePolicy } from './delivery-throttle.js';
 import { ANSWERED_RECENTLY_MS, type Decision, decide, type RetryPolicy } from './retry-policy.js';
-import type { AttemptOutcome, EventTransport } from './transport.js';
+import type { EventTransport } from './transport.js';
 
 export interface DispatcherOptions extends RetryPolicy {
   concurrency: number;

@@ -1,4 +1,4 @@
-import type { PersistentFault } from './transport.js';
+import type { PersistentFault } from './attempt-outcome.js';
 
 // Certificate verification and TLS setup failures: the same every time until someone fixes trust.
 const TLS_CODES = new Set([

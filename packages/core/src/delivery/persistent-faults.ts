@@ -1,5 +1,5 @@
 import type { Logger } from '../contracts/types.js';
-import type { AttemptOutcome, PersistentFault } from './transport.js';
+import type { AttemptOutcome, PersistentFault } from './attempt-outcome.js';
 
 const ADVICE: Record<PersistentFault, string> = {
   tls: 'the TLS certificate of the Fluxrate server is not trusted (self-signed or private CA? set NODE_EXTRA_CA_CERTS; wrong host? check FLUXRATE_BASE_URL)',

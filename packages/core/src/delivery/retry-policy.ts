@@ -1,5 +1,5 @@
 import type { FailReason } from '../contracts/types.js';
-import type { AttemptOutcome } from './transport.js';
+import type { AttemptOutcome } from './attempt-outcome.js';
 
 /**
  * The delivery retry policy, written as data (after undici's retry handler): which outcomes are

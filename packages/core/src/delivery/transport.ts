@@ -2,6 +2,7 @@ import type { ResolvedOptions } from '../config/options.js';
 import type { QueuedEvent } from '../contracts/event.js';
 import { USER_AGENT } from '../support/version.js';
 import { AttemptHandler, type AttemptHost } from './attempt-handler.js';
+import type { AttemptOutcome } from './attempt-outcome.js';
 import { DeadlineWheel } from './deadline-wheel.js';
 import type { HttpClient } from './http-client.js';
 import { type RequestShape, UndiciClient } from './undici-client.js';
@@ -21,9 +22,6 @@ export type TransportConfig = Pick<
   | 'network'
 >;
 
-/** Errors retrying cannot fix by itself: they are reported once per kind (see persistent-faults.ts). */
-export type PersistentFault = 'tls' | 'header' | 'dns' | 'proxy';
-
 /** Sends attempts of prebuilt bodies; the dispatcher's only view of HTTP. */
 export interface EventTransport {
   /** Sends one attempt of a prebuilt JSON body; calls `done` exactly once, never throws. */
@@ -35,11 +33,6 @@ export interface EventTransport {
   abortAll(reason: string): void;
   close(force: boolean): Promise<void>;
 }
-
-export type AttemptOutcome =
-  | { kind: 'delivered'; status: number }
-  | { kind: 'retry'; status?: number; error?: string; retryAfterMs?: number; persistent?: PersistentFault }
-  | { kind: 'failed'; status: number; detail: string };
 
 /** A string JSON can carry as it is between quotes (printable ASCII, no `"` or `\\`). */
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;

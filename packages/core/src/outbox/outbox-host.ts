@@ -1,5 +1,5 @@
-import type { ResolvedMeter } from '../config/options.js';
 import type { QueuedEvent } from '../contracts/event.js';
+import type { ResolvedMeter } from '../contracts/meter.js';
 import type { OutboxHost, StoredEvent } from '../contracts/outbox.js';
 import type { Ledger } from '../pipeline/ledger.js';
 

@@ -3,8 +3,8 @@ import { FluxrateValidationError } from '../contracts/errors.js';
 import type { QueuedEvent } from '../contracts/event.js';
 import type { Outbox } from '../contracts/outbox.js';
 import type { TrackEvent } from '../contracts/types.js';
+import { kUniqueKey } from '../contracts/unique-key.js';
 import { buildBody } from '../delivery/transport.js';
-import { kUniqueKey } from '../request/unique-key.js';
 import type { AggregationStage } from './aggregation.js';
 import type { Ledger } from './ledger.js';
 import {

@@ -1,17 +1,13 @@
 import type { ResolvedOptions } from '../config/options.js';
-import { type QueuedEvent, toUsageEvent } from '../contracts/event.js';
-import type {
-  DropReason,
-  ErrorWarning,
-  FailReason,
-  TrackerEvents,
-  TrackerStats,
-} from '../contracts/types.js';
-import { skipNotice } from '../request/skip-notice.js';
+import type { QueuedEvent } from '../contracts/event.js';
+import type { TrackerStats } from '../contracts/tracker-stats.js';
+import type { DropReason, ErrorWarning, FailReason, TrackerEvents } from '../contracts/types.js';
+import { toUsageEvent } from '../contracts/usage-event.js';
 import { TypedEmitter } from '../support/emitter.js';
 import { authProblem, shutdownLeftProblem, tooOldProblem, WarnOnce } from '../support/warn-once.js';
 import { DeadLetterSink } from './dead-letter.js';
 import { FlushGenerations } from './flush-generations.js';
+import { skipNotice } from './skip-notice.js';
 
 /**
  * The end of the data path: accounting (every accepted event ends delivered, failed or dropped, each

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { describe, isUuid, type ResolvedMeter } from '../config/options.js';
+import { isUuid } from '../config/option-parsers.js';
 import { FluxrateValidationError } from '../contracts/errors.js';
+import type { ResolvedMeter } from '../contracts/meter.js';
+import { describe } from '../support/describe.js';
 
 // ISO 8601 date-time with a time zone, e.g. 2025-01-15T10:30:00Z or 2025-01-15T10:30:00.123+02:00.
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;

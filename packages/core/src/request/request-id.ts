@@ -1,5 +1,5 @@
-import { describe } from '../config/options.js';
-import type { AdapterTracker } from './adapter-tracker.js';
+import type { AdapterTracker } from '../contracts/adapter-tracker.js';
+import { describe } from '../support/describe.js';
 import { handlerSuffix } from './route-outcome.js';
 import { guard } from './user-function.js';
 

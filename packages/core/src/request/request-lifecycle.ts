@@ -1,13 +1,13 @@
-import { describe } from '../config/options.js';
+import type { AdapterTracker } from '../contracts/adapter-tracker.js';
 import { FluxrateConfigError } from '../contracts/errors.js';
 import type { ShutdownReport } from '../contracts/types.js';
-import type { AdapterTracker } from './adapter-tracker.js';
+import type { AdapterHints } from '../pipeline/skip-notice.js';
+import { describe } from '../support/describe.js';
 import { MeteredRequest } from './metered-request.js';
 import { EXACT_MATCHING, type PathMatching } from './path-matching.js';
 import { kEndTarget, type RawResponse, watchResponseEnd } from './response-end.js';
 import { createRouteMeter, type RouteMeter } from './route-meter.js';
 import type { CompiledSpec } from './route-spec.js';
-import type { AdapterHints } from './skip-notice.js';
 
 /**
  * On the raw request, so nested apps, a plugin registered twice, or two interceptors meter it once

@@ -1,6 +1,7 @@
-import { describe, TRACKER_KEYS } from '../config/options.js';
+import { TRACKER_KEYS } from '../config/options.js';
+import type { AdapterTracker } from '../contracts/adapter-tracker.js';
 import { FluxrateConfigError } from '../contracts/errors.js';
-import type { AdapterTracker } from './adapter-tracker.js';
+import { describe } from '../support/describe.js';
 
 type Fn = (...args: unknown[]) => unknown;
 

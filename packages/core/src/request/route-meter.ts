@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { METERS_ENV } from '../config/env-meters.js';
-import { describe } from '../config/options.js';
+import type { AdapterTracker } from '../contracts/adapter-tracker.js';
+import { isDefaultTracker } from '../contracts/default-slot.js';
 import { FluxrateValidationError } from '../contracts/errors.js';
 import type { RequestOutcome } from '../contracts/route-types.js';
 import type { TrackEvent, TrackerOptions } from '../contracts/types.js';
+import { kUniqueKey } from '../contracts/unique-key.js';
+import type { AdapterHints } from '../pipeline/skip-notice.js';
+import { describe } from '../support/describe.js';
 import { createTracker } from '../tracker.js';
-import { isDefaultTracker } from '../zero-config/default-slot.js';
-import type { AdapterTracker } from './adapter-tracker.js';
 import { eventKey } from './idempotency-key.js';
 import { RequestBillingState } from './request-billing.js';
 import { appRequestId } from './request-id.js';
@@ -14,9 +16,7 @@ import { parseMeterOptions } from './route-meter-options.js';
 import { customerAdvice, defaultWhen, handlerSuffix, knownMeters, routeLabel } from './route-outcome.js';
 import { type CompiledSpec, compileBillable } from './route-spec.js';
 import { RoutesTable } from './routes-table.js';
-import type { AdapterHints } from './skip-notice.js';
 import { NOT_COUNTED, quantityProblem, specQuantity, withHandlerUsage } from './spec-quantity.js';
-import { kUniqueKey } from './unique-key.js';
 import { call, callFailure, FAILED, guard } from './user-function.js';
 
 type Fn = (...args: unknown[]) => unknown;

@@ -1,5 +1,5 @@
-import { describe } from '../config/options.js';
 import type { RequestOutcome } from '../contracts/route-types.js';
+import { describe } from '../support/describe.js';
 
 /** `METHOD /pattern`, as error reasons name routes (built only when something is reported). */
 export const routeLabel = (outcome: RequestOutcome): string =>

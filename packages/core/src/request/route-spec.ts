@@ -1,6 +1,6 @@
-import { describe } from '../config/options.js';
 import { FluxrateRouteError } from '../contracts/errors.js';
 import type { RouteSpec } from '../contracts/route-types.js';
+import { describe } from '../support/describe.js';
 
 /** A validated route spec; `ordinal` separates keys when one request bills the same meter twice. */
 export interface CompiledSpec {

@@ -1,4 +1,4 @@
-import { describe } from '../config/options.js';
+import { describe } from '../support/describe.js';
 import type { RequestBillingState, Usage } from './request-billing.js';
 import { type CompiledSpec, compileBillable } from './route-spec.js';
 import { call } from './user-function.js';

@@ -1,9 +1,9 @@
 import { METERS_ENV, metersFromEnv } from '../config/env-meters.js';
+import type { AdapterTracker } from '../contracts/adapter-tracker.js';
+import { defaultSlot } from '../contracts/default-slot.js';
 import { FluxrateConfigError } from '../contracts/errors.js';
-import type { AdapterTracker } from '../request/adapter-tracker.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../request/request-lifecycle.js';
 import { createTracker } from '../tracker.js';
-import { defaultSlot } from './default-slot.js';
 import { shutdownOnSignals } from './signal-shutdown.js';
 
 const ENV_HINT = `FLUXRATE_API_KEY, FLUXRATE_BASE_URL (default https://api.fluxrate.co), ${METERS_ENV} (name=token,…)`;

@@ -1,4 +1,4 @@
-import type { AdapterTracker } from '../request/adapter-tracker.js';
+import type { AdapterTracker } from '../contracts/adapter-tracker.js';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 type Signal = (typeof SIGNALS)[number];

@@ -1,4 +1,4 @@
-import type { ErrorWarning, Tracker, TrackerEvents } from '../contracts/types.js';
+import type { ErrorWarning, Tracker, TrackerEvents } from './types.js';
 import type { HoldSource } from './open-holds.js';
 
 /**

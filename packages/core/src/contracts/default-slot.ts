@@ -1,5 +1,5 @@
-import type { FluxrateConfigError } from '../contracts/errors.js';
-import type { AdapterTracker } from '../request/adapter-tracker.js';
+import type { AdapterTracker } from './adapter-tracker.js';
+import type { FluxrateConfigError } from './errors.js';
 
 export type Created = { tracker: AdapterTracker } | { error: FluxrateConfigError };
 /** On `globalThis`, so the ESM and CJS builds of core (or two copies) loaded side by side share one. */
