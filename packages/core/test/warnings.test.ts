@@ -146,7 +146,9 @@ describe('a user function returning garbage is one problem, whatever values it r
     for (let i = 0; i < 5; i++) request(meter, { meter: 'api_calls', quantity: () => -++n }, '/v1/garbage');
     request(meter, { meter: 'api_calls', customer: () => 7 }, '/v1/garbage');
     expect(warnings.of('FLUXRATE_NOT_BILLED')).toEqual([
-      expect.stringContaining('GET /v1/garbage (meter api_calls): quantity is -1'),
+      expect.stringContaining(
+        'GET /v1/garbage (meter api_calls): quantity must be a finite number > 0, got -1',
+      ),
       expect.stringContaining('GET /v1/garbage (meter api_calls): customer returned 7'),
     ]);
     expect(meter.tracker.stats().errors).toBe(6);

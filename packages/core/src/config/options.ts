@@ -82,22 +82,27 @@ export const TRACKER_KEYS: ReadonlySet<string> = new Set([
   'meterProvider',
 ]);
 
+/** What a credential may hold: printable ASCII without spaces, as a header carries it unchanged. */
+const HEADER_SAFE = /^[\x21-\x7e]+$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: a secret read from a file may end in a line break
 const BAD_IN_HEADER = /[\u0000-\u001f\u007f]/;
 
-/** A credential is sent in a header: whitespace at either end or a line break would fail every attempt. */
+/**
+ * A credential is sent in a header; one rule, here, so a key no attempt could send fails at
+ * construction instead of retrying as a header fault. Never echoes the secret back.
+ */
 function checkSecret(option: string, env: string, value: unknown): void {
   if (value === undefined) return;
-  // Never echo a secret back in the error: say what is wrong with it, never what it is.
   if (typeof value !== 'string' || value.trim() === '') {
     throw new FluxrateConfigError(option, 'must be a non-empty string');
   }
-  if (value !== value.trim() || BAD_IN_HEADER.test(value)) {
-    throw new FluxrateConfigError(
-      option,
-      `has leading or trailing whitespace, a line break or a control character (read from a file or ${env}? trim it)`,
-    );
-  }
+  if (HEADER_SAFE.test(value)) return;
+  throw new FluxrateConfigError(
+    option,
+    value !== value.trim() || BAD_IN_HEADER.test(value)
+      ? `has leading or trailing whitespace, a line break or a control character (read from a file or ${env}? trim it)`
+      : 'must be printable ASCII without spaces (a character was pasted with it?)',
+  );
 }
 
 /** Validates tracker options once, at construction, naming the option at fault. */

@@ -1,5 +1,5 @@
-import type { ErrorWarning, Tracker, TrackerEvents } from './types.js';
 import type { HoldSource } from './open-holds.js';
+import type { ErrorWarning, Tracker, TrackerEvents } from './types.js';
 
 /**
  * The tracker as adapters use it: the public `Tracker` plus the reporting hooks the route meter

@@ -43,10 +43,13 @@ export class FluxrateConfigError extends FluxrateError {
 /** An invalid event passed to `track()`; `field` names the offending field. Never enqueued. */
 export class FluxrateValidationError extends FluxrateError {
   readonly field: string;
+  /** What is wrong with the field, without the field's name (e.g. "must be a finite number > 0, got NaN"). */
+  readonly problem: string;
   constructor(field: string, problem: string) {
     super('FLUXRATE_INVALID_EVENT', `Invalid Fluxrate event field \`${field}\`: ${problem}`);
     this.name = 'FluxrateValidationError';
     this.field = field;
+    this.problem = problem;
   }
   static override [Symbol.hasInstance](value: unknown): boolean {
     return (

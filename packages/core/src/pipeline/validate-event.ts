@@ -26,17 +26,17 @@ export function checkId(field: string, value: unknown, max?: number): string {
   return value;
 }
 
+/** The one quantity rule (track(), route specs, handler usage): why `value` cannot be billed, or undefined. */
+export function quantityProblem(value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return undefined;
+  return `must be a finite number > 0, got ${Object.is(value, -0) ? '-0' : describe(value)}`;
+}
+
 export function checkQuantity(value: unknown, field = 'quantity'): number {
   if (value === undefined) return 1;
-  if (typeof value !== 'number')
-    throw new FluxrateValidationError(field, `must be a number, got ${describe(value)}`);
-  if (!Number.isFinite(value) || !(value > 0)) {
-    throw new FluxrateValidationError(
-      field,
-      `must be a finite number > 0, got ${Object.is(value, -0) ? '-0' : value}`,
-    );
-  }
-  return value;
+  const problem = quantityProblem(value);
+  if (problem) throw new FluxrateValidationError(field, problem);
+  return value as number;
 }
 
 /** Date.parse rolls 2025-02-30 over to March; refuse days the month does not have. */

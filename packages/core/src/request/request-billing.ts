@@ -1,4 +1,5 @@
 import type { RequestBilling } from '../contracts/route-types.js';
+import { quantityProblem } from '../pipeline/validate-event.js';
 
 /** What a handler reported for one meter; an amount that cannot be billed is kept apart, never netted. */
 export interface Usage {
@@ -10,8 +11,8 @@ export interface Usage {
   invalid: { call: 'setQuantity' | 'addUsage'; value: unknown } | undefined;
 }
 
-const billable = (quantity: unknown): quantity is number =>
-  typeof quantity === 'number' && Number.isFinite(quantity) && quantity >= 0;
+/** Handler usage may add 0; anything else follows the one quantity rule. */
+const billable = (quantity: unknown): quantity is number => quantity === 0 || !quantityProblem(quantity);
 
 /** Called by the lifecycle: the last hold was released, or usage arrived after the event was tracked. */
 export interface BillingHooks {

@@ -16,7 +16,7 @@ import { parseMeterOptions } from './route-meter-options.js';
 import { customerAdvice, defaultWhen, handlerSuffix, knownMeters, routeLabel } from './route-outcome.js';
 import { type CompiledSpec, compileBillable } from './route-spec.js';
 import { RoutesTable } from './routes-table.js';
-import { NOT_COUNTED, quantityProblem, specQuantity, withHandlerUsage } from './spec-quantity.js';
+import { NOT_COUNTED, specQuantity, withHandlerUsage } from './spec-quantity.js';
 import { call, callFailure, FAILED, guard } from './user-function.js';
 
 type Fn = (...args: unknown[]) => unknown;
@@ -191,9 +191,6 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
         route: routeLabel(outcome),
       });
     }
-    const problem = quantityProblem(quantity);
-    if (problem) return this.#fail(outcome, meter, 'quantity', problem);
-
     const metadata = call(spec.metadata, callArgs);
     if (metadata === FAILED)
       return this.#fail(outcome, meter, 'metadata', callFailure.reason, callFailure.error);
@@ -233,7 +230,7 @@ export class RouteMeter<Args extends unknown[] = unknown[]> {
       this.tracker.track(input);
     } catch (error) {
       if (error instanceof FluxrateValidationError)
-        return this.#fail(outcome, meter, 'event', error.message, error);
+        return this.#fail(outcome, meter, error.field, error.problem ?? error.message, error);
       throw error;
     }
   }

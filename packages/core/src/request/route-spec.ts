@@ -1,5 +1,6 @@
 import { FluxrateRouteError } from '../contracts/errors.js';
 import type { RouteSpec } from '../contracts/route-types.js';
+import { quantityProblem } from '../pipeline/validate-event.js';
 import { describe } from '../support/describe.js';
 
 /** A validated route spec; `ordinal` separates keys when one request bills the same meter twice. */
@@ -66,7 +67,7 @@ export function compileBillable(
     }
     if (hasMeter && !hasMeter(s.meter))
       throw new FluxrateRouteError(route, `${at}unknown meter '${s.meter}'${known?.() ?? ''}`);
-    const positive = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
+    const positive = (v: unknown) => !quantityProblem(v);
     checkResolver(route, at, 'quantity', s.quantity, positive, 'a finite number > 0');
     checkResolver(
       route,

@@ -1,4 +1,4 @@
-import { describe } from '../support/describe.js';
+import { quantityProblem } from '../pipeline/validate-event.js';
 import type { RequestBillingState, Usage } from './request-billing.js';
 import { type CompiledSpec, compileBillable } from './route-spec.js';
 import { call } from './user-function.js';
@@ -20,12 +20,6 @@ export function specQuantity(spec: CompiledSpec, state: RequestBillingState, cal
   }
   if (typeof spec.quantity === 'function') return call(spec.quantity, callArgs);
   return spec.quantity ?? 1;
-}
-
-/** Why a quantity cannot be billed, or undefined when it can (0 is a skip, not a problem). */
-export function quantityProblem(quantity: unknown): string | undefined {
-  if (typeof quantity === 'number' && Number.isFinite(quantity) && quantity >= 0) return undefined;
-  return `is ${Object.is(quantity, -0) ? '-0' : describe(quantity)}, expected a finite number > 0`;
 }
 
 /**
