@@ -1,6 +1,7 @@
 import { captureLogger, captureWarnings, tracker as newTracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
-import { type AdapterTracker, createRouteMeter } from '../src/adapter.js';
+import type { AdapterTracker } from '../src/contracts/adapter-tracker.js';
+import { createRouteMeter } from '../src/request/route-meter.js';
 
 /** Adapters report problems through the tracker's adapter-only hooks. */
 const tracker = (options: Parameters<typeof newTracker>[0] = {}) => newTracker(options) as AdapterTracker;

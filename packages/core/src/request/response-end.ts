@@ -77,30 +77,3 @@ export function watchResponseEnd(res: RawResponse, target: ResponseEndTarget): v
   res.on('finish', onFinish);
   res.on('close', onClose);
 }
-
-/**
- * Calls `done(finished)` once, when the response's life ends (see watchResponseEnd); for callers
- * other than the request lifecycle, with listeners of its own.
- */
-export function onResponseEnd(res: RawResponse, done: (finished: boolean) => void): void {
-  let settled = false;
-  const once = (finished: boolean): void => {
-    if (settled) return;
-    settled = true;
-    res.removeListener('finish', onDoneFinish);
-    res.removeListener('close', onDoneClose);
-    done(finished);
-  };
-  const onDoneFinish = (): void => once(res.writableEnded !== false && res.stream?.aborted !== true);
-  const onDoneClose = (): void => once(res.writableFinished === true);
-  if (res.writableFinished === true) {
-    process.nextTick(once, true);
-    return;
-  }
-  if (res.destroyed === true || res.closed === true) {
-    process.nextTick(once, false);
-    return;
-  }
-  res.on('finish', onDoneFinish);
-  res.on('close', onDoneClose);
-}
