@@ -1,6 +1,5 @@
 import type { ResolvedOptions } from '../config/options.js';
 import type { QueuedEvent } from '../contracts/event.js';
-import type { TrackerStats } from '../contracts/tracker-stats.js';
 import type { DropReason, ErrorWarning, FailReason, TrackerEvents } from '../contracts/types.js';
 import { toUsageEvent } from '../contracts/usage-event.js';
 import { TypedEmitter } from '../support/emitter.js';
@@ -39,7 +38,7 @@ export class Ledger {
     options: ResolvedOptions,
     readonly redact: (text: string) => string,
     readonly isIdle: () => boolean,
-    readonly currentStats: () => TrackerStats,
+    readonly currentStats: () => TrackerEvents['drained'],
   ) {
     this.#options = options;
     this.emitter = new TypedEmitter(options.logger);
