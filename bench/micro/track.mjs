@@ -1,4 +1,5 @@
-// Micro-benchmarks (tinybench): `tracker.track()` and the route meter's `begin` + `finish`.
+// Micro-benchmarks (tinybench): `tracker.track()` and the route meter's `begin` + `finish` (the one a
+// `RequestLifecycle` bills through).
 // Prints one JSON line: `{ trackNs, meterNs, ... }`, nanoseconds per call.
 //
 // Each tinybench iteration makes BATCH calls (one call is below the timer's resolution) on a
@@ -10,7 +11,7 @@
 // the memory benchmark's subject (a backlog of 100 000 during an outage).
 import { randomUUID } from 'node:crypto';
 import { createTracker } from '@fluxrate/core';
-import { createRouteMeter } from '@fluxrate/core/adapter';
+import { RequestLifecycle } from '@fluxrate/core/adapter';
 import { Bench } from 'tinybench';
 import { closedPort } from './closed-port.mjs';
 
@@ -35,13 +36,13 @@ let sinceRefresh = 0;
 const refresh = () => {
   if (sinceRefresh + BATCH > REFRESH) {
     tracker = fresh();
-    meter = createRouteMeter({ tracker, customer: () => 'cus_bench' }, 'bench');
+    meter = new RequestLifecycle({ tracker, customer: () => 'cus_bench' }, 'bench').meter;
     specs = meter.compile({ meter: 'api_calls' }, 'GET /v1/search');
     sinceRefresh = 0;
   }
   sinceRefresh += BATCH;
 };
-let meter = createRouteMeter({ tracker, customer: () => 'cus_bench' }, 'bench');
+let meter = new RequestLifecycle({ tracker, customer: () => 'cus_bench' }, 'bench').meter;
 let specs = meter.compile({ meter: 'api_calls' }, 'GET /v1/search');
 const args = [{ method: 'GET' }, { statusCode: 200 }];
 

@@ -2,9 +2,9 @@
 // configuration reads FLUXRATE_METERS: pasted as told, the app failed with "unknown meter 'api_calls'".
 // Here the CLI's own output, pasted into the environment, configures the zero-configuration tracker.
 import { createTracker } from '@fluxrate/core';
-import { metersFromEnv } from '@fluxrate/core/adapter';
 import type { LocalServer } from '@fluxrate/local';
 import { describe, expect, it } from 'vitest';
+import { metersFromEnv } from '../../packages/core/src/config/env-meters.js';
 import { runCli } from '../../packages/local/src/cli-main.js';
 
 /** The `NAME=value` lines of the CLI's banner (comments and prose left out), as a shell would read them. */

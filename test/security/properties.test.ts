@@ -5,11 +5,12 @@ import {
   type TrackEvent,
   type Tracker,
 } from '@fluxrate/core';
-import { type AdapterTracker, createRouteMeter } from '@fluxrate/core/adapter';
 import type { LocalServer } from '@fluxrate/local';
 import { startFluxrate, trackerFor } from '@fluxrate/testkit';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AdapterTracker } from '../../packages/core/src/contracts/adapter-tracker.js';
+import { createRouteMeter } from '../../packages/core/src/request/route-meter.js';
 
 const UUID = '550e8400-e29b-41d4-a716-446655440000';
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { requestKey } from '../../packages/core/src/idempotency-key.js';
+import { requestKey } from '../../packages/core/src/request/idempotency-key.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const tree = execFileSync('git', ['ls-files', '-co', '--exclude-standard'], { cwd: root, encoding: 'utf8' })

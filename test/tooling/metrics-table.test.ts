@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { MeterProviderLike } from '../../packages/core/src/otel-metrics.js';
+import type { MeterProviderLike } from '../../packages/core/src/contracts/otel.js';
 import { createTracker } from '../../packages/core/src/tracker.js';
 import { instrumentRedisOutbox } from '../../packages/redis/src/otel-redis.js';
 import type { RedisOutbox } from '../../packages/redis/src/redis-outbox.js';

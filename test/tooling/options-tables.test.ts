@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { RETRY_KEYS } from '../../packages/core/src/option-parsers.js';
-import { TRACKER_KEYS } from '../../packages/core/src/options.js';
-import { METER_KEYS } from '../../packages/core/src/route-meter-options.js';
+import { RETRY_KEYS } from '../../packages/core/src/config/option-parsers.js';
+import { TRACKER_KEYS } from '../../packages/core/src/config/options.js';
+import { METER_KEYS } from '../../packages/core/src/request/route-meter-options.js';
 
 const read = (file: string) => readFileSync(fileURLToPath(new URL(`../../${file}`, import.meta.url)), 'utf8');
 

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { WARNING_CODES } from '../../packages/core/src/warning-codes.js';
+import { WARNING_CODES } from '../../packages/core/src/support/warning-codes.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PACKAGES = ['core', 'express', 'fastify', 'nestjs', 'redis', 'local'];
@@ -84,6 +84,6 @@ describe('warning codes', () => {
 
   it('process.emitWarning is called in one place: the one warning mechanism', () => {
     const callers = sources.filter(({ text }) => /process\.emitWarning\(/.test(text)).map(({ path }) => path);
-    expect(callers).toEqual(['packages/core/src/warn-once.ts']);
+    expect(callers).toEqual(['packages/core/src/support/warn-once.ts']);
   });
 });

@@ -1,29 +1,23 @@
 /**
- * `@fluxrate/core/adapter`: what framework adapters need and apps do not. An adapter creates one
- * `RequestLifecycle` from its options and translates its framework's hooks into calls on it:
- * `begin()` on a new request (raw request and response plus the framework's arguments), `routed()` /
- * `annotate()` when it learns the route, `fail()` on an error after headers, `close()` on shutdown.
- * Finish-vs-abort detection, the metered-once guard, spec resolution and billing live here, once.
+ * `@fluxrate/core/adapter`: what the workspace's framework adapters and `@fluxrate/redis` import, and
+ * nothing else. An adapter creates one `RequestLifecycle` from its options and translates its
+ * framework's hooks into calls on it: `begin()` on a new request (raw request and response plus the
+ * framework's arguments), `routed()` / `annotate()` when it learns the route, `fail()` on an error after
+ * headers, `close()` on shutdown. Finish-vs-abort detection, the metered-once guard, spec resolution
+ * and billing live there, once.
  */
-export type { AdapterTracker } from './adapter-tracker.js';
-export { defaultTracker, isZeroConfig } from './default-tracker.js';
-export { METERS_ENV, metersFromEnv } from './env-meters.js';
-export { requestKey, scopedKey } from './idempotency-key.js';
-export { MeteredRequest } from './metered-request.js';
-export { EXACT_MATCHING, type PathMatching, routingPath } from './path-matching.js';
-export { basePrototype, exposeBillingState } from './request-accessor.js';
-export { type BillingHooks, RequestBillingState } from './request-billing.js';
-export {
-  type BeginInfo,
-  DEFAULT_HOLD_TIMEOUT_MS,
-  DEFAULT_SHUTDOWN_TIMEOUT_MS,
-  RequestLifecycle,
-} from './request-lifecycle.js';
-export { onResponseEnd, type RawResponse } from './response-end.js';
-export { createRouteMeter, RouteMeter } from './route-meter.js';
-export { type CompiledSpec, compileBillable } from './route-spec.js';
-export { normalizePattern, RoutesTable } from './routes-table.js';
-export { shareShape } from './shared-shape.js';
-export type { AdapterHints } from './skip-notice.js';
-export { type Warning, warnOnce } from './warn-once.js';
-export type { WarningCode } from './warning-codes.js';
+export type { Observable } from './contracts/otel.js';
+export { resolveMeterProvider } from './integrations/otel-metrics.js';
+export { reviveEvent } from './outbox/outbox-host.js';
+export { AggregationStage } from './pipeline/aggregation.js';
+export type { MeteredRequest } from './request/metered-request.js';
+export type { PathMatching } from './request/path-matching.js';
+export { basePrototype, exposeBillingState } from './request/request-accessor.js';
+export { RequestBillingState } from './request/request-billing.js';
+export { DEFAULT_SHUTDOWN_TIMEOUT_MS, RequestLifecycle } from './request/request-lifecycle.js';
+export type { RawResponse } from './request/response-end.js';
+export { type CompiledSpec, compileBillable } from './request/route-spec.js';
+export { shareShape } from './request/shared-shape.js';
+export { MinHeap } from './support/min-heap.js';
+export { warnOnce } from './support/warn-once.js';
+export { defaultTracker, isZeroConfig } from './zero-config/default-tracker.js';

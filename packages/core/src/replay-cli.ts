@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { replayDeadLetters } from './replay.js';
+import { replayDeadLetters } from './replay/replay.js';
 
 const USAGE = `Usage: fluxrate-replay <dead-letter.ndjson> [options]
 

@@ -1,20 +1,8 @@
-import { Admission } from './admission.js';
-import { AggregationStage } from './aggregation.js';
-import { type AttemptEnd, Dispatcher } from './dispatcher.js';
-import { FluxrateValidationError } from './errors.js';
-import { type QueuedEvent, toUsageEvent } from './event.js';
-import { KeepAlive } from './keep-alive.js';
-import { Ledger } from './ledger.js';
-import { type HoldSource, OpenHolds } from './open-holds.js';
-import { type ResolvedOptions, resolveOptions } from './options.js';
-import { instrumentTracker } from './otel-metrics.js';
-import type { Outbox } from './outbox.js';
-import { outboxHost } from './outbox-host.js';
-import { MemoryOutbox } from './outbox-memory.js';
-import { SqliteOutbox } from './outbox-sqlite.js';
-import { PersistentFaults } from './persistent-faults.js';
-import { redactor } from './redact.js';
-import { Transport } from './transport.js';
+import { type ResolvedOptions, resolveOptions } from './config/options.js';
+import { FluxrateValidationError } from './contracts/errors.js';
+import type { QueuedEvent } from './contracts/event.js';
+import { type HoldSource, OpenHolds } from './contracts/open-holds.js';
+import type { Outbox } from './contracts/outbox.js';
 import type {
   ErrorWarning,
   FlushOptions,
@@ -29,8 +17,21 @@ import type {
   TrackerOptions,
   TrackerStats,
   UsageEvent,
-} from './types.js';
-import { resolveMeter } from './validate-event.js';
+} from './contracts/types.js';
+import { toUsageEvent } from './contracts/usage-event.js';
+import { type AttemptEnd, Dispatcher } from './delivery/dispatcher.js';
+import { PersistentFaults } from './delivery/persistent-faults.js';
+import { Transport } from './delivery/transport.js';
+import { instrumentTracker } from './integrations/otel-metrics.js';
+import { outboxHost } from './outbox/outbox-host.js';
+import { MemoryOutbox } from './outbox/outbox-memory.js';
+import { SqliteOutbox } from './outbox/outbox-sqlite.js';
+import { Admission } from './pipeline/admission.js';
+import { AggregationStage } from './pipeline/aggregation.js';
+import { Ledger } from './pipeline/ledger.js';
+import { resolveMeter } from './pipeline/validate-event.js';
+import { KeepAlive } from './support/keep-alive.js';
+import { redactor } from './support/redact.js';
 
 /**
  * The tracker wires the one-way data path and answers the public API:

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DeliveryThrottle, THROTTLE_POLICY } from '../src/delivery-throttle.js';
-import { backoffStep, QUICK_RETRIES } from '../src/retry-policy.js';
+import { DeliveryThrottle, THROTTLE_POLICY } from '../src/delivery/delivery-throttle.js';
+import { backoffStep, QUICK_RETRIES } from '../src/delivery/retry-policy.js';
 
 describe('DeliveryThrottle: degraded is not down', () => {
   it('stays open, at full concurrency, while half of the attempts fail', () => {

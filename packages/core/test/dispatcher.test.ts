@@ -1,8 +1,9 @@
 import { mulberry32 } from '@fluxrate/local';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type AttemptEnd, Dispatcher } from '../src/dispatcher.js';
-import { MemoryOutbox } from '../src/outbox-memory.js';
-import type { AttemptOutcome, EventTransport } from '../src/transport.js';
+import type { AttemptOutcome } from '../src/delivery/attempt-outcome.js';
+import { type AttemptEnd, Dispatcher } from '../src/delivery/dispatcher.js';
+import type { EventTransport } from '../src/delivery/transport.js';
+import { MemoryOutbox } from '../src/outbox/outbox-memory.js';
 import { queuedEvent } from './support/queued-event.js';
 
 /** A transport answering from a script on the next tick, recording when each attempt was sent. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { metersFromEnv } from '../src/env-meters.js';
-import { FluxrateConfigError } from '../src/errors.js';
+import { metersFromEnv } from '../src/config/env-meters.js';
+import { FluxrateConfigError } from '../src/contracts/errors.js';
 
 const A = '550e8400-e29b-41d4-a716-446655440000';
 const B = '6ba7b810-9dad-41d1-80b4-00c04fd430c8';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { onCleanup, record, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
-import { errorBodyText } from '../src/error-body-text.js';
+import { errorBodyText } from '../src/delivery/error-body-text.js';
 
 /** A real HTTP server answering every request `status` with `body` sent as `encoding`. */
 async function encodedServer(status: number, encoding: string, body: Buffer): Promise<string> {

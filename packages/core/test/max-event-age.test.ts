@@ -6,12 +6,9 @@ import { join } from 'node:path';
 import { startLocalServer } from '@fluxrate/local';
 import { deadLetter, deadLetterFile, expectWarnings } from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTracker,
-  type DeadLetterRecord,
-  FluxrateConfigError,
-  replayDeadLetters,
-} from '../src/index.js';
+import { createTracker, FluxrateConfigError } from '../src/index.js';
+import type { DeadLetterRecord } from '../src/pipeline/dead-letter.js';
+import { replayDeadLetters } from '../src/replay/replay.js';
 
 type Local = Awaited<ReturnType<typeof startLocalServer>>;
 let local: Local;

@@ -2,7 +2,7 @@ import { FluxrateConfigError } from '@fluxrate/core';
 import { tracker } from '@fluxrate/testkit';
 import { Agent } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { proxyFromEnv } from '../src/proxy-env.js';
+import { proxyFromEnv } from '../src/config/proxy-env.js';
 
 const https = 'https://api.example.com';
 

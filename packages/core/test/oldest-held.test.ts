@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { QueuedEvent } from '../src/event.js';
-import { OldestHeld } from '../src/oldest-held.js';
+import type { QueuedEvent } from '../src/contracts/event.js';
+import { OldestHeld } from '../src/outbox/oldest-held.js';
 
 const at = (timestamp: number) => ({ timestamp }) as QueuedEvent;
 

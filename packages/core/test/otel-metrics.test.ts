@@ -12,7 +12,8 @@ import {
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTracker, FluxrateConfigError, resolveMeterProvider } from '../src/index.js';
+import { createTracker, FluxrateConfigError } from '../src/index.js';
+import { resolveMeterProvider } from '../src/integrations/otel-metrics.js';
 
 type Local = Awaited<ReturnType<typeof startLocalServer>>;
 let local: Local;

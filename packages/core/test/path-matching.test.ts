@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EXACT_MATCHING, routingPath } from '../src/path-matching.js';
-import { RoutesTable } from '../src/routes-table.js';
+import { EXACT_MATCHING, routingPath } from '../src/request/path-matching.js';
+import { RoutesTable } from '../src/request/routes-table.js';
 
 const FASTIFY_LIKE = { caseSensitive: false, decode: true, mergeSlashes: true };
 

@@ -10,6 +10,7 @@ import {
   tracker,
 } from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FluxrateConfigError } from '../src/index.js';
 
 /** The FLUXRATE_ warnings raised during the current test (captured, not printed). */
 const capturedWarnings = () => captureWarnings().all;
@@ -79,16 +80,19 @@ describe('errors retrying cannot fix are logged at their first occurrence', () =
   });
 
   // Fails on the main of 2026-12-01: a key undici refuses as a header value failed every attempt silently.
-  it('logs an API key that is not a valid header value once, without echoing it', async () => {
+  // Since issue 27 the one credential rule refuses it at construction: no attempt, no header fault.
+  it('refuses an API key that is not a valid header value at construction, without echoing it', () => {
     const logger = captureLogger();
     const apiKey = `${API_KEY}ключ`;
-    const t = tracker({ baseUrl: url, apiKey, logger, retry });
-    t.track({ meter: 'api_calls', customerId: 'acme' });
-    await t.flush({ timeoutMs: 10_000 });
-    const errors = logger.calls.filter((c) => c.level === 'error');
-    expect(errors).toHaveLength(1);
-    expect(errors[0]!.obj).toMatchObject({ fault: 'header' });
-    expect(JSON.stringify(logger.calls)).not.toContain(API_KEY);
-    expect(t.stats().persistentFaults.header).toBe(RETRIES + 1);
+    let error: unknown;
+    try {
+      tracker({ baseUrl: url, apiKey, logger, retry });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(FluxrateConfigError);
+    expect((error as FluxrateConfigError).option).toBe('apiKey');
+    expect((error as Error).message).not.toContain(API_KEY);
+    expect(logger.calls).toEqual([]);
   });
 });

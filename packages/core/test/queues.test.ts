@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { AggregationStage } from '../src/aggregation.js';
-import { Fifo } from '../src/fifo.js';
-import { MinHeap } from '../src/min-heap.js';
-import { MemoryOutbox } from '../src/outbox-memory.js';
+import { MemoryOutbox } from '../src/outbox/outbox-memory.js';
+import { AggregationStage } from '../src/pipeline/aggregation.js';
+import { Fifo } from '../src/support/fifo.js';
+import { MinHeap } from '../src/support/min-heap.js';
 import { queuedEvent } from './support/queued-event.js';
 
 const event = queuedEvent;

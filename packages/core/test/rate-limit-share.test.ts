@@ -1,9 +1,10 @@
 import { mulberry32 } from '@fluxrate/local';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Dispatcher } from '../src/dispatcher.js';
-import { MemoryOutbox } from '../src/outbox-memory.js';
-import { RateLimitShare } from '../src/rate-limit-share.js';
-import type { AttemptOutcome, EventTransport } from '../src/transport.js';
+import type { AttemptOutcome } from '../src/delivery/attempt-outcome.js';
+import { Dispatcher } from '../src/delivery/dispatcher.js';
+import { RateLimitShare } from '../src/delivery/rate-limit-share.js';
+import type { EventTransport } from '../src/delivery/transport.js';
+import { MemoryOutbox } from '../src/outbox/outbox-memory.js';
 import { queuedEvent } from './support/queued-event.js';
 
 /** A memory outbox standing in for a shared one: it records the fleet pauses asked of it. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { errorDetail } from '../src/error-detail.js';
-import { redactor } from '../src/redact.js';
+import { errorDetail } from '../src/delivery/error-detail.js';
+import { redactor } from '../src/support/redact.js';
 
 const KEY = 'org_live_k3y+with/slash=and"quote\\end';
 const redact = redactor([KEY, undefined]);

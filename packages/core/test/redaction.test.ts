@@ -15,7 +15,7 @@ import {
   tracker,
 } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
-import type { AdapterTracker } from '../src/adapter.js';
+import type { AdapterTracker } from '../src/contracts/adapter-tracker.js';
 import { createTracker, type Tracker } from '../src/index.js';
 
 const ACCESS_TOKEN = 'eyJhbGciOiJIUzI1NiJ9.secret-payload.signature-part';

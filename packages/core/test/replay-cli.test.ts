@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
 import { deadLetter, deadLetterFile, type ProcessResult, runNode } from '@fluxrate/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { DeadLetterRecord } from '../src/index.js';
+import type { DeadLetterRecord } from '../src/pipeline/dead-letter.js';
 
 const CLI = join(import.meta.dirname, '../dist/replay-cli.js');
 const WRONG_TOKEN = '00000000-0000-4000-8000-000000000000';

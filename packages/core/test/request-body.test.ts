@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { QueuedEvent } from '../src/event.js';
-import { reviveEvent } from '../src/outbox-host.js';
-import { buildBody, isoTimestamp } from '../src/transport.js';
+import type { QueuedEvent } from '../src/contracts/event.js';
+import { buildBody, isoTimestamp } from '../src/delivery/transport.js';
+import { reviveEvent } from '../src/outbox/outbox-host.js';
 
 const meter = {
   name: 'api_calls',

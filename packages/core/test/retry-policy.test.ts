@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, decide, parseRetryAfter, type RetryPolicy } from '../src/retry-policy.js';
-import type { AttemptOutcome } from '../src/transport.js';
+import type { AttemptOutcome } from '../src/delivery/attempt-outcome.js';
+import { backoffDelay, decide, parseRetryAfter, type RetryPolicy } from '../src/delivery/retry-policy.js';
 
 const policy: RetryPolicy = {
   minTimeout: 200,

@@ -1,7 +1,9 @@
 import { onCleanup, TOKEN, thrown, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
-import { compileBillable, createRouteMeter, normalizePattern } from '../src/adapter.js';
+import { compileBillable } from '../src/adapter.js';
 import { FluxrateConfigError, FluxrateRouteError } from '../src/index.js';
+import { createRouteMeter } from '../src/request/route-meter.js';
+import { normalizePattern } from '../src/request/routes-table.js';
 import { type Args, routeHarness } from './support/route-harness.js';
 
 function meterWith(options: Record<string, unknown>) {

@@ -211,6 +211,32 @@ describe('route meter: quantity', () => {
   });
 });
 
+describe('route meter: one quantity rule', () => {
+  // Fails on the main of 2026-12-06: the route meter and track() each checked the quantity, with two
+  // messages ("is 'ten', expected a finite number > 0" and "must be a number, got 'ten'").
+  it.each([
+    ['a string', 'ten'],
+    ['NaN', Number.NaN],
+    ['a negative', -3],
+    ['Infinity', Number.POSITIVE_INFINITY],
+  ])('refuses %s with the message track() gives', async (_label, quantity) => {
+    const h = await routeHarness();
+    h.run({ meter: 'api_calls', quantity: () => quantity }, {});
+    let problem = '';
+    try {
+      h.tracker.track({ meter: 'api_calls', customerId: 'acme', quantity: quantity as number });
+    } catch (error) {
+      problem = (error as Error).message.replace(/^Invalid Fluxrate event field `quantity`: /, '');
+    }
+    expect(problem).toMatch(/^must be a finite number > 0, got /);
+    expect(h.events.error).toEqual([
+      expect.objectContaining({ meter: 'api_calls', reason: expect.stringMatching(/^quantity /) }),
+    ]);
+    expect(h.events.error[0]!.reason.startsWith(`quantity ${problem}`)).toBe(true);
+    expect(await h.sent()).toHaveLength(0);
+  });
+});
+
 describe('route meter: guarded user functions', () => {
   const boom = () => {
     throw new Error('user bug');
@@ -280,7 +306,7 @@ describe('route meter: guarded user functions', () => {
       expect.objectContaining({
         route: 'GET /v1/search',
         meter: 'tokens',
-        reason: expect.stringContaining("addUsage('tokens', …) is -3, expected a finite number > 0"),
+        reason: expect.stringContaining("addUsage('tokens', …) must be a finite number > 0, got -3"),
       }),
     ]);
   });

@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import { startLocalServer } from '@fluxrate/local';
 import { expectWarnings } from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTracker, readDeadLetters, replayDeadLetters } from '../src/index.js';
+import { createTracker } from '../src/index.js';
+import { readDeadLetters, replayDeadLetters } from '../src/replay/replay.js';
 
 type Local = Awaited<ReturnType<typeof startLocalServer>>;
 let local: Local;

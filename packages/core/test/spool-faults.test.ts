@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
 import { expectWarnings, FAST_RETRY, onCleanup, record, thrown, tracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
-import { FluxrateConfigError, readDeadLetters } from '../src/index.js';
+import { FluxrateConfigError } from '../src/index.js';
+import { readDeadLetters } from '../src/replay/replay.js';
 
 const tempDir = (prefix: string) => {
   const dir = mkdtempSync(join(tmpdir(), prefix));

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { OutboxHost } from '../src/outbox.js';
-import { reviveEvent } from '../src/outbox-host.js';
-import { SqliteOutbox } from '../src/outbox-sqlite.js';
+import type { OutboxHost } from '../src/contracts/outbox.js';
+import { reviveEvent } from '../src/outbox/outbox-host.js';
+import { SqliteOutbox } from '../src/outbox/outbox-sqlite.js';
 import { queuedEvent } from './support/queued-event.js';
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));

@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { captureWarnings, needsBuild } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
-import { type Warning, warnOnce } from '../src/warn-once.js';
+import { type Warning, warnOnce } from '../src/support/warn-once.js';
 
 const require = createRequire(import.meta.url);
 const cjsBuild = 'packages/core/dist/adapter.cjs';

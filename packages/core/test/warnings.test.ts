@@ -1,6 +1,7 @@
 import { captureLogger, captureWarnings, tracker as newTracker } from '@fluxrate/testkit';
 import { describe, expect, it } from 'vitest';
-import { type AdapterTracker, createRouteMeter } from '../src/adapter.js';
+import type { AdapterTracker } from '../src/contracts/adapter-tracker.js';
+import { createRouteMeter } from '../src/request/route-meter.js';
 
 /** Adapters report problems through the tracker's adapter-only hooks. */
 const tracker = (options: Parameters<typeof newTracker>[0] = {}) => newTracker(options) as AdapterTracker;
@@ -146,7 +147,9 @@ describe('a user function returning garbage is one problem, whatever values it r
     for (let i = 0; i < 5; i++) request(meter, { meter: 'api_calls', quantity: () => -++n }, '/v1/garbage');
     request(meter, { meter: 'api_calls', customer: () => 7 }, '/v1/garbage');
     expect(warnings.of('FLUXRATE_NOT_BILLED')).toEqual([
-      expect.stringContaining('GET /v1/garbage (meter api_calls): quantity is -1'),
+      expect.stringContaining(
+        'GET /v1/garbage (meter api_calls): quantity must be a finite number > 0, got -1',
+      ),
       expect.stringContaining('GET /v1/garbage (meter api_calls): customer returned 7'),
     ]);
     expect(meter.tracker.stats().errors).toBe(6);

@@ -1,10 +1,5 @@
-import {
-  type Aggregation,
-  AggregationStage,
-  type Outbox,
-  type QueuedEvent,
-  reviveEvent,
-} from '@fluxrate/core';
+import type { Aggregation, Outbox, QueuedEvent } from '@fluxrate/core';
+import { AggregationStage, reviveEvent } from '@fluxrate/core/adapter';
 import type { Redis } from 'ioredis';
 import { type DecodedEntry, encodeEvent } from './codec.js';
 import { retryRedis } from './redis-retry.js';

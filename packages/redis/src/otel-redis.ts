@@ -1,9 +1,5 @@
-import {
-  type MeterProviderLike,
-  type Observable,
-  type OtelMeter,
-  resolveMeterProvider,
-} from '@fluxrate/core';
+import type { MeterProviderLike, OtelMeter } from '@fluxrate/core';
+import { type Observable, resolveMeterProvider } from '@fluxrate/core/adapter';
 import type { RedisOutbox } from './redis-outbox.js';
 import type { RedisOutboxLocalStats, RedisStreamStats } from './types.js';
 

@@ -1,4 +1,5 @@
-import { MinHeap, type QueuedEvent } from '@fluxrate/core';
+import type { QueuedEvent } from '@fluxrate/core';
+import { MinHeap } from '@fluxrate/core/adapter';
 
 /**
  * Held events waiting for their retry, in a min-heap by due time (`notBefore`): leasing the due ones and

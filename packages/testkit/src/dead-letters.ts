@@ -1,4 +1,4 @@
-import type { DeadLetterRecord } from '@fluxrate/core';
+import type { DeadLetterRecord } from '../../core/src/pipeline/dead-letter.js';
 
 /** A dead-letter record as a tracker writes it after a 503 outage: one api_calls event of quantity 2. */
 export function deadLetter(

@@ -1,4 +1,5 @@
-import { type OutboxHost, type QueuedEvent, reviveEvent, type StoredEvent } from '@fluxrate/core';
+import type { OutboxHost, QueuedEvent, StoredEvent } from '@fluxrate/core';
+import { reviveEvent } from '@fluxrate/core/adapter';
 
 let counter = 0;
 

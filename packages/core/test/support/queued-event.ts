@@ -1,5 +1,5 @@
-import type { QueuedEvent } from '../../src/event.js';
-import { reviveEvent } from '../../src/outbox-host.js';
+import type { QueuedEvent } from '../../src/contracts/event.js';
+import { reviveEvent } from '../../src/outbox/outbox-host.js';
 
 /** A live event as the outbox and dispatcher see it, keyed `key`; its body is the key (what tests assert on). */
 export const queuedEvent = (key: string, notBefore = 0): QueuedEvent => ({

@@ -1,11 +1,7 @@
 import { record, scripted, TOKEN, tracker, USERS_TOKEN } from '@fluxrate/testkit';
-import {
-  type CompiledSpec,
-  createRouteMeter,
-  type RequestBillingState,
-  type RouteMeter,
-} from '../../src/adapter.js';
+import { type CompiledSpec, type RequestBillingState } from '../../src/adapter.js';
 import type { RequestOutcome } from '../../src/index.js';
+import { createRouteMeter, type RouteMeter } from '../../src/request/route-meter.js';
 
 /** The framework-neutral request the route meter sees in these tests: a plain object. */
 export interface FakeRequest {

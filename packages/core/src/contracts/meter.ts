@@ -1,0 +1,11 @@
+/** How a Fluxrate meter combines events. */
+export type Aggregation = 'SUM' | 'MAX' | 'UNIQUE_COUNT' | 'LAST';
+
+/** A configured meter as the tracker resolved it at construction. */
+export interface ResolvedMeter {
+  name: string;
+  token: string;
+  aggregation: Aggregation;
+  /** Fluxrate's internal meter id, for the REST transport. */
+  id: string | undefined;
+}
