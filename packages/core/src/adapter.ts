@@ -9,9 +9,8 @@ export type { AdapterTracker } from './adapter-tracker.js';
 export { defaultTracker, isZeroConfig } from './default-tracker.js';
 export { METERS_ENV, metersFromEnv } from './env-meters.js';
 export { requestKey, scopedKey } from './idempotency-key.js';
-export { MeteredRequest } from './metered-request.js';
+export { CUSTOMER_REQUIRED, MeteredRequest } from './metered-request.js';
 export { EXACT_MATCHING, type PathMatching, routingPath } from './path-matching.js';
-export { basePrototype, exposeBillingState } from './request-accessor.js';
 export { type BillingHooks, RequestBillingState } from './request-billing.js';
 export {
   type BeginInfo,
@@ -23,5 +22,4 @@ export { onResponseEnd, type RawResponse } from './response-end.js';
 export { createRouteMeter, RouteMeter } from './route-meter.js';
 export { type CompiledSpec, compileBillable } from './route-spec.js';
 export { normalizePattern, RoutesTable } from './routes-table.js';
-export { shareShape } from './shared-shape.js';
 export type { AdapterHints } from './skip-notice.js';

@@ -1,9 +1,4 @@
-import {
-  type CompiledSpec,
-  exposeBillingState,
-  type MeteredRequest,
-  shareShape,
-} from '@fluxrate/core/adapter';
+import type { CompiledSpec, MeteredRequest } from '@fluxrate/core/adapter';
 import type { ExecutionContext } from '@nestjs/common';
 import type { Reflector } from '@nestjs/core';
 import type { FluxrateBilling } from './fluxrate.billing.js';
@@ -29,9 +24,6 @@ export function beginMetering(
   const req = raw(request);
   const res = rawResponse(response);
   if (!req || !res) return undefined;
-  // Platform-express: Express swapped their prototypes; give them one shared hidden class (see shareShape).
-  shareShape(req);
-  shareShape(res);
 
   const handler = context.getHandler();
   const controller = context.getClass();
@@ -46,8 +38,7 @@ export function beginMetering(
       billing.lifecycle.meter.idempotency === 'client-key' ? header(request, 'idempotency-key') : undefined,
   });
   if (!metered) return undefined;
-  // On Express's prototype-swapped request an accessor, not a property (see exposeBillingState).
-  if (request !== req || !exposeBillingState(req)) request.fluxrate = metered.state;
+  request.fluxrate = metered.state;
   const route = routePattern(request);
   const annotation = annotationOf(billing, reflector, handler, controller, method, route);
   metered.routed(route, annotation ?? undefined);

@@ -1,6 +1,5 @@
 import { FluxrateConfigError, type ShutdownReport, type Tracker } from '@fluxrate/core';
 import { type CompiledSpec, isZeroConfig, RequestLifecycle } from '@fluxrate/core/adapter';
-import { type CapturePolicy, capturePolicy } from './fluxrate.capture-policy.js';
 import type { NestBillingArgs, NestBillingContext } from './fluxrate.types.js';
 import { customerHints, zeroConfigOptions } from './fluxrate.zero-config.js';
 
@@ -25,11 +24,7 @@ const describe = (v: unknown): string =>
 export class FluxrateBilling {
   readonly #annotations = new WeakMap<object, Map<object, Annotation>>();
 
-  constructor(
-    readonly lifecycle: RequestLifecycle<NestBillingArgs>,
-    /** Which module-level functions may read `ctx`: decides where the result capture goes. */
-    readonly capture: CapturePolicy = { moduleReadsContext: true, tableHasFunctions: true },
-  ) {}
+  constructor(readonly lifecycle: RequestLifecycle<NestBillingArgs>) {}
 
   /** `onMissingCustomer: 'reject'`: billing starts in `FluxrateInterceptor`, after the app's guards. */
   get rejects(): boolean {
@@ -95,7 +90,6 @@ export function createFluxrateBilling(options: unknown, fromFactory = false): Fl
   // Nest passes one context object to route functions; module-level customer/requestId get the request first.
   const zero = isZeroConfig(rest);
   const lifecycleOptions: Record<string, unknown> = zero ? zeroConfigOptions() : { ...rest };
-  const capture = capturePolicy(lifecycleOptions);
   for (const name of ['customer', 'requestId'] as const) {
     const fn = lifecycleOptions[name];
     if (typeof fn === 'function') {
@@ -104,5 +98,5 @@ export function createFluxrateBilling(options: unknown, fromFactory = false): Fl
     }
   }
   const lifecycle = new RequestLifecycle<NestBillingArgs>(lifecycleOptions, ADAPTER, customerHints(zero));
-  return new FluxrateBilling(lifecycle, capture);
+  return new FluxrateBilling(lifecycle);
 }

@@ -1,9 +1,13 @@
 import type { MeterName } from '@fluxrate/core';
 import { compileBillable } from '@fluxrate/core/adapter';
-import { Inject, SetMetadata } from '@nestjs/common';
+import { Inject, SetMetadata, UseInterceptors } from '@nestjs/common';
+import { FluxrateCapture } from './fluxrate.capture.js';
 import { BILLABLE_METADATA } from './fluxrate.constants.js';
 import { FluxrateTracker } from './fluxrate.tracker.js';
 import type { NestBillableSpec } from './fluxrate.types.js';
+
+/** One for every `@Billable` handler: it holds no state of its own. */
+const capture = new FluxrateCapture();
 
 /** A decorator usable on a controller class or a handler method. */
 export type ClassOrMethodDecorator = ClassDecorator & MethodDecorator;
@@ -17,7 +21,9 @@ function label(target: object, key: string | symbol | undefined): string {
  * Bills the handler (or every handler of the controller; a handler's own `@Billable` wins).
  * Functions get `({ request, response, result, context }, outcome)` once the response has finished.
  * The spec's shape is checked here (throws `FluxrateRouteError` naming `Controller.handler`);
- * meter names are checked against the tracker at bootstrap.
+ * meter names are checked against the tracker at bootstrap. It also applies `FluxrateCapture` with
+ * `@UseInterceptors` (Nest's public API, as any decorator composes it), so `result` is the handler's own
+ * value: written above the handler's other `@UseInterceptors(...)`, it runs inside them.
  */
 export function Billable<Result = any, M extends MeterName = MeterName>(
   spec: NestBillableSpec<Result, M>,
@@ -25,8 +31,14 @@ export function Billable<Result = any, M extends MeterName = MeterName>(
   return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
     compileBillable(spec, label(target, key));
     const set = SetMetadata(BILLABLE_METADATA, spec);
-    if (key === undefined) set(target as () => void);
-    else set(target, key, descriptor as PropertyDescriptor);
+    const intercept = UseInterceptors(capture);
+    if (key === undefined) {
+      set(target as () => void);
+      intercept(target as () => void);
+    } else {
+      set(target, key, descriptor as PropertyDescriptor);
+      intercept(target, key, descriptor as PropertyDescriptor);
+    }
   }) as ClassOrMethodDecorator;
 }
 

@@ -1,4 +1,4 @@
-// Billing starts in a global guard; the innermost capture of `result` sits only on handlers that need it.
+// Billing starts in a global guard; `@Billable` captures `result` through a public @UseInterceptors.
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import type { RequestOutcome } from '@fluxrate/core';
@@ -116,20 +116,27 @@ async function withApp(
   }
 }
 
-describe('which handlers get the result capture', () => {
-  it('none on a static @Billable({ meter }) when the module customer cannot see ctx; one on a spec function or @Res()', async () => {
+describe('Nest metadata', () => {
+  it("is left as the app declared it: no handler's interceptors, route arguments or SSE flag are rewritten", async () => {
+    const proto = GuardedController.prototype;
+    const handlers = [proto.static, proto.fn, proto.res, proto.authed];
+    const keys = ['__interceptors__', '__routeArguments__', '__sse__'];
+    const snapshot = () =>
+      handlers.map((h) =>
+        keys.map((key) => [Reflect.getMetadata(key, h), Reflect.getMetadata(key, GuardedController, h.name)]),
+      );
+    const declared = snapshot();
     await withApp('express', { customer: customerHeader }, async () => {
-      const proto = GuardedController.prototype;
-      expect(interceptorsOf(proto.static)).toEqual([]);
-      expect(interceptorsOf(proto.authed)).toEqual([]);
-      expect(interceptorsOf(proto.fn)).toHaveLength(1);
-      expect(interceptorsOf(proto.res)).toHaveLength(1);
+      expect(snapshot()).toEqual(declared);
     });
+    expect(snapshot()).toEqual(declared);
+    // The one interceptor there is the one `@Billable` declared with the class (`UseInterceptors`).
+    expect(interceptorsOf(proto.fn).map((i) => (i as object).constructor.name)).toEqual(['FluxrateCapture']);
   });
 });
 
 describe.each(ADAPTERS)('guard and capture on %s', (adapter) => {
-  it('bills a static @Billable route with no interceptor of ours, and a spec function reads `result`', async () => {
+  it('bills a static @Billable route, a spec function reading `result` and a @Res() route', async () => {
     const customer = uniqueCustomer(`${adapter}-static`);
     await withApp(adapter, { customer: customerHeader }, async (http) => {
       await http.get('/g/static').set('x-customer', customer).expect(200);
