@@ -22,4 +22,5 @@ export { onResponseEnd, type RawResponse } from './response-end.js';
 export { createRouteMeter, RouteMeter } from './route-meter.js';
 export { type CompiledSpec, compileBillable } from './route-spec.js';
 export { normalizePattern, RoutesTable } from './routes-table.js';
+export { shareShape } from './shared-shape.js';
 export type { AdapterHints } from './skip-notice.js';

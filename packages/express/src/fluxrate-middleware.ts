@@ -1,5 +1,5 @@
 import { FluxrateConfigError, type MeterName, type Tracker } from '@fluxrate/core';
-import { isZeroConfig, RequestLifecycle } from '@fluxrate/core/adapter';
+import { isZeroConfig, RequestLifecycle, shareShape } from '@fluxrate/core/adapter';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { annotate } from './billable.js';
 import { callSite } from './call-site.js';
@@ -82,6 +82,9 @@ function createMiddleware<M extends string>(options: unknown, zero: boolean): Fl
   const clientKeys = lifecycle.meter.idempotency === 'client-key';
 
   const handler: RequestHandler = function fluxrate(req, res, next) {
+    // V8 < 13 only, on this request and response alone (see shareShape and the README's "Performance").
+    shareShape(req);
+    shareShape(res);
     // Undefined when an outer fluxrateMiddleware() (e.g. on a parent app) already meters this request.
     const metered = lifecycle.begin(req, res, [req, res], {
       method: req.method,

@@ -1,4 +1,4 @@
-import type { CompiledSpec, MeteredRequest } from '@fluxrate/core/adapter';
+import { type CompiledSpec, type MeteredRequest, shareShape } from '@fluxrate/core/adapter';
 import type { ExecutionContext } from '@nestjs/common';
 import type { Reflector } from '@nestjs/core';
 import type { FluxrateBilling } from './fluxrate.billing.js';
@@ -24,6 +24,9 @@ export function beginMetering(
   const req = raw(request);
   const res = rawResponse(response);
   if (!req || !res) return undefined;
+  // Platform-express on V8 < 13: this request's and response's own hidden class (see shareShape).
+  shareShape(req);
+  shareShape(res);
 
   const handler = context.getHandler();
   const controller = context.getClass();
