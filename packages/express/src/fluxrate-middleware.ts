@@ -82,7 +82,7 @@ function createMiddleware<M extends string>(options: unknown, zero: boolean): Fl
   const clientKeys = lifecycle.meter.idempotency === 'client-key';
 
   const handler: RequestHandler = function fluxrate(req, res, next) {
-    // V8 < 13 only, on this request and response alone (see shareShape and the README's "Performance").
+    // V8 < 13 only, on this request and response alone (README: "What it does to Express's objects").
     shareShape(req);
     shareShape(res);
     // Undefined when an outer fluxrateMiddleware() (e.g. on a parent app) already meters this request.
