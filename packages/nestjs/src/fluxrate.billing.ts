@@ -1,5 +1,6 @@
 import { FluxrateConfigError, type ShutdownReport, type Tracker } from '@fluxrate/core';
 import { type CompiledSpec, isZeroConfig, RequestLifecycle } from '@fluxrate/core/adapter';
+import { type CapturePolicy, capturePolicy } from './fluxrate.capture-policy.js';
 import type { NestBillingArgs, NestBillingContext } from './fluxrate.types.js';
 import { customerHints, zeroConfigOptions } from './fluxrate.zero-config.js';
 
@@ -24,7 +25,11 @@ const describe = (v: unknown): string =>
 export class FluxrateBilling {
   readonly #annotations = new WeakMap<object, Map<object, Annotation>>();
 
-  constructor(readonly lifecycle: RequestLifecycle<NestBillingArgs>) {}
+  constructor(
+    readonly lifecycle: RequestLifecycle<NestBillingArgs>,
+    /** Which module-level functions get `ctx`: decides which handlers get the capture at bootstrap. */
+    readonly capture: CapturePolicy = { moduleReadsContext: true, tableHasFunctions: true },
+  ) {}
 
   /** `onMissingCustomer: 'reject'`: billing starts in `FluxrateInterceptor`, after the app's guards. */
   get rejects(): boolean {
@@ -90,6 +95,8 @@ export function createFluxrateBilling(options: unknown, fromFactory = false): Fl
   // Nest passes one context object to route functions; module-level customer/requestId get the request first.
   const zero = isZeroConfig(rest);
   const lifecycleOptions: Record<string, unknown> = zero ? zeroConfigOptions() : { ...rest };
+  // Read from the app's own functions, before they are wrapped below.
+  const capture = capturePolicy(lifecycleOptions);
   for (const name of ['customer', 'requestId'] as const) {
     const fn = lifecycleOptions[name];
     if (typeof fn === 'function') {
@@ -98,5 +105,5 @@ export function createFluxrateBilling(options: unknown, fromFactory = false): Fl
     }
   }
   const lifecycle = new RequestLifecycle<NestBillingArgs>(lifecycleOptions, ADAPTER, customerHints(zero));
-  return new FluxrateBilling(lifecycle);
+  return new FluxrateBilling(lifecycle, capture);
 }

@@ -1,6 +1,6 @@
 import { type MeteredRequest, RequestLifecycle } from '@fluxrate/core/adapter';
 import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
-import { Injectable } from '@nestjs/common';
+import { Injectable, UseInterceptors } from '@nestjs/common';
 import { type Observable, tap } from 'rxjs';
 import { raw } from './fluxrate.http.js';
 import type { NestBillingArgs, NestBillingContext } from './fluxrate.types.js';
@@ -42,6 +42,24 @@ export class FluxrateCapture implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     return captureMetered(context, next);
   }
+}
+
+/** The one capture `@Billable` and the module apply: it holds no state of its own. */
+const capture = new FluxrateCapture();
+/** Handlers and controllers the capture was applied to (by `@Billable` or at bootstrap). */
+const carriers = new WeakSet<object>();
+
+/** Whether the handler (or its controller) already runs the capture. */
+export const carriesCapture = (handler: object, controller: object): boolean =>
+  carriers.has(handler) || carriers.has(controller);
+
+/** Applies the capture with Nest's public `@UseInterceptors`, once per handler or controller. */
+export function applyCapture(target: object, key?: string | symbol, descriptor?: PropertyDescriptor): void {
+  const carrier = key === undefined ? target : descriptor?.value;
+  if (carrier && carriers.has(carrier)) return;
+  if (key === undefined) UseInterceptors(capture)(target as () => void);
+  else UseInterceptors(capture)(target, key, descriptor as PropertyDescriptor);
+  if (carrier) carriers.add(carrier);
 }
 
 /** The capture for a request something else began metering; a request nobody meters passes through. */

@@ -13,7 +13,7 @@ import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule, DiscoveryService, Reflecto
 import { createFluxrateBilling, FluxrateBilling } from './fluxrate.billing.js';
 import { FluxrateCapture } from './fluxrate.capture.js';
 import { FLUXRATE_MODULE_OPTIONS } from './fluxrate.constants.js';
-import { compileControllers } from './fluxrate.discovery.js';
+import { attachCaptures, compileControllers } from './fluxrate.discovery.js';
 import { FluxrateGuard } from './fluxrate.guard.js';
 import { FluxrateInterceptor } from './fluxrate.interceptor.js';
 import { FluxrateTracker } from './fluxrate.tracker.js';
@@ -42,8 +42,9 @@ function billingProviders(global: boolean, fromFactory: boolean): Provider[] {
 }
 
 /**
- * Billing starts in a guard; `@Billable` handlers capture their result through `FluxrateCapture`, and
- * with a `routes` table a global one captures it for every handler. With `onMissingCustomer: 'reject'`
+ * Billing starts in a guard; the handlers that need it capture their result through `FluxrateCapture`
+ * (`@Billable` or the module applies it), and when a `routes` table entry has a function a global one
+ * captures it for every handler. With `onMissingCustomer: 'reject'`
  * billing starts in `FluxrateInterceptor` (which captures too) and the guard's factory returns null,
  * which Nest skips. Public extension points only: no Nest metadata is rewritten.
  */
@@ -59,7 +60,7 @@ const globalEnhancers: Provider[] = [
     useFactory: (billing: FluxrateBilling, reflector: Reflector) =>
       billing.rejects
         ? new FluxrateInterceptor(billing, reflector)
-        : billing.lifecycle.meter.routes.size > 0
+        : billing.capture.tableHasFunctions
           ? new FluxrateCapture()
           : null,
     inject: [FluxrateBilling, Reflector],
@@ -107,6 +108,7 @@ export class FluxrateModule implements OnModuleInit, OnApplicationShutdown {
     @Inject(Reflector) private readonly reflector: Reflector,
   ) {
     if (!billing || !discovery) throw bareImport();
+    attachCaptures(billing, discovery, reflector);
   }
 
   /**

@@ -11,6 +11,7 @@ import {
   type INestApplication,
   type NestInterceptor,
   Res,
+  Sse,
   UseGuards,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
@@ -18,7 +19,7 @@ import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-hos
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { map, type Observable } from 'rxjs';
+import { map, type Observable, of } from 'rxjs';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalServer } from '../../local/src/index.js';
@@ -132,6 +133,67 @@ describe('Nest metadata', () => {
     expect(snapshot()).toEqual(declared);
     // The one interceptor there is the one `@Billable` declared with the class (`UseInterceptors`).
     expect(interceptorsOf(proto.fn).map((i) => (i as object).constructor.name)).toEqual(['FluxrateCapture']);
+  });
+});
+
+@Controller('lean')
+class LeanController {
+  @Get('static')
+  @Billable({ meter: 'api_calls' })
+  static() {
+    return 'ok';
+  }
+
+  @Get('fn')
+  @Billable({ meter: 'tokens', quantity: ({ result }) => (result as { n: number }).n })
+  fn() {
+    return { n: 2 };
+  }
+
+  @Get('res')
+  @Billable({ meter: 'api_calls' })
+  res(@Res() res: { send: (b: string) => void }) {
+    res.send('sent');
+  }
+
+  @Sse('sse-above')
+  @Billable({ meter: 'api_calls' })
+  sseAbove() {
+    return of({ data: 'x' });
+  }
+
+  @Billable({ meter: 'api_calls' })
+  @Sse('sse-below')
+  sseBelow() {
+    return of({ data: 'x' });
+  }
+
+  @Get('unbilled')
+  unbilled(@Res() res: { send: (b: string) => void }) {
+    res.send('free');
+  }
+}
+
+describe('where the capture runs', () => {
+  it('only on handlers that need it: a static @Billable runs no interceptor of ours; a spec function, @Res() and @Sse() (above or below) get one', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [FluxrateModule.forRoot({ ...trackerOptions(fx), customer: customerHeader })],
+      controllers: [LeanController],
+    }).compile();
+    const app = moduleRef.createNestApplication(new ExpressAdapter(), { logger: false });
+    await app.init();
+    const names = (handler: unknown) => interceptorsOf(handler).map((i) => (i as object).constructor.name);
+    const proto = LeanController.prototype;
+    expect(names(proto.static)).toEqual([]);
+    expect(names(proto.unbilled)).toEqual([]);
+    for (const handler of [proto.fn, proto.res, proto.sseAbove, proto.sseBelow]) {
+      expect(names(handler)).toEqual(['FluxrateCapture']);
+    }
+    const customer = uniqueCustomer('lean');
+    await supertest(app.getHttpServer()).get('/lean/static').set('x-customer', customer).expect(200);
+    await settle(app.get(FluxrateTracker));
+    await app.close();
+    expect(fx.events({ customer })).toHaveLength(1);
   });
 });
 
