@@ -61,7 +61,11 @@ async function nestjsApp(billed) {
   const decorators = [Get('search')];
   if (billed) {
     const { FluxrateModule, Billable } = await import('@fluxrate/nestjs');
-    imports.push(FluxrateModule.forRoot({ tracker, customer: () => 'cus_bench', shutdownTimeoutMs: 0 }));
+    // `(request) =>`, as apps read the customer from the request: a `customer` that may take `ctx`
+    // (length 0 or > 1) gets the result capture on every billed route (packages/nestjs/README.md).
+    imports.push(
+      FluxrateModule.forRoot({ tracker, customer: (_request) => 'cus_bench', shutdownTimeoutMs: 0 }),
+    );
     decorators.push(Billable({ meter: 'api_calls' }));
   }
   const proto = SearchController.prototype;
@@ -71,6 +75,10 @@ async function nestjsApp(billed) {
   class AppModule {}
   Reflect.decorate([Module({ imports, controllers: [SearchController] })], AppModule);
   const app = await NestFactory.create(AppModule, { logger: false });
+  // NEST_PASSTHROUGH=1: the billed app also runs one global interceptor that returns next.handle()
+  // untouched, the cost of Nest's interceptor chain alone.
+  if (billed && process.env.NEST_PASSTHROUGH)
+    app.useGlobalInterceptors({ intercept: (_c, next) => next.handle() });
   await app.listen(0, '127.0.0.1');
   return { port: app.getHttpServer().address().port, close: () => app.close() };
 }

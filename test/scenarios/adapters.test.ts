@@ -52,11 +52,12 @@ class WrapInData implements NestInterceptor {
 
 @Controller('v1')
 class ChatController {
+  // The handler's own interceptor written above @Billable runs inside its capture (Nest's order).
   @Get('chat')
   @UseInterceptors(WrapInData)
-  @Billable<{ usage: { total_tokens: number } }>({
+  @Billable<{ data: { usage: { total_tokens: number } } }>({
     meter: 'tokens',
-    quantity: ({ result }) => result?.usage.total_tokens,
+    quantity: ({ result }) => result?.data.usage.total_tokens,
   })
   async chat() {
     return { usage: { total_tokens: 42 } };
@@ -140,7 +141,7 @@ describe.each(['express', 'fastify'] as const)('nest on platform-%s', (platform)
     expect(h.billed()).toEqual(['acme api_calls 3', 'acme tokens 7']);
   });
 
-  it("`result` is the handler's own return value, whatever global and method interceptors map", async () => {
+  it("`result` is the handler's own return value under global interceptors and its own written below @Billable; those above it map it first", async () => {
     const url = await nest([ChatController], (app) => app.useGlobalInterceptors(new WrapInData()));
     const res = await send(url, '/v1/chat');
     expect(res.json()).toEqual({ data: { data: { usage: { total_tokens: 42 } } } });

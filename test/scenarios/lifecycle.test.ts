@@ -105,17 +105,20 @@ describe.each(EACH)('%s', (_name, driver) => {
 
   describe('errors after headers', () => {
     it.each([
-      { via: 'throw' as const, what: 'a handler that throws after writing' },
-      { via: 'stream' as const, what: 'a stream (or @Sse Observable) that errors mid-way' },
-    ])('$what is not billed; `when` sees it aborted or failed', async ({ via }) => {
+      { via: 'throw' as const, what: 'a handler that throws after writing', table: false },
+      { via: 'stream' as const, what: 'a stream (or @Sse Observable) that errors mid-way', table: false },
+      // Billed through the routes table only (Nest: the failure reaches billing through the global capture).
+      { via: 'throw' as const, what: 'a routes-table route that throws after writing', table: true },
+      { via: 'stream' as const, what: 'a routes-table stream that errors mid-way', table: true },
+    ])('$what is not billed; `when` sees it aborted or failed', async ({ via, table }) => {
       const { seen, when } = recorder();
       const app = await start({
-        options: { when },
+        options: table ? { when, routes: { 'GET /v1/partial': 'api_calls' } } : { when },
         routes: [
           {
             method: 'GET',
             path: '/v1/partial',
-            billable: 'api_calls',
+            billable: table ? undefined : 'api_calls',
             do: { kind: 'failAfterHeaders', via },
           },
         ],

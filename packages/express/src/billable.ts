@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MeterName } from '@fluxrate/core';
 import {
   type CompiledSpec,
+  CUSTOMER_REQUIRED,
   compileBillable,
   RequestBillingState,
   RequestLifecycle,
@@ -9,7 +10,7 @@ import {
 import type { RequestHandler } from 'express';
 import { callSite } from './call-site.js';
 import { warnMissingMiddleware } from './missing-middleware.js';
-import { routePattern } from './request-accessors.js';
+import { routePattern } from './route-pattern.js';
 import type { BillableInput, ExpressArgs } from './types.js';
 import { isExpressCall, middlewareFailed, pathOnly, warnMisuse } from './zero-config.js';
 
@@ -30,7 +31,7 @@ export function annotate(specs: CompiledSpec[] | false, site?: string): RequestH
     if (metered.route === undefined && req.route) metered.routed(routePattern(req.baseUrl, req.route));
     metered.annotate(specs, site);
     if (metered.annotation && !res.headersSent && metered.shouldReject()) {
-      res.status(403).json({ error: 'customer required' });
+      res.status(CUSTOMER_REQUIRED.status).json(CUSTOMER_REQUIRED.body);
       return;
     }
     next();

@@ -4,7 +4,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { annotate } from './billable.js';
 import { callSite } from './call-site.js';
 import { expressPathMatching } from './path-matching.js';
-import { exposeMetered } from './request-accessors.js';
+import { endRoutePattern } from './route-pattern.js';
 import type { BillableInput, ExpressArgs, FluxrateMiddleware, FluxrateMiddlewareOptions } from './types.js';
 import {
   isExpressCall,
@@ -78,9 +78,11 @@ const createZeroConfig = () => createMiddleware(zeroConfigOptions(), true);
 function createMiddleware<M extends string>(options: unknown, zero: boolean): FluxrateMiddleware<M> {
   const lifecycle = createLifecycle(options, zero);
   lifecycle.pathMatching = expressPathMatching;
+  lifecycle.endRoute = ([req], recorded) => endRoutePattern(req, recorded);
   const clientKeys = lifecycle.meter.idempotency === 'client-key';
 
   const handler: RequestHandler = function fluxrate(req, res, next) {
+    // V8 < 13 only, on this request and response alone (README: "What it does to Express's objects").
     shareShape(req);
     shareShape(res);
     // Undefined when an outer fluxrateMiddleware() (e.g. on a parent app) already meters this request.
@@ -89,9 +91,8 @@ function createMiddleware<M extends string>(options: unknown, zero: boolean): Fl
       path: pathOnly(req),
       clientKey: clientKeys ? req.headers['idempotency-key'] : undefined,
     });
-    if (metered) {
-      exposeMetered(req, metered);
-    }
+    // An own property of this request; Express's prototypes and `req.route` stay as Express made them.
+    if (metered) req.fluxrate = metered.state;
     next();
   };
 

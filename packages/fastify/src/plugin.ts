@@ -1,5 +1,5 @@
 import type { MeterName, Tracker } from '@fluxrate/core';
-import { isZeroConfig, RequestLifecycle } from '@fluxrate/core/adapter';
+import { CUSTOMER_REQUIRED, isZeroConfig, RequestLifecycle } from '@fluxrate/core/adapter';
 import type { FastifyInstance, FastifyPluginAsync, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { lifecycleOptions } from './options.js';
@@ -59,7 +59,7 @@ async function fluxratePlugin(fastify: FastifyInstance, options: FluxrateFastify
   if (lifecycle.meter.onMissingCustomer === 'reject') {
     fastify.addHook('preHandler', (request, reply, done) => {
       if (RequestLifecycle.current(request.raw)?.shouldReject()) {
-        reply.code(403).send({ error: 'customer required' });
+        reply.code(CUSTOMER_REQUIRED.status).send(CUSTOMER_REQUIRED.body);
         return;
       }
       done();

@@ -1,9 +1,4 @@
-import {
-  type CompiledSpec,
-  exposeBillingState,
-  type MeteredRequest,
-  shareShape,
-} from '@fluxrate/core/adapter';
+import { type CompiledSpec, type MeteredRequest, shareShape } from '@fluxrate/core/adapter';
 import type { ExecutionContext } from '@nestjs/common';
 import type { Reflector } from '@nestjs/core';
 import type { FluxrateBilling } from './fluxrate.billing.js';
@@ -29,7 +24,7 @@ export function beginMetering(
   const req = raw(request);
   const res = rawResponse(response);
   if (!req || !res) return undefined;
-  // Platform-express: Express swapped their prototypes; give them one shared hidden class (see shareShape).
+  // Platform-express on V8 < 13: this request's and response's own hidden class (see shareShape).
   shareShape(req);
   shareShape(res);
 
@@ -46,8 +41,7 @@ export function beginMetering(
       billing.lifecycle.meter.idempotency === 'client-key' ? header(request, 'idempotency-key') : undefined,
   });
   if (!metered) return undefined;
-  // On Express's prototype-swapped request an accessor, not a property (see exposeBillingState).
-  if (request !== req || !exposeBillingState(req)) request.fluxrate = metered.state;
+  request.fluxrate = metered.state;
   const route = routePattern(request);
   const annotation = annotationOf(billing, reflector, handler, controller, method, route);
   metered.routed(route, annotation ?? undefined);

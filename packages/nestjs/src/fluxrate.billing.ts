@@ -27,7 +27,7 @@ export class FluxrateBilling {
 
   constructor(
     readonly lifecycle: RequestLifecycle<NestBillingArgs>,
-    /** Which module-level functions may read `ctx`: decides where the result capture goes. */
+    /** Which module-level functions get `ctx`: decides which handlers get the capture at bootstrap. */
     readonly capture: CapturePolicy = { moduleReadsContext: true, tableHasFunctions: true },
   ) {}
 
@@ -95,6 +95,7 @@ export function createFluxrateBilling(options: unknown, fromFactory = false): Fl
   // Nest passes one context object to route functions; module-level customer/requestId get the request first.
   const zero = isZeroConfig(rest);
   const lifecycleOptions: Record<string, unknown> = zero ? zeroConfigOptions() : { ...rest };
+  // Read from the app's own functions, before they are wrapped below.
   const capture = capturePolicy(lifecycleOptions);
   for (const name of ['customer', 'requestId'] as const) {
     const fn = lifecycleOptions[name];

@@ -1,79 +1,63 @@
 import type { Reflector } from '@nestjs/core';
-import { BILLABLE_METADATA } from './fluxrate.constants.js';
-
-// Nest's metadata keys and param types (`@nestjs/common/constants`, `RouteParamtypes`).
-const ROUTE_ARGS_METADATA = '__routeArguments__';
-const SSE_METADATA = '__sse__';
-const RESPONSE_PARAM = 1;
-const NEXT_PARAM = 2;
+import {
+  BILLABLE_METADATA,
+  NEST_NEXT_PARAM,
+  NEST_RESPONSE_PARAM,
+  NEST_ROUTE_ARGS_METADATA,
+  NEST_SSE_METADATA,
+} from './fluxrate.constants.js';
 
 type Fn = (...args: unknown[]) => unknown;
 
-/** What the module's options say about `ctx` (read once, when the options are parsed). */
-export interface CapturePolicy {
-  /** A module-level `customer` or `when` may read `ctx` (and so `ctx.result`) on every billed route. */
-  readonly moduleReadsContext: boolean;
-  /** Some `routes` table entry has a function, which gets `ctx` first. */
-  readonly tableHasFunctions: boolean;
-}
-
-const hasFunction = (spec: unknown): boolean =>
+/** A spec (or list of specs) with a function: it gets `ctx`, so it may read `ctx.result`. */
+export const hasFunction = (spec: unknown): boolean =>
   Array.isArray(spec)
     ? spec.some(hasFunction)
     : typeof spec === 'object' && spec !== null && Object.values(spec).some((v) => typeof v === 'function');
 
 /**
- * Whether `fn` can see its argument at `index`: it declares that many parameters, or its source shows
- * a rest or defaulted parameter (not counted in `length`) or `arguments`, or cannot be read (bound,
- * native). Errs towards true: a false positive only costs the capture.
+ * The handler is `@Sse()` or takes `@Res()` / `@Next()`: it can send headers before it fails, which
+ * only the capture reports. Nest's metadata is read here, never written.
  */
-export function mayReadArgument(fn: Fn, index: number): boolean {
-  if (fn.length > index) return true;
-  const source = Function.prototype.toString.call(fn);
-  if (source.includes('[native code]') || /\barguments\b/.test(source)) return true;
-  // A single unparenthesised arrow parameter (`x => …`) is neither rest nor defaulted.
-  if (/^(async\s+)?[\w$]+\s*=>/.test(source)) return false;
-  const open = source.indexOf('(');
-  if (open < 0) return true;
-  let depth = 0;
-  for (let i = open; i < source.length; i++) {
-    const c = source[i];
-    if (c === '(' || c === '[' || c === '{') depth++;
-    else if (c === ')' || c === ']' || c === '}') depth--;
-    if (depth === 0) return /\.\.\.|=/.test(source.slice(open, i));
-  }
-  return true;
+export function sendsEarly(controller: object, name: string | symbol, handler: object | undefined): boolean {
+  if (typeof handler === 'function' && Reflect.getMetadata(NEST_SSE_METADATA, handler)) return true;
+  const args = Reflect.getMetadata(NEST_ROUTE_ARGS_METADATA, controller, name) as object | undefined;
+  return Object.keys(args ?? {}).some((key) => {
+    const type = Number(key.split(':')[0]);
+    return type === NEST_RESPONSE_PARAM || type === NEST_NEXT_PARAM;
+  });
 }
 
-/** Reads the options' functions once: `customer` gets `(request, ctx, outcome)`, `when` `(ctx, outcome)`. */
+/** What the module's options ask of every billed route (read once, when the module starts). */
+export interface CapturePolicy {
+  /**
+   * A module-level `when` (it gets `ctx` first), or a `customer` that may take `ctx`, its second
+   * parameter: declared (`length > 1`) or possibly through `arguments` / a rest parameter (`length 0`).
+   * `(request) => …` (`length 1`) cannot see `ctx`.
+   */
+  readonly moduleReadsContext: boolean;
+  /** Some `routes` table entry has a function, which gets `ctx` first. */
+  readonly tableHasFunctions: boolean;
+}
+
 export function capturePolicy(options: Record<string, unknown>): CapturePolicy {
   const { customer, when, routes } = options;
   return {
     moduleReadsContext:
-      (typeof customer === 'function' && mayReadArgument(customer as Fn, 1)) ||
-      (typeof when === 'function' && mayReadArgument(when as Fn, 0)),
+      typeof when === 'function' || (typeof customer === 'function' && (customer as Fn).length !== 1),
     tableHasFunctions:
       typeof routes === 'object' && routes !== null && Object.values(routes).some(hasFunction),
   };
 }
 
-/** The handler takes `@Res()` / `@Next()` or is `@Sse()`: it can send headers before it returns or fails. */
-function sendsEarly(controller: object, name: string, handler: object): boolean {
-  if (Reflect.getMetadata(SSE_METADATA, handler)) return true;
-  const args = Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) as object | undefined;
-  return Object.keys(args ?? {}).some((key) => {
-    const type = Number(key.split(':')[0]);
-    return type === RESPONSE_PARAM || type === NEXT_PARAM;
-  });
-}
-
 /**
- * Whether a route handler needs the innermost capture: something may read `ctx.result` (a function in
- * its `@Billable`, in the `routes` table when it has none, or at module level), or it can fail after
- * sending headers (`metered.fail()`). Every other handler runs with no interceptor of ours.
+ * Whether a route handler needs the capture at bootstrap: it is billed (`@Billable`, or the `routes`
+ * table may bill it) and can fail after sending, or the module's functions read `ctx`. A `@Billable`
+ * with a function composed the capture itself; the table's functions get the global one.
  */
 export function needsCapture(
   policy: CapturePolicy,
+  tableHasRoutes: boolean,
   reflector: Reflector,
   route: { controller: object; name: string; handler: object },
 ): boolean {
@@ -82,7 +66,6 @@ export function needsCapture(
     handler as () => void,
     controller as () => void,
   ]);
-  if (spec === false) return false;
-  if (sendsEarly(controller, name, handler) || policy.moduleReadsContext) return true;
-  return spec === undefined || spec === null ? policy.tableHasFunctions : hasFunction(spec);
+  if (spec === false || ((spec === undefined || spec === null) && !tableHasRoutes)) return false;
+  return policy.moduleReadsContext || sendsEarly(controller, name, handler);
 }

@@ -1,63 +1,71 @@
-import { RequestLifecycle } from '@fluxrate/core/adapter';
+import { type MeteredRequest, RequestLifecycle } from '@fluxrate/core/adapter';
 import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
+import { Injectable, UseInterceptors } from '@nestjs/common';
 import { type Observable, tap } from 'rxjs';
 import { raw } from './fluxrate.http.js';
-import type { NestBillingContext } from './fluxrate.types.js';
-
-/** Nest's `@UseInterceptors` metadata key (`@nestjs/common/constants`). */
-const INTERCEPTORS_METADATA = '__interceptors__';
-const kCapture = Symbol.for('@fluxrate/nestjs:capture');
-
-/** Contexts whose result the innermost capture sets; the outer interceptor then leaves it alone. */
-export const capturedInnermost = new WeakSet<object>();
+import type { NestBillingArgs, NestBillingContext } from './fluxrate.types.js';
 
 /**
- * Route handlers seen at bootstrap: each carries the capture or needs none. An outer
- * `FluxrateInterceptor` adds no operator of its own for them.
+ * The innermost capture of each context. Nest calls interceptors' `intercept` outermost first (an inner
+ * one only once the outer subscribes), so the last capture to start is the innermost, and only it writes.
  */
-const decided = new WeakSet<object>();
+const innermost = new WeakMap<NestBillingContext, object>();
 
-/** True when `handler` was seen at bootstrap (with or without the capture). */
-export function decidedAtBootstrap(handler: object): boolean {
-  return decided.has(handler);
-}
-
-/** Records that `handler` needs no capture (fluxrate.capture-policy.ts decided so at bootstrap). */
-export function withoutCapture(handler: object): void {
-  decided.add(handler);
+/**
+ * Taps the handler's emissions into `ctx.result` (an Observable's last value) and reports a failure
+ * (`metered.fail()`, which counts only once the response has started: `@Res()`, `@Next()`, `@Sse()`).
+ * Applied by several interceptors, the innermost one's value stands.
+ */
+export function captureResult(
+  metered: MeteredRequest<NestBillingArgs>,
+  handled: Observable<unknown>,
+): Observable<unknown> {
+  const ctx = metered.args[0];
+  const self = {};
+  innermost.set(ctx, self);
+  return handled.pipe(
+    tap({
+      next: (value) => {
+        if (innermost.get(ctx) === self) ctx.result = value;
+      },
+      error: () => metered.fail(),
+    }),
+  );
 }
 
 /**
- * Taps the handler's own emissions into `ctx.result` and reports a failure after headers. Installed
- * as the last method-level interceptor of the route handlers that need it, so it runs innermost,
- * before any app interceptor maps the response.
+ * Registered by `FluxrateModule` as a global `APP_INTERCEPTOR` (internal) when billing starts in the
+ * guard: the request's result and failures reach its billing through Nest's public interceptor chain.
  */
-const capture: NestInterceptor & { [kCapture]: true } = {
-  [kCapture]: true,
+@Injectable()
+export class FluxrateCapture implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const request = raw(context.switchToHttp().getRequest());
-    const metered = request && context.getType() === 'http' ? RequestLifecycle.current(request) : undefined;
-    if (!metered) return next.handle();
-    const ctx = metered.args[0] as NestBillingContext;
-    capturedInnermost.add(ctx);
-    return next.handle().pipe(
-      tap({
-        next: (value) => {
-          ctx.result = value;
-        },
-        error: () => metered.fail(),
-      }),
-    );
-  },
-};
+    return captureMetered(context, next);
+  }
+}
 
-/**
- * Appends the capture to a route handler's interceptors (moving it last if present). Runs while the
- * module is constructed, before Nest reads interceptor metadata to register routes.
- */
-export function installCapture(handler: object): void {
-  const list = (Reflect.getMetadata(INTERCEPTORS_METADATA, handler) as unknown[] | undefined) ?? [];
-  const others = list.filter((i) => !(typeof i === 'object' && i !== null && kCapture in i));
-  Reflect.defineMetadata(INTERCEPTORS_METADATA, [...others, capture], handler);
-  decided.add(handler);
+/** The one capture `@Billable` and the module apply: it holds no state of its own. */
+const capture = new FluxrateCapture();
+/** Handlers and controllers the capture was applied to (by `@Billable` or at bootstrap). */
+const carriers = new WeakSet<object>();
+
+/** Whether the handler (or its controller) already runs the capture. */
+export const carriesCapture = (handler: object, controller: object): boolean =>
+  carriers.has(handler) || carriers.has(controller);
+
+/** Applies the capture with Nest's public `@UseInterceptors`, once per handler or controller. */
+export function applyCapture(target: object, key?: string | symbol, descriptor?: PropertyDescriptor): void {
+  const carrier = key === undefined ? target : descriptor?.value;
+  if (carrier && carriers.has(carrier)) return;
+  if (key === undefined) UseInterceptors(capture)(target as () => void);
+  else UseInterceptors(capture)(target, key, descriptor as PropertyDescriptor);
+  if (carrier) carriers.add(carrier);
+}
+
+/** The capture for a request something else began metering; a request nobody meters passes through. */
+export function captureMetered(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+  if (context.getType() !== 'http') return next.handle();
+  const request = raw(context.getArgByIndex(0));
+  const metered = request ? RequestLifecycle.current<NestBillingArgs>(request) : undefined;
+  return metered ? captureResult(metered, next.handle()) : next.handle();
 }

@@ -1,6 +1,8 @@
 import { RequestMethod } from '@nestjs/common';
 import type { DiscoveryService, Reflector } from '@nestjs/core';
 import type { FluxrateBilling } from './fluxrate.billing.js';
+import { applyCapture, carriesCapture } from './fluxrate.capture.js';
+import { needsCapture } from './fluxrate.capture-policy.js';
 import { BILLABLE_METADATA, NEST_METHOD_METADATA, NEST_PATH_METADATA } from './fluxrate.constants.js';
 
 type Handler = (...args: unknown[]) => unknown;
@@ -59,5 +61,27 @@ export function compileControllers(
       Reflect.getMetadata(NEST_PATH_METADATA, handler),
     );
     billing.compile(handler, controller, spec, `${method} ${path} (${controller.name}.${name})`);
+  }
+}
+
+/**
+ * Applies the capture (public `@UseInterceptors`) to the route handlers that need it and do not run it
+ * yet: see `needsCapture`. Runs while the module is constructed, before Nest reads each handler's
+ * interceptors to register its route; every other handler runs no interceptor of ours.
+ */
+export function attachCaptures(
+  billing: FluxrateBilling,
+  discovery: DiscoveryService,
+  reflector: Reflector,
+): void {
+  const tableHasRoutes = billing.lifecycle.meter.routes.size > 0;
+  for (const route of routeHandlers(discovery)) {
+    const { controller, name, handler } = route;
+    if (carriesCapture(handler, controller)) continue;
+    if (!needsCapture(billing.capture, tableHasRoutes, reflector, route)) continue;
+    // The metadata lives on the handler function itself, wherever in the prototype chain it is declared.
+    let owner: object | null = controller.prototype;
+    while (owner && !Object.hasOwn(owner, name)) owner = Object.getPrototypeOf(owner);
+    if (owner) applyCapture(owner, name, Object.getOwnPropertyDescriptor(owner, name));
   }
 }

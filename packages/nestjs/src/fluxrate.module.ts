@@ -10,10 +10,9 @@ import {
 } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule, DiscoveryService, Reflector } from '@nestjs/core';
 import { createFluxrateBilling, FluxrateBilling } from './fluxrate.billing.js';
-import { installCapture, withoutCapture } from './fluxrate.capture.js';
-import { needsCapture } from './fluxrate.capture-policy.js';
+import { FluxrateCapture } from './fluxrate.capture.js';
 import { FLUXRATE_MODULE_OPTIONS } from './fluxrate.constants.js';
-import { compileControllers, routeHandlers } from './fluxrate.discovery.js';
+import { attachCaptures, compileControllers } from './fluxrate.discovery.js';
 import { FluxrateGuard } from './fluxrate.guard.js';
 import { FluxrateInterceptor } from './fluxrate.interceptor.js';
 import { FluxrateTracker } from './fluxrate.tracker.js';
@@ -42,8 +41,11 @@ function billingProviders(global: boolean, fromFactory: boolean): Provider[] {
 }
 
 /**
- * Billing starts in a guard, or (`onMissingCustomer: 'reject'`) in the interceptor; the other factory
- * returns null, which Nest skips, so a request runs through exactly one of them.
+ * Billing starts in a guard; the handlers that need it capture their result through `FluxrateCapture`
+ * (`@Billable` or the module applies it), and when a `routes` table entry has a function a global one
+ * captures it for every handler. With `onMissingCustomer: 'reject'`
+ * billing starts in `FluxrateInterceptor` (which captures too) and the guard's factory returns null,
+ * which Nest skips. Public extension points only: no Nest metadata is rewritten.
  */
 const globalEnhancers: Provider[] = [
   {
@@ -55,7 +57,11 @@ const globalEnhancers: Provider[] = [
   {
     provide: APP_INTERCEPTOR,
     useFactory: (billing: FluxrateBilling, reflector: Reflector) =>
-      billing.rejects ? new FluxrateInterceptor(billing, reflector) : null,
+      billing.rejects
+        ? new FluxrateInterceptor(billing, reflector)
+        : billing.capture.tableHasFunctions
+          ? new FluxrateCapture()
+          : null,
     inject: [FluxrateBilling, Reflector],
   },
 ];
@@ -86,8 +92,8 @@ const EXPORTS = [FluxrateBilling, FluxrateTracker, FLUXRATE_MODULE_OPTIONS];
 
 /**
  * Bills routes marked `@Billable()` (or listed in `routes`) to Fluxrate. Global by default: billing
- * starts in a global guard (`FluxrateInterceptor` for `onMissingCustomer: 'reject'`), and handlers
- * whose billing may read `result` get an innermost capture. On `app.close()` it delivers outstanding
+ * starts in a global guard (`FluxrateInterceptor` for `onMissingCustomer: 'reject'`), and a global
+ * interceptor captures each handler's `result`. On `app.close()` it delivers outstanding
  * events within `shutdownTimeoutMs` (shutting down a tracker it created, flushing one it was given).
  */
 @Module({})
@@ -99,11 +105,7 @@ export class FluxrateModule implements OnModuleInit, OnApplicationShutdown {
     @Inject(Reflector) private readonly reflector: Reflector,
   ) {
     if (!billing || !discovery) throw bareImport();
-    // Now, before Nest reads interceptor metadata to register routes: `result` is then captured innermost.
-    for (const route of routeHandlers(discovery)) {
-      if (needsCapture(billing.capture, reflector, route)) installCapture(route.handler);
-      else withoutCapture(route.handler);
-    }
+    attachCaptures(billing, discovery, reflector);
   }
 
   /**

@@ -24,8 +24,9 @@ export interface NestBillingContext<Result = any, Request = any, Response = any>
   request: Request;
   response: Response;
   /**
-   * The handler's own return value (the last value for an Observable), captured before any app
-   * interceptor maps it; undefined if it threw or returned nothing.
+   * The handler's own return value (the last value for an Observable), captured by `@Billable`'s
+   * interceptor before the app's global and controller interceptors map it (routes-table routes:
+   * after them); undefined if it threw or returned nothing.
    */
   result: Result | undefined;
   /** Nest's execution context: `context.getHandler()`, `context.getClass()`. */

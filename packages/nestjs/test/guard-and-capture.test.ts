@@ -1,4 +1,6 @@
-// Billing starts in a global guard; the innermost capture of `result` sits only on handlers that need it.
+// Billing starts in a global guard; `@Billable` captures `result` through a public @UseInterceptors.
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import type { RequestOutcome } from '@fluxrate/core';
 import {
   type CallHandler,
@@ -9,12 +11,13 @@ import {
   type INestApplication,
   type NestInterceptor,
   Res,
+  Sse,
   UseGuards,
 } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { map, type Observable } from 'rxjs';
+import { map, type Observable, of } from 'rxjs';
 import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { FluxrateGuard } from '../src/fluxrate.guard.js';
@@ -105,20 +108,88 @@ async function withApp(
   }
 }
 
-describe('which handlers get the result capture', () => {
-  it('none on a static @Billable({ meter }) when the module customer cannot see ctx; one on a spec function or @Res()', async () => {
+describe('Nest metadata', () => {
+  it("is left as the app declared it: no handler's interceptors, route arguments or SSE flag are rewritten", async () => {
+    const proto = GuardedController.prototype;
+    const handlers = [proto.static, proto.fn, proto.res, proto.authed];
+    const keys = ['__interceptors__', '__routeArguments__', '__sse__'];
+    const snapshot = () =>
+      handlers.map((h) =>
+        keys.map((key) => [Reflect.getMetadata(key, h), Reflect.getMetadata(key, GuardedController, h.name)]),
+      );
+    const declared = snapshot();
     await withApp('express', { customer: customerHeader }, async () => {
-      const proto = GuardedController.prototype;
-      expect(interceptorsOf(proto.static)).toEqual([]);
-      expect(interceptorsOf(proto.authed)).toEqual([]);
-      expect(interceptorsOf(proto.fn)).toHaveLength(1);
-      expect(interceptorsOf(proto.res)).toHaveLength(1);
+      expect(snapshot()).toEqual(declared);
     });
+    expect(snapshot()).toEqual(declared);
+    // The one interceptor there is the one `@Billable` declared with the class (`UseInterceptors`).
+    expect(interceptorsOf(proto.fn).map((i) => (i as object).constructor.name)).toEqual(['FluxrateCapture']);
+  });
+});
+
+@Controller('lean')
+class LeanController {
+  @Get('static')
+  @Billable({ meter: 'api_calls' })
+  static() {
+    return 'ok';
+  }
+
+  @Get('fn')
+  @Billable({ meter: 'tokens', quantity: ({ result }) => (result as { n: number }).n })
+  fn() {
+    return { n: 2 };
+  }
+
+  @Get('res')
+  @Billable({ meter: 'api_calls' })
+  res(@Res() res: { send: (b: string) => void }) {
+    res.send('sent');
+  }
+
+  @Sse('sse-above')
+  @Billable({ meter: 'api_calls' })
+  sseAbove() {
+    return of({ data: 'x' });
+  }
+
+  @Billable({ meter: 'api_calls' })
+  @Sse('sse-below')
+  sseBelow() {
+    return of({ data: 'x' });
+  }
+
+  @Get('unbilled')
+  unbilled(@Res() res: { send: (b: string) => void }) {
+    res.send('free');
+  }
+}
+
+describe('where the capture runs', () => {
+  it('only on handlers that need it: a static @Billable runs no interceptor of ours; a spec function, @Res() and @Sse() (above or below) get one', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [FluxrateModule.forRoot({ ...trackerOptions(local.fx), customer: customerHeader })],
+      controllers: [LeanController],
+    }).compile();
+    const app = moduleRef.createNestApplication(new ExpressAdapter(), { logger: false });
+    await app.init();
+    const names = (handler: unknown) => interceptorsOf(handler).map((i) => (i as object).constructor.name);
+    const proto = LeanController.prototype;
+    expect(names(proto.static)).toEqual([]);
+    expect(names(proto.unbilled)).toEqual([]);
+    for (const handler of [proto.fn, proto.res, proto.sseAbove, proto.sseBelow]) {
+      expect(names(handler)).toEqual(['FluxrateCapture']);
+    }
+    const customer = uniqueCustomer('lean');
+    await supertest(app.getHttpServer()).get('/lean/static').set('x-customer', customer).expect(200);
+    await settle(app.get(FluxrateTracker));
+    await app.close();
+    expect(local.fx.events({ customer })).toHaveLength(1);
   });
 });
 
 describe.each(ADAPTERS)('guard and capture on %s', (adapter) => {
-  it('bills a static @Billable route with no interceptor of ours, and a spec function reads `result`', async () => {
+  it('bills a static @Billable route, a spec function reading `result` and a @Res() route', async () => {
     const customer = uniqueCustomer(`${adapter}-static`);
     await withApp(adapter, { customer: customerHeader }, async (http) => {
       await http.get('/g/static').set('x-customer', customer).expect(200);

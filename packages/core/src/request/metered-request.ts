@@ -10,6 +10,8 @@ export interface LifecycleHost<Args extends unknown[]> {
   readonly meter: RouteMeter<Args>;
   /** How the adapter's framework matched this request's path (for the `routes` table's wildcards). */
   pathMatching(args: Args): PathMatching;
+  /** The route pattern once the response has ended, given the one reported before. */
+  endRoute(args: Args, recorded: string | undefined): string | undefined;
   /** The response ended while holds are open: bill at release or at the deadline. */
   waitForHolds(request: MeteredRequest<Args>): void;
   released(request: MeteredRequest<Args>): void;
@@ -22,6 +24,13 @@ export interface LifecycleHost<Args extends unknown[]> {
 }
 
 type Annotation = CompiledSpec[] | false | undefined;
+
+/**
+ * What `onMissingCustomer: 'reject'` answers (when `shouldReject()`), the same from every adapter:
+ * `403 { "error": "customer required" }` as JSON.
+ */
+export const CUSTOMER_REQUIRED: { readonly status: 403; readonly body: { readonly error: string } } =
+  Object.freeze({ status: 403, body: Object.freeze({ error: 'customer required' }) });
 
 /**
  * One request from routing to billing. Adapters tell it what they learn (route pattern, annotation,
@@ -42,12 +51,6 @@ export class MeteredRequest<Args extends unknown[] = unknown[]> implements Billi
   route: string | undefined;
   annotation: Annotation;
   failed = false;
-  /**
-   * A value the adapter keeps for this request (Express: `req.route`), so it needs no property of its
-   * own on the framework's request; `hasSlot` tells an unset slot from one set to undefined.
-   */
-  slot: unknown;
-  hasSlot = false;
   // How the response ended (set once, by ended()); plain fields, so ending allocates nothing.
   #ended = false;
   #finished = false;
@@ -181,6 +184,7 @@ export class MeteredRequest<Args extends unknown[] = unknown[]> implements Billi
     this.state.sealed = true;
     const { meter } = this.#host;
     try {
+      this.route = this.#host.endRoute(this.args, this.route);
       if (this.optedOut()) this.state.skip();
       meter.finish(this.state, this.specs(), this.args, this.outcome());
     } catch (error) {

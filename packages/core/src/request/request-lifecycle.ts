@@ -62,6 +62,11 @@ export class RequestLifecycle<Args extends unknown[] = unknown[]> {
    * matched, so the `routes` table's wildcards match its path as the framework did. Default: exact.
    */
   pathMatching: (args: Args) => PathMatching = () => EXACT_MATCHING;
+  /**
+   * The route pattern as the adapter reads it once the response has ended (Express: from its own
+   * `req.route`, known only after routing); `recorded` is what it reported before. Default: `recorded`.
+   */
+  endRoute: (args: Args, recorded: string | undefined) => string | undefined = (_args, recorded) => recorded;
   /** Requests whose response ended with a `hold()` open, and their deadline timers. */
   readonly #held = new Map<MeteredRequest<Args>, NodeJS.Timeout>();
   /** Removes this lifecycle from its tracker's open holds (registered while any request is held). */
@@ -73,6 +78,7 @@ export class RequestLifecycle<Args extends unknown[] = unknown[]> {
   readonly #host = {
     meter: undefined as unknown as RouteMeter<Args>,
     pathMatching: (args: Args) => this.pathMatching(args),
+    endRoute: (args: Args, recorded: string | undefined) => this.endRoute(args, recorded),
     waitForHolds: (request: MeteredRequest<Args>) => this.#waitForHolds(request),
     released: (request: MeteredRequest<Args>) => this.#release(request),
     checked: (specs: CompiledSpec[], request: { readonly label: string }, compiledAt: string) =>
