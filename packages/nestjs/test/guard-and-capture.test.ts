@@ -1,6 +1,3 @@
-// Billing starts in a global guard; `@Billable` captures `result` through a public @UseInterceptors.
-import { IncomingMessage, ServerResponse } from 'node:http';
-import { Socket } from 'node:net';
 import type { RequestOutcome } from '@fluxrate/core';
 import {
   type CallHandler,
