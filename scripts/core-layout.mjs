@@ -16,6 +16,7 @@ const src = join(root, 'packages/core/src');
  */
 export const FOLDERS = {
   contracts: [
+    'warning-codes',
     'types',
     'event',
     'outbox',

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { WARNING_CODES } from '../../packages/core/src/support/warning-codes.js';
+import { WARNING_CODES } from '../../packages/core/src/contracts/warning-codes.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PACKAGES = ['core', 'express', 'fastify', 'nestjs', 'redis', 'local'];

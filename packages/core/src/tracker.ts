@@ -33,10 +33,7 @@ import { resolveMeter } from './pipeline/validate-event.js';
 import { KeepAlive } from './support/keep-alive.js';
 import { redactor } from './support/redact.js';
 
-/**
- * The tracker wires the one-way data path and answers the public API:
- * track() -> admission -> [aggregation] -> outbox -> dispatcher -> transport -> ledger.
- */
+/** The composition root: track() -> admission -> [aggregation] -> outbox -> dispatcher -> transport -> ledger. */
 export class CoreTracker<M extends string = string> implements Tracker<M> {
   readonly #options: ResolvedOptions;
   readonly #redact: (text: string) => string;

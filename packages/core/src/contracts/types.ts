@@ -185,8 +185,8 @@ export interface ErrorWarning {
   loud?: boolean;
 }
 
-import type { WarningCode } from '../support/warning-codes.js';
 import type { TrackerStats } from './tracker-stats.js';
+import type { WarningCode } from './warning-codes.js';
 
 export type { TrackerStats };
 

@@ -1,5 +1,5 @@
+import type { WarningCode } from '../contracts/warning-codes.js';
 import type { TrackerWarnings } from '../support/warn-once.js';
-import type { WarningCode } from '../support/warning-codes.js';
 import type { AttemptOutcome, PersistentFault } from './attempt-outcome.js';
 
 const CODE: Record<PersistentFault, WarningCode> = {

@@ -1,5 +1,5 @@
 import type { Logger } from '../contracts/types.js';
-import type { WarningCode } from './warning-codes.js';
+import type { WarningCode } from '../contracts/warning-codes.js';
 
 const MAX_REMEMBERED = 1_000;
 /**
