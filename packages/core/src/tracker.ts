@@ -127,8 +127,10 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
     try {
       this.#admission.track(input);
     } catch (error) {
-      // A secret passed by mistake as a field must not be echoed in the error message.
-      if (error instanceof FluxrateValidationError) error.message = this.#redact(error.message);
+      if (error instanceof FluxrateValidationError) {
+        // A secret passed by mistake as a field must not be echoed, in the message or the problem.
+        [error.message, error.problem] = [this.#redact(error.message), this.#redact(error.problem)];
+      }
       throw error;
     }
   }

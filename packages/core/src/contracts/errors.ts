@@ -44,7 +44,7 @@ export class FluxrateConfigError extends FluxrateError {
 export class FluxrateValidationError extends FluxrateError {
   readonly field: string;
   /** What is wrong with the field, without the field's name (e.g. "must be a finite number > 0, got NaN"). */
-  readonly problem: string;
+  problem: string;
   constructor(field: string, problem: string) {
     super('FLUXRATE_INVALID_EVENT', `Invalid Fluxrate event field \`${field}\`: ${problem}`);
     this.name = 'FluxrateValidationError';
