@@ -69,7 +69,10 @@ describe.skipIf(skip)('a 429 Retry-After pauses every forwarder of the stream to
       const delivered = () =>
         new Set(server.requests.filter((r) => r.at >= pauseEnds).map((r) => r.json.idempotency_key));
       await waitFor(() => delivered().size === EVENTS, 20_000);
-      const stats = await Promise.all(forwarders.map((f) => f.stats()));
+      // The server has seen the last request; its forwarder counts it once the answer is back.
+      const allStats = () => Promise.all(forwarders.map((f) => f.stats()));
+      await waitFor(async () => (await allStats()).reduce((n, s) => n + s.delivered, 0) >= EVENTS, 5_000);
+      const stats = await allStats();
       expect(stats.reduce((n, s) => n + s.delivered, 0)).toBe(EVENTS);
       expect(stats.reduce((n, s) => n + s.failed, 0)).toBe(0);
     } finally {
