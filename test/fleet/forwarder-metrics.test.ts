@@ -1,27 +1,15 @@
 // Issue #26: `fluxrate-forwarder --metrics-port` serves the tracker's and the Redis outbox's OpenTelemetry
 // metrics as Prometheus text. A real forwarder process on 127.0.0.1 is scraped over HTTP after a faulty
 // run (503s, a rejected meter), and the values agree with the forwarder's own stats line.
-import { createServer } from 'node:net';
 import { createTracker } from '@fluxrate/core';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
 import { redisOutbox } from '@fluxrate/redis';
-import { type RedisServer, startRedis } from '@fluxrate/testkit';
+import { freePort, type RedisServer, startRedis } from '@fluxrate/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FORWARDER_BIN, fleetSkipReason, type Proc, run, stopFleet } from './processes.js';
 
 const skip = fleetSkipReason('fleet:metrics');
 const WRONG_TOKEN = '00000000-0000-4000-8000-000000000000';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Sum of a Prometheus text family's samples whose labels include every `label="value"` of `match`. */
 function sample(text: string, name: string, match: Record<string, string> = {}): number | undefined {

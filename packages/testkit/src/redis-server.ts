@@ -29,7 +29,8 @@ export function redisSkipReason(): string | undefined {
   return reason;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now (for a server a test starts as a child process). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
