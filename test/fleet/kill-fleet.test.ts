@@ -62,6 +62,9 @@ describe.skipIf(skip)(
           current: { proc: startForwarder(i), killed: false },
         })),
       ];
+      // Every member running before the chaos starts: a kill then always hits a process that was working
+      // (under load an app can take over the first 1.5 s to start, and killing it then measures nothing).
+      await Promise.all(slots.map((s) => s.current.proc.until(s.kind === 'app' ? 'tick' : 'started')));
       const killed = { app: 0, forwarder: 0 };
       let redisRestartedAt = 0;
       const started = Date.now();
@@ -123,6 +126,7 @@ describe.skipIf(skip)(
       let expected = 0;
       let missingKilled = 0;
       let maxWindow = 0;
+      let maxUnconfirmed = 0;
       let extras = 0;
       const gaps: string[] = [];
       for (const { proc, app, killed: wasKilled } of apps) {
@@ -136,9 +140,15 @@ describe.skipIf(skip)(
           if (missing.length > 0) gaps.push(`${app} (graceful) missing ${missing.length}`);
           continue;
         }
-        // A killed app loses only a tail: what it accepted after its last confirmed append.
+        // A killed app loses only a tail: what it accepted after its last confirmed append. Its last tick
+        // line said how many of the events up to then Redis had not confirmed: the loss is within that
+        // (events only move from unconfirmed to confirmed after the line), whatever the machine's speed.
         if (missing.length > 0 && missing[0] !== upTo - missing.length + 1)
           gaps.push(`${app} lost ${missing} (not a tail)`);
+        const unconfirmed = Number(proc.last('tick')?.unconfirmed ?? 0);
+        if (missing.length > unconfirmed)
+          gaps.push(`${app} lost ${missing.length}, more than the ${unconfirmed} unconfirmed at its last tick`);
+        maxUnconfirmed = Math.max(maxUnconfirmed, unconfirmed);
         missingKilled += missing.length;
         maxWindow = Math.max(maxWindow, missing.length);
       }
@@ -148,7 +158,8 @@ describe.skipIf(skip)(
       console.log(
         `[fleet] ${Math.round((Date.now() - started) / 1000)} s: accepted=${expected} stored=${stored.size} ` +
           `killed apps=${killed.app} forwarders=${killed.forwarder} redis restarted=1 ` +
-          `lost by killed apps=${missingKilled} (max ${maxWindow} per kill = ${maxWindow / PER_TICK} ticks of ${TICK_MS} ms) ` +
+          `lost by killed apps=${missingKilled} (max ${maxWindow} per kill = ${maxWindow / PER_TICK} ticks of ${TICK_MS} ms; ` +
+          `max unconfirmed at a killed app's last tick ${maxUnconfirmed}) ` +
           `delivered-after-last-print=${extras} dedupes=${stats.deduplicated} faults=${JSON.stringify(stats.faults)} ` +
           `forwarders delivered (last gen)=${delivered}`,
       );
@@ -161,8 +172,10 @@ describe.skipIf(skip)(
       expect(fx.usage().reduce((sum, u) => sum + u.total, 0)).toBe(stored.size);
       // Exact: stored = accepted - the killed apps' unconfirmed tails + the few accepted after their last print.
       expect(stored.size).toBe(expected - missingKilled + extras);
-      // The window: the turn being appended and the turn accepted meanwhile (one batch in flight at most).
-      expect(maxWindow).toBeLessThanOrEqual(3 * PER_TICK);
+      // The window is what Redis had not confirmed (checked per app above, in gaps): the batch in flight and
+      // what was accepted meanwhile. In ticks it depends on the machine's speed (the append's round trip
+      // against TICK_MS), so it is printed, not bounded; the appender holding at most one batch in flight
+      // is packages/redis/test's concern.
       expect(extras).toBeLessThanOrEqual(killed.app * PER_TICK);
       expect(shutdowns.every((s) => s.dropped.length === 0 && s.report.pending === 0)).toBe(true);
     }, 120_000);

@@ -86,6 +86,21 @@ describe.skipIf(skip)('the append path (one packed script argument per batch)', 
     expect(host.batches).toEqual([1, 1, 1]);
   });
 
+  it('keeps at most one batch in flight: what is accepted meanwhile waits, unconfirmed, for the next', async () => {
+    const { outbox, host } = make({ appendIntervalMs: 0 });
+    // Redis holds every client's commands for 400 ms: the first append is in flight all that time.
+    await admin.client('PAUSE', 400, 'ALL');
+    outbox.append(outboxEvent());
+    for (let i = 0; i < 5; i++) {
+      await sleep(10); // separate turns: with appendIntervalMs 0 each would be its own append
+      outbox.append(outboxEvent());
+    }
+    expect(outbox.localStats().unconfirmed).toBe(6);
+    await waitFor(() => host.handed.length === 6, 10_000);
+    expect(host.batches).toEqual([1, 5]);
+    expect(outbox.localStats()).toMatchObject({ unconfirmed: 0, appends: 2 });
+  });
+
   it('splits a batch at maxLen: the first events stored, the rest overflow', async () => {
     const { outbox, host } = make({ maxLen: 3 });
     const events = Array.from({ length: 5 }, () => outboxEvent());
