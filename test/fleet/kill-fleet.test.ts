@@ -147,7 +147,9 @@ describe.skipIf(skip)(
           gaps.push(`${app} lost ${missing} (not a tail)`);
         const unconfirmed = Number(proc.last('tick')?.unconfirmed ?? 0);
         if (missing.length > unconfirmed)
-          gaps.push(`${app} lost ${missing.length}, more than the ${unconfirmed} unconfirmed at its last tick`);
+          gaps.push(
+            `${app} lost ${missing.length}, more than the ${unconfirmed} unconfirmed at its last tick`,
+          );
         maxUnconfirmed = Math.max(maxUnconfirmed, unconfirmed);
         missingKilled += missing.length;
         maxWindow = Math.max(maxWindow, missing.length);
