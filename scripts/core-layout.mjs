@@ -67,6 +67,7 @@ export const FOLDERS = {
     'retry-policy',
     'attempt-handler',
     'transport',
+    'event-body',
     'network-error',
     'persistent-faults',
     'http-client',

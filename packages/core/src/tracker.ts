@@ -72,7 +72,6 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
     }
     const wake = this.#dispatcher?.schedule ?? (() => undefined);
     this.#admission = new Admission(this.#options, this.#ledger, this.#outbox, wake);
-    if (this.#dispatcher) this.#dispatcher.build = this.#admission.build;
     const finalize = this.#admission.finalize;
     if (aggregate) this.#stage = new AggregationStage(aggregate.windowMs, this.#outbox, finalize);
     this.#admission.stage = this.#stage;
@@ -81,7 +80,7 @@ export class CoreTracker<M extends string = string> implements Tracker<M> {
       this.#coalescer.onClose = (events, into) => this.#ledger.coalesced(events, into);
       this.#admission.coalescer = this.#coalescer;
     }
-    const host = outboxHost(this.#ledger, this.#options.meters, this.#admission.build, wake);
+    const host = outboxHost(this.#ledger, this.#options.meters, wake);
     for (const event of this.#outbox.open(host)) this.#ledger.adopt(event);
     for (const input of this.#outbox.recoverHeld?.() ?? []) {
       this.#ledger.counts.replayed++;

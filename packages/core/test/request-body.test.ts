@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { QueuedEvent } from '../src/contracts/event.js';
-import { buildBody, isoTimestamp } from '../src/delivery/transport.js';
+import { buildBody, isoTimestamp } from '../src/delivery/event-body.js';
 import { reviveEvent } from '../src/outbox/outbox-host.js';
 
 const meter = {

@@ -2,6 +2,7 @@ import type { QueuedEvent } from '../contracts/event.js';
 import type { Outbox } from '../contracts/outbox.js';
 import type { AttemptOutcome } from './attempt-outcome.js';
 import { DeliveryThrottle, type ThrottlePolicy } from './delivery-throttle.js';
+import { buildBody } from './event-body.js';
 import { RateLimitShare } from './rate-limit-share.js';
 import { ANSWERED_RECENTLY_MS, type Decision, decide, type RetryPolicy } from './retry-policy.js';
 import type { EventTransport } from './transport.js';
@@ -12,6 +13,8 @@ export interface DispatcherOptions extends RetryPolicy {
   throttle?: ThrottlePolicy;
   /** Events older than this (by timestamp) when due are failed `too-old`, never sent. */
   maxEventAgeMs?: number | undefined;
+  /** The body's shape (event-body.ts); default `sdk`. */
+  transport?: 'sdk' | 'rest';
 }
 
 /** How an attempt ended for its event: the policy's decision, or `abandoned` (a retry due after `stop()`). */
@@ -44,8 +47,6 @@ export class Dispatcher {
   #stopped = false;
   /** Called after every settled attempt (idle checks). */
   afterSettle: () => void = () => undefined;
-  /** Builds an event's body if it has none yet (once: the body is kept for every retry). */
-  build: (event: QueuedEvent) => void = () => undefined;
 
   constructor(
     outbox: Outbox,
@@ -149,7 +150,8 @@ export class Dispatcher {
     this.#inFlight++;
     event.attempts++;
     if (event.firstAttemptAt === 0) event.firstAttemptAt = now;
-    if (event.body === '') this.build(event);
+    // Built once, on the first attempt, and kept for every retry.
+    if (event.body === '') event.body = buildBody(event, this.#options.transport ?? 'sdk');
     this.#transport.send(event.body, (outcome) => this.#settle(event, outcome));
   }
 

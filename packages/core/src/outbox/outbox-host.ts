@@ -33,18 +33,9 @@ export function reviveEvent(stored: StoredEvent, meters: Map<string, ResolvedMet
 }
 
 /** What the tracker offers its outbox: revive stored events, wake the dispatcher, account for the rest. */
-export function outboxHost(
-  ledger: Ledger,
-  meters: Map<string, ResolvedMeter>,
-  build: (event: QueuedEvent) => void,
-  wake: () => void,
-): OutboxHost {
+export function outboxHost(ledger: Ledger, meters: Map<string, ResolvedMeter>, wake: () => void): OutboxHost {
   return {
-    revive: (stored) => {
-      const event = reviveEvent(stored, meters);
-      build(event);
-      return event;
-    },
+    revive: (stored) => reviveEvent(stored, meters),
     wake,
     handedOff: (events) => {
       ledger.handedOff(events);

@@ -4,7 +4,6 @@ import type { QueuedEvent } from '../contracts/event.js';
 import type { Outbox } from '../contracts/outbox.js';
 import type { TrackEvent } from '../contracts/types.js';
 import { kUniqueKey } from '../contracts/unique-key.js';
-import { buildBody } from '../delivery/transport.js';
 import type { AggregationStage } from './aggregation.js';
 import type { Ledger } from './ledger.js';
 import {
@@ -82,14 +81,6 @@ export class Admission {
   finalize = (event: QueuedEvent): void => {
     this.#ledger.enqueued(event);
     this.#onAppend();
-  };
-
-  /**
-   * Builds the body once, on the event's first attempt (or when a durable outbox stores it): a backlog of
-   * events that have not been sent yet holds no bodies (100 000 held events: ~55 MB instead of ~110 MB).
-   */
-  build = (event: QueuedEvent): void => {
-    if (event.body === '') event.body = buildBody(event, this.#options.transport);
   };
 
   #validate(input: TrackEvent): QueuedEvent {
