@@ -9,6 +9,7 @@ export * from './dead-letters.js';
 export * from './forward-proxy.js';
 export * from './http.js';
 export * from './local.js';
+export * from './otel.js';
 export * from './outbox-contract.js';
 export * from './outbox-host.js';
 export * from './packed.js';
