@@ -1,9 +1,11 @@
 // Aggregation and overload coalescing work on events from every adapter, through require() and import
 // (issue 22: through require() each adapter event went out on its own, 200 requests for 200 events), and
 // in a mixed app: ESM code creating the tracker, the adapter loaded with require().
+
+import { type Child, killChildren } from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS, adapterApp } from './support/apps.js';
-import { killChildren, runScript, type Script } from './support/child.js';
+import { runScript } from './support/child.js';
 import { hit } from './support/drive.js';
 import { type Fluxrate, packagedFluxrate } from './support/local.js';
 import { INSTALL_TIMEOUT_MS, packagedSkipReason } from './support/project.js';
@@ -20,12 +22,12 @@ describe.skipIf(skip)('packaged: aggregation and coalescing through each adapter
   beforeAll(async () => ({ project, fx } = await packagedFluxrate()), INSTALL_TIMEOUT_MS);
   afterAll(killChildren);
 
-  async function start(file: string, options: object): Promise<{ app: Script; port: number }> {
+  async function start(file: string, options: object): Promise<{ app: Child; port: number }> {
     const app = runScript(project, [file], { ...fx.env, TRACKER_OPTIONS: JSON.stringify(options) });
     const { port } = await app.next('listening');
     return { app, port };
   }
-  async function exit(app: Script) {
+  async function exit(app: Child) {
     app.send({ do: 'exit' });
     await app.exited;
   }

@@ -1,9 +1,11 @@
 // The installed packages, through require() and through import, bill exactly in every adapter: N billed
 // requests are N stored events, late usage (hold/addUsage/done) is billed, and a misspelt meter is
 // reported by name without breaking anything else.
+
+import { type Child, killChildren } from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS, adapterApp } from './support/apps.js';
-import { killChildren, runScript, type Script } from './support/child.js';
+import { runScript } from './support/child.js';
 import { hit } from './support/drive.js';
 import { type Fluxrate, packagedFluxrate } from './support/local.js';
 import { INSTALL_TIMEOUT_MS, packagedSkipReason } from './support/project.js';
@@ -20,7 +22,7 @@ describe.skipIf(skip)('packaged: billing exact', () => {
 
   describe.each(LOADERS)('through %s', (loader) => {
     describe.each(ADAPTERS)('%s', (adapter) => {
-      let app: Script;
+      let app: Child;
       let port = 0;
       const customer = (what: string) => `${adapter}-${loader}-${what}`;
       beforeAll(async () => {

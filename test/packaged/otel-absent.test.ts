@@ -3,8 +3,10 @@
 // require() and import, a tracker bills exactly and loads nothing under @opentelemetry (core tries the
 // api through createRequire only, so require.cache would hold it), @fluxrate/redis loads too, and
 // `fluxrate-forwarder --metrics-port` exits 2 naming the packages to install.
+
+import { killChildren } from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killChildren, runScript } from './support/child.js';
+import { runScript } from './support/child.js';
 import { type Fluxrate, packagedFluxrate } from './support/local.js';
 import { INSTALL_TIMEOUT_MS, packagedSkipReason } from './support/project.js';
 import { LOADERS, render, writeApp } from './support/render.js';

@@ -1,9 +1,16 @@
 // The Redis outbox from the installed packages, through require() and import (issue 28): a Redis that
 // refuses connections at start, or restarts mid-run, loses nothing: every tracked event is stored.
 
-import { type RedisServer, redisSkipReason, sleep, startRedis } from '@fluxrate/testkit';
+import {
+  type Child,
+  killChildren,
+  type RedisServer,
+  redisSkipReason,
+  sleep,
+  startRedis,
+} from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killChildren, runScript, type Script } from './support/child.js';
+import { runScript } from './support/child.js';
 import { type Fluxrate, packagedFluxrate } from './support/local.js';
 import { INSTALL_TIMEOUT_MS, packagedSkipReason } from './support/project.js';
 import { redisApp } from './support/redis-app.js';
@@ -23,7 +30,7 @@ describe.skipIf(skip)('packaged: the Redis outbox when Redis goes away', () => {
     for (const redis of servers) await redis.close();
   });
 
-  async function start(loader: Loader, client: Client, redis: RedisServer, name: string): Promise<Script> {
+  async function start(loader: Loader, client: Client, redis: RedisServer, name: string): Promise<Child> {
     const file = writeApp(project, 'redis-outbox', loader, redisApp(loader));
     const env = { ...fx.env, REDIS_URL: redis.url, STREAM: `packaged:${name}`, CLIENT: client };
     const app = runScript(project, [file], env);

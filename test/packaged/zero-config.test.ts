@@ -1,8 +1,10 @@
 // Zero configuration from the installed packages, through require() and import: the environment's
 // tracker bills every request exactly, and SIGTERM delivers what it holds before the process ends.
+
+import { killChildren } from '@fluxrate/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTERS } from './support/apps.js';
-import { killChildren, runScript } from './support/child.js';
+import { runScript } from './support/child.js';
 import { hit } from './support/drive.js';
 import { type Fluxrate, packagedFluxrate } from './support/local.js';
 import { INSTALL_TIMEOUT_MS, packagedSkipReason } from './support/project.js';

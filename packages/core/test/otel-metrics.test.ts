@@ -2,15 +2,10 @@
 // after a faulty run (503s, a rejected meter, a too-old event, a skipped customer, a drop after shutdown),
 // and agrees with stats().
 import { startLocalServer } from '@fluxrate/local';
-import { expectWarnings } from '@fluxrate/testkit';
+import { expectWarnings, inMemoryMetrics } from '@fluxrate/testkit';
 import { metrics } from '@opentelemetry/api';
-import {
-  AggregationTemporality,
-  InMemoryMetricExporter,
-  MeterProvider,
-  type MetricData,
-  PeriodicExportingMetricReader,
-} from '@opentelemetry/sdk-metrics';
+import type { MetricData } from '@opentelemetry/sdk-metrics';
+import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTracker, FluxrateConfigError } from '../src/index.js';
 import { resolveMeterProvider } from '../src/integrations/otel-metrics.js';
@@ -27,21 +22,6 @@ beforeAll(async () => {
   });
 });
 afterAll(() => local.close());
-
-function sdk() {
-  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
-  const provider = new MeterProvider({ readers: [reader] });
-  const collect = async (): Promise<Map<string, MetricData>> => {
-    await reader.forceFlush();
-    const byName = new Map<string, MetricData>();
-    for (const rm of exporter.getMetrics())
-      for (const scope of rm.scopeMetrics) for (const m of scope.metrics) byName.set(m.descriptor.name, m);
-    exporter.reset();
-    return byName;
-  };
-  return { provider, collect };
-}
 
 /** Sum of a metric's points whose attributes include `match`. */
 function sum(all: Map<string, MetricData>, name: string, match: Record<string, string> = {}): number {
@@ -65,7 +45,7 @@ describe('OpenTelemetry metrics', () => {
       'FLUXRATE_EVENT_DROPPED',
     );
     local.reset();
-    const { provider, collect } = sdk();
+    const { provider, collect } = inMemoryMetrics(sdkMetrics);
     const t = createTracker({
       apiKey: local.apiKey,
       baseUrl: local.url,
@@ -122,7 +102,7 @@ describe('OpenTelemetry metrics', () => {
       meters: { api_calls: { aggregation: 'SUM' } },
       faults: { 503: 1 },
     });
-    const { provider, collect } = sdk();
+    const { provider, collect } = inMemoryMetrics(sdkMetrics);
     try {
       const t = createTracker({
         apiKey: down.apiKey,
@@ -152,7 +132,7 @@ describe('OpenTelemetry metrics', () => {
 
   it('records through the global MeterProvider when none is given, and not at all with meterProvider: false', async () => {
     local.reset();
-    const { provider, collect } = sdk();
+    const { provider, collect } = inMemoryMetrics(sdkMetrics);
     metrics.setGlobalMeterProvider(provider);
     try {
       const base = {
@@ -176,7 +156,7 @@ describe('OpenTelemetry metrics', () => {
   it("with the api but no SDK registered, records nothing and attaches nothing (the no-op meter's cost saved)", async () => {
     metrics.disable();
     expect(resolveMeterProvider(undefined)).toBeUndefined();
-    const { provider } = sdk();
+    const { provider } = inMemoryMetrics(sdkMetrics);
     metrics.setGlobalMeterProvider(provider);
     try {
       expect(resolveMeterProvider(undefined)).toBe(provider);

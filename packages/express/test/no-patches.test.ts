@@ -1,8 +1,9 @@
+import { startFluxrate } from '@fluxrate/testkit';
 import type { Request } from 'express';
 import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fluxrateMiddleware } from '../src/index.js';
-import { frameworks, newTracker, startFluxrate } from './support.js';
+import { frameworks, newTracker } from './support.js';
 
 const fx = await startFluxrate();
 const tracker = newTracker(fx);

@@ -1,11 +1,11 @@
 import { FluxrateConfigError, FluxrateRouteError } from '@fluxrate/core';
-import { waitFor } from '@fluxrate/testkit';
+import { startFluxrate, waitFor } from '@fluxrate/testkit';
 import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LocalServer } from '../../local/src/index.js';
 import { billable, fluxrateMiddleware } from '../src/index.js';
-import { newTracker, startFluxrate } from './support.js';
+import { newTracker } from './support.js';
 
 let fx: LocalServer;
 beforeAll(async () => {

@@ -1,9 +1,10 @@
 import { fileURLToPath } from 'node:url';
+import { startFluxrate } from '@fluxrate/testkit';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LocalServer } from '../../local/src/index.js';
 import { billable } from '../src/index.js';
-import { frameworks, type Harness, harness, startFluxrate } from './support.js';
+import { frameworks, type Harness, harness } from './support.js';
 
 let fx: LocalServer;
 const open: Harness[] = [];

@@ -1,9 +1,10 @@
 import { setFlagsFromString } from 'node:v8';
+import { startFluxrate } from '@fluxrate/testkit';
 import type { Request, Response } from 'express';
 import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fluxrateMiddleware } from '../src/index.js';
-import { frameworks, newTracker, startFluxrate } from './support.js';
+import { frameworks, newTracker } from './support.js';
 
 // V8's own view of an object's hidden class, for this test only.
 setFlagsFromString('--allow-natives-syntax');

@@ -5,7 +5,7 @@ import { waitFor } from '@fluxrate/testkit';
 import express from 'express';
 import express4 from 'express4';
 // @fluxrate/local is not a dependency of this package (see the report); import its sources directly.
-import { type LocalServer, startLocalServer } from '../../local/src/index.js';
+import type { LocalServer } from '../../local/src/index.js';
 import { fluxrateMiddleware } from '../src/index.js';
 import type { FluxrateMiddleware, FluxrateMiddlewareOptions } from '../src/types.js';
 
@@ -18,10 +18,6 @@ export const frameworks: [string, typeof express][] = [
 ];
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-export function startFluxrate(): Promise<LocalServer> {
-  return startLocalServer({ meters: { api_calls: { aggregation: 'SUM' }, tokens: { aggregation: 'SUM' } } });
-}
 
 export function newTracker(fx: LocalServer): Tracker<Meters> {
   return createTracker({

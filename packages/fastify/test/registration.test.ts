@@ -3,7 +3,7 @@ import { captureWarnings } from '@fluxrate/testkit';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import fluxrateDefault, { fluxrate } from '../src/index.js';
-import { collect, customerHeader, newApp, startFluxrate, trackerFor, trackerOptions } from './support.js';
+import { collect, customerHeader, newApp, sharedFluxrate, trackerFor, trackerOptions } from './support.js';
 
 describe('plugin options', () => {
   it.each([
@@ -15,7 +15,7 @@ describe('plugin options', () => {
     ["routes['GET /v1/search']", { routes: { 'GET /v1/search': { meter: 'api_calls', quantity: -1 } } }],
     ['shutdownTimeoutMs', { shutdownTimeoutMs: -5 }],
   ])('fails registration naming `%s`', async (option, bad) => {
-    const fx = await startFluxrate();
+    const fx = await sharedFluxrate();
     const app = newApp();
     const error = await app.register(fluxrate, { ...trackerOptions(fx), ...(bad as object) }).then(
       () => undefined,
@@ -32,7 +32,7 @@ describe('plugin options', () => {
   });
 
   it('ignores the options Fastify register consumes itself (prefix, logLevel)', async () => {
-    const fx = await startFluxrate();
+    const fx = await sharedFluxrate();
     const app = newApp();
     await app.register(fluxrate, { tracker: trackerFor(fx), prefix: '/x', logLevel: 'warn' } as never);
     await app.ready();
@@ -47,7 +47,7 @@ describe('plugin options', () => {
 
 describe('route registration', () => {
   it('throws at route registration, naming the route, for a bad config.billable', async () => {
-    const fx = await startFluxrate();
+    const fx = await sharedFluxrate();
     const app = newApp();
     await app.register(fluxrate, { tracker: trackerFor(fx), customer: customerHeader });
     expect(() =>
@@ -60,7 +60,7 @@ describe('route registration', () => {
   });
 
   it('names the route with its prefix when registered in a prefixed context', async () => {
-    const fx = await startFluxrate();
+    const fx = await sharedFluxrate();
     const app = newApp();
     const tracker = trackerFor(fx);
     await app.register(fluxrate, { tracker, customer: customerHeader });
@@ -74,7 +74,7 @@ describe('route registration', () => {
   });
 
   it('still bills a route declared before the plugin was registered (compiled on its first request)', async () => {
-    const fx = await startFluxrate();
+    const fx = await sharedFluxrate();
     const tracker = trackerFor(fx);
     const app = newApp();
     app.get('/v1/early', { config: { billable: { meter: 'api_calls', quantity: 4 } } }, async () => 'ok');
@@ -101,7 +101,7 @@ describe('route registration', () => {
   });
 
   it('still bills a route in a child plugin loaded before the plugin was registered', async () => {
-    const fx = await startFluxrate();
+    const fx = await sharedFluxrate();
     const tracker = trackerFor(fx);
     const app = newApp();
     await app.register(async (child) => {
@@ -115,7 +115,7 @@ describe('route registration', () => {
 
   it('reports (once, naming the route) a bad spec on a route declared before the plugin, replies unchanged', async () => {
     const warnings = captureWarnings();
-    const fx = await startFluxrate();
+    const fx = await sharedFluxrate();
     const tracker = trackerFor(fx);
     const errors = collect(tracker, 'error');
     const app = newApp();
@@ -136,7 +136,7 @@ describe('route registration', () => {
 
 describe('encapsulation', () => {
   it("meters only the prefixed child context it is registered in, not a sibling context's routes", async () => {
-    const fx = await startFluxrate();
+    const fx = await sharedFluxrate();
     const tracker = trackerFor(fx);
     const app = newApp();
     app.register(
@@ -181,7 +181,7 @@ describe('encapsulation', () => {
   });
 
   it('decorates the instance it is registered on with { tracker }, visible to that context', async () => {
-    const fx = await startFluxrate();
+    const fx = await sharedFluxrate();
     const tracker = trackerFor(fx);
     const app = newApp();
     await app.register(fluxrate, { tracker });
@@ -191,7 +191,7 @@ describe('encapsulation', () => {
 
 describe('onMissingCustomer: reject', () => {
   it('answers 403 before the handler when a billable request has no customer, and bills nothing', async () => {
-    const fx = await startFluxrate();
+    const fx = await sharedFluxrate();
     const tracker = trackerFor(fx);
     const app = newApp();
     await app.register(fluxrate, { tracker, customer: customerHeader, onMissingCustomer: 'reject' });
@@ -215,7 +215,7 @@ describe('onMissingCustomer: reject', () => {
 
 describe('registration on a bare instance', () => {
   it('creates and owns a tracker from tracker options', async () => {
-    const fx = await startFluxrate();
+    const fx = await sharedFluxrate();
     const app = Fastify();
     await app.register(fluxrate, { ...trackerOptions(fx), customer: customerHeader });
     app.get('/v1/search', { config: { billable: { meter: 'api_calls' } } }, async () => 'ok');

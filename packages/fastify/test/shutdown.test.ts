@@ -2,11 +2,11 @@ import { expectWarnings } from '@fluxrate/testkit';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { fluxrate } from '../src/index.js';
-import { collect, customerHeader, newApp, startFluxrate, trackerFor, trackerOptions } from './support.js';
+import { collect, customerHeader, newApp, sharedFluxrate, trackerFor, trackerOptions } from './support.js';
 
 describe('shutdown', () => {
   it('app.close() flushes everything a plugin-owned tracker held', async () => {
-    const fx = await startFluxrate();
+    const fx = await sharedFluxrate();
     const app = Fastify();
     await app.register(fluxrate, { ...trackerOptions(fx), customer: customerHeader });
     app.get('/v1/search', { config: { billable: { meter: 'api_calls' } } }, async () => 'ok');
@@ -24,7 +24,7 @@ describe('shutdown', () => {
 
   it('gives up at shutdownTimeoutMs and reports what was left as dropped', async () => {
     expectWarnings('FLUXRATE_SHUTDOWN_LEFT');
-    const fx = await startFluxrate();
+    const fx = await sharedFluxrate();
     const app = Fastify();
     await app.register(fluxrate, { ...trackerOptions(fx), customer: customerHeader, shutdownTimeoutMs: 100 });
     const dropped = collect(app.fluxrate.tracker, 'dropped');
@@ -40,7 +40,7 @@ describe('shutdown', () => {
   });
 
   it('leaves an app-owned tracker running on app.close() (the app shuts it down)', async () => {
-    const fx = await startFluxrate();
+    const fx = await sharedFluxrate();
     const tracker = trackerFor(fx);
     const app = newApp();
     await app.register(fluxrate, { tracker, customer: customerHeader });

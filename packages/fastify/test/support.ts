@@ -1,9 +1,10 @@
 import { createTracker, type Tracker, type TrackerEvents, type TrackerOptions } from '@fluxrate/core';
+import { startFluxrate } from '@fluxrate/testkit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, afterEach } from 'vitest';
 // A relative import: @fluxrate/local is not a dependency of this package, so `tsc` could not resolve
 // the bare name (vitest's alias could). Same sources either way.
-import { type LocalServer, startLocalServer } from '../../local/src/index.js';
+import type { LocalServer } from '../../local/src/index.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 /** One local server per test file (starting one per test costs more than the tests); reset between tests. */
@@ -26,9 +27,9 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 export const DEFAULT_KEY =
   /^req_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}_(api_calls|tokens)$/;
 
-/** The file's local Fluxrate server on 127.0.0.1, empty at the start of each test. */
-export function startFluxrate(): Promise<LocalServer> {
-  shared ??= startLocalServer({ meters: { api_calls: {}, tokens: {} } });
+/** The file's local Fluxrate server on 127.0.0.1 (testkit's `startFluxrate`), empty at the start of each test. */
+export function sharedFluxrate(): Promise<LocalServer> {
+  shared ??= startFluxrate();
   return shared;
 }
 

@@ -2,34 +2,21 @@
 // exporter after a faulty run (appends refused by Redis, then landing), agree with the outbox's stats().
 import { createTracker, FluxrateConfigError } from '@fluxrate/core';
 import { type LocalServer, startLocalServer } from '@fluxrate/local';
-import { expectWarnings, type RedisServer, redisSkipReason, startRedis, waitFor } from '@fluxrate/testkit';
 import {
-  AggregationTemporality,
-  InMemoryMetricExporter,
-  MeterProvider,
-  type MetricData,
-  PeriodicExportingMetricReader,
-} from '@opentelemetry/sdk-metrics';
+  expectWarnings,
+  inMemoryMetrics,
+  type RedisServer,
+  redisSkipReason,
+  startRedis,
+  waitFor,
+} from '@fluxrate/testkit';
+import type { MetricData } from '@opentelemetry/sdk-metrics';
+import * as sdkMetrics from '@opentelemetry/sdk-metrics';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisOutbox } from '../src/index.js';
 
 const skip = redisSkipReason();
-
-function sdk() {
-  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
-  const provider = new MeterProvider({ readers: [reader] });
-  const collect = async (): Promise<Map<string, MetricData>> => {
-    await reader.forceFlush();
-    const byName = new Map<string, MetricData>();
-    for (const rm of exporter.getMetrics())
-      for (const scope of rm.scopeMetrics) for (const m of scope.metrics) byName.set(m.descriptor.name, m);
-    exporter.reset();
-    return byName;
-  };
-  return { provider, collect };
-}
 
 /** The one point of a metric (one outbox, one stream), or undefined when it has none. */
 function point(all: Map<string, MetricData>, name: string): number | undefined {
@@ -55,7 +42,7 @@ describe.skipIf(skip)('redisOutbox OpenTelemetry metrics', () => {
     const stream = 'otel:outbox';
     const admin = new Redis(redis.url);
     await admin.set(stream, 'not a stream'); // every XADD fails with WRONGTYPE until the key is gone
-    const { provider, collect } = sdk();
+    const { provider, collect } = inMemoryMetrics(sdkMetrics);
     const outbox = redisOutbox({ redis: redis.url, stream, consume: false, meterProvider: provider });
     const t = createTracker({
       apiKey: fx.apiKey,

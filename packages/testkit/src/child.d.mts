@@ -3,13 +3,17 @@ import type { ChildProcess } from 'node:child_process';
 export type JsonLine = Record<string, any>;
 
 export interface StartChildOptions {
-  /** Added to the parent's environment. */
+  /** Added to `baseEnv`. */
   env?: Record<string, string>;
+  /** The environment `env` is added to. Default: the parent's (`process.env`). */
+  baseEnv?: Record<string, string | undefined>;
   /** Flags for `node` itself, before the script. */
   nodeArgs?: string[];
   /** Default wait for a line, in ms. Default: 20 000. */
   timeoutMs?: number;
   cwd?: string;
+  /** Pipe the child's stdin, for `send` and `ask`. Default: false (stdin ignored). */
+  stdin?: boolean;
 }
 
 export interface Child {
@@ -31,8 +35,15 @@ export interface Child {
   until(event: string, test: (line: JsonLine) => boolean, timeoutMs?: number): Promise<JsonLine>;
   /** SIGTERM, then the next line (the report) and the exit. Default wait: 60 000 ms. */
   stop(timeoutMs?: number): Promise<JsonLine>;
+  /** Writes one JSON command line to the child's stdin (needs `stdin: true`). */
+  send(command: JsonLine): void;
+  /** Sends a command; resolves with the first line after it whose `event` is the command's `do`. */
+  ask(command: JsonLine & { do: string }, timeoutMs?: number): Promise<JsonLine>;
   /** Sends a signal. Default: SIGKILL. */
   kill(signal?: NodeJS.Signals): boolean;
 }
 
 export function startChild(script: string, args?: string[], options?: StartChildOptions): Child;
+
+/** SIGKILLs every child still running and waits until each has closed. */
+export function killChildren(): Promise<void>;

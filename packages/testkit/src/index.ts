@@ -3,12 +3,13 @@
 export * from './build.js';
 export * from './capture.js';
 export * from './certs.js';
-export { type Child, type JsonLine, type StartChildOptions, startChild } from './child.mjs';
+export { type Child, type JsonLine, killChildren, type StartChildOptions, startChild } from './child.mjs';
 export * from './cleanup.js';
 export * from './dead-letters.js';
 export * from './forward-proxy.js';
 export * from './http.js';
 export * from './local.js';
+export * from './otel.js';
 export * from './outbox-contract.js';
 export * from './outbox-host.js';
 export * from './packed.js';

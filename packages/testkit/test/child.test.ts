@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { startChild } from '../src/index.js';
+import { killChildren, startChild } from '../src/index.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/lines.mjs', import.meta.url));
+const commands = fileURLToPath(new URL('./fixtures/commands.mjs', import.meta.url));
 
 describe('startChild (the shared child-process helper)', () => {
   it('reads JSON lines in order, by event, and by condition; stop() returns the report after SIGTERM', async () => {
@@ -30,5 +31,35 @@ describe('startChild (the shared child-process helper)', () => {
     await expect(slow.next('never', 100)).rejects.toThrow(/no 'never' line in 100 ms/);
     slow.kill();
     expect(await slow.exited).toMatchObject({ signal: 'SIGKILL' });
+  });
+
+  it('ask() answers each command with the line printed after it, not an earlier answer of the same name', async () => {
+    const child = startChild(commands, [], { stdin: true });
+    await child.ready();
+    expect(await child.ask({ do: 'echo' })).toMatchObject({ event: 'echo', n: 1 });
+    expect(await child.ask({ do: 'echo' })).toMatchObject({ event: 'echo', n: 2 });
+    child.send({ do: 'other' });
+    expect(await child.next('other')).toMatchObject({ n: 3 });
+    child.kill();
+    await child.exited;
+  });
+
+  it('baseEnv replaces the parent environment, env is added to it', async () => {
+    const child = startChild(commands, [], { stdin: true, baseEnv: { FROM_BASE: 'b' }, env: { ADDED: 'a' } });
+    const answer = await child.ask({ do: 'env', names: ['FROM_BASE', 'ADDED', 'PATH'] });
+    expect(answer.env).toEqual({ FROM_BASE: 'b', ADDED: 'a', PATH: null });
+    child.kill();
+    await child.exited;
+  });
+
+  it('send() without stdin: true throws naming the option; killChildren() kills every child still running', async () => {
+    const quiet = startChild(fixture);
+    await quiet.ready();
+    expect(() => quiet.send({ do: 'x' })).toThrow(/needs startChild\(…, \{ stdin: true \}\)/);
+    const listening = startChild(commands, [], { stdin: true });
+    await listening.ready();
+    await killChildren();
+    expect(await quiet.exited).toMatchObject({ signal: 'SIGKILL' });
+    expect(await listening.exited).toMatchObject({ signal: 'SIGKILL' });
   });
 });

@@ -1,8 +1,8 @@
 // A Fluxrate stand-in for the packaged suite: @fluxrate/local from the installed tarball, in its own
 // process inside the project, on 127.0.0.1. The test reads back what it stored over its admin API and
 // stalls it (suspend: connections refused; faults) through stdin commands.
-import { sleep } from '@fluxrate/testkit';
-import { type Line, runScript, type Script } from './child.js';
+import { type Child, type JsonLine, sleep } from '@fluxrate/testkit';
+import { runScript } from './child.js';
 import { packagedProject } from './project.js';
 import { writeInProject } from './render.js';
 
@@ -43,8 +43,8 @@ export interface Fluxrate {
     timeoutMs?: number,
     meter?: string,
   ): Promise<Stored>;
-  command(command: Line & { do: 'suspend' | 'resume' | 'faults' }): Promise<unknown>;
-  script: Script;
+  command(command: JsonLine & { do: 'suspend' | 'resume' | 'faults' }): Promise<unknown>;
+  script: Child;
 }
 
 export async function startFluxrate(project: string): Promise<Fluxrate> {

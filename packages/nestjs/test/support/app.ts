@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import type { Tracker, TrackerEvents } from '@fluxrate/core';
-import { sleep } from '@fluxrate/testkit';
+import { sleep, startFluxrate } from '@fluxrate/testkit';
 import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
@@ -10,7 +10,7 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll } from 'vitest';
-import { type LocalServer, startLocalServer } from '../../../local/src/index.js';
+import type { LocalServer } from '../../../local/src/index.js';
 import { FluxrateBilling } from '../../src/fluxrate.billing.js';
 import { FluxrateModule } from '../../src/index.js';
 
@@ -30,9 +30,6 @@ export async function startApp(adapter: AdapterName, metadata: ModuleMetadata): 
   if (adapter === 'fastify') await app.getHttpAdapter().getInstance().ready();
   return app;
 }
-
-export const startFluxrate = (): Promise<LocalServer> =>
-  startLocalServer({ meters: { api_calls: { aggregation: 'SUM' }, tokens: { aggregation: 'SUM' } } });
 
 /** The file's local Fluxrate (`local.fx`): started before its first test, closed after its last. */
 export function useFluxrate(): { readonly fx: LocalServer } {
