@@ -3,8 +3,9 @@ import type { ExecutionContext } from '@nestjs/common';
 import type { Reflector } from '@nestjs/core';
 import type { FluxrateBilling } from './fluxrate.billing.js';
 import { BILLABLE_METADATA } from './fluxrate.constants.js';
+import { BillingContext } from './fluxrate.context.js';
 import { header, raw, rawResponse, routePattern } from './fluxrate.http.js';
-import type { NestBillingArgs, NestBillingContext } from './fluxrate.types.js';
+import type { NestBillingArgs } from './fluxrate.types.js';
 
 /**
  * Starts metering an HTTP request through core's request lifecycle (`request.fluxrate`), with its
@@ -32,7 +33,7 @@ export function beginMetering(
   const controller = context.getClass();
   const label = `${controller.name}.${handler.name}`;
   const method = String(request.method ?? 'GET').toUpperCase();
-  const ctx: NestBillingContext = { request, response, result: undefined, context };
+  const ctx = new BillingContext(request, response, context, billing, label);
   const metered = billing.lifecycle.begin(req, res, [ctx], {
     method,
     handler: label,

@@ -31,9 +31,9 @@ export function sendsEarly(controller: object, name: string | symbol, handler: o
 /** What the module's options ask of every billed route (read once, when the module starts). */
 export interface CapturePolicy {
   /**
-   * A module-level `when` (it gets `ctx` first), or a `customer` that may take `ctx`, its second
-   * parameter: declared (`length > 1`) or possibly through `arguments` / a rest parameter (`length 0`).
-   * `(request) => …` (`length 1`) cannot see `ctx`.
+   * A module-level `when` (it gets `ctx` first), or a `customer` that declares `ctx`, its second
+   * parameter (`length > 1`). `() => …` and `(request) => …` get no capture: one that still reaches
+   * `ctx.result` (through `arguments` or a rest parameter) is said once per route (fluxrate.context.ts).
    */
   readonly moduleReadsContext: boolean;
   /** Some `routes` table entry has a function, which gets `ctx` first. */
@@ -44,7 +44,7 @@ export function capturePolicy(options: Record<string, unknown>): CapturePolicy {
   const { customer, when, routes } = options;
   return {
     moduleReadsContext:
-      typeof when === 'function' || (typeof customer === 'function' && (customer as Fn).length !== 1),
+      typeof when === 'function' || (typeof customer === 'function' && (customer as Fn).length > 1),
     tableHasFunctions:
       typeof routes === 'object' && routes !== null && Object.values(routes).some(hasFunction),
   };

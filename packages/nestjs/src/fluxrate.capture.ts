@@ -2,6 +2,7 @@ import { type MeteredRequest, RequestLifecycle } from '@fluxrate/core/adapter';
 import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
 import { Injectable, UseInterceptors } from '@nestjs/common';
 import { type Observable, tap } from 'rxjs';
+import type { BillingContext } from './fluxrate.context.js';
 import { raw } from './fluxrate.http.js';
 import type { NestBillingArgs, NestBillingContext } from './fluxrate.types.js';
 
@@ -23,6 +24,7 @@ export function captureResult(
   const ctx = metered.args[0];
   const self = {};
   innermost.set(ctx, self);
+  (ctx as BillingContext).captured();
   return handled.pipe(
     tap({
       next: (value) => {

@@ -12,6 +12,7 @@ import { type Observable, throwError } from 'rxjs';
 import { beginMetering } from './fluxrate.begin.js';
 import { FluxrateBilling } from './fluxrate.billing.js';
 import { captureMetered, captureResult } from './fluxrate.capture.js';
+import type { BillingContext } from './fluxrate.context.js';
 
 /**
  * Starts billing for every HTTP request (`request.fluxrate`) through core's request lifecycle, which
@@ -34,6 +35,8 @@ export class FluxrateInterceptor implements NestInterceptor {
     const metered = beginMetering(this.billing, this.reflector, context);
     // Metered already (applied twice, or the module's guard began it): still the innermost capture.
     if (!metered) return captureMetered(context, next);
+    // This interceptor captures every request it begins: `customer` may read ctx (result undefined yet).
+    (metered.args[0] as BillingContext).captured();
     if (metered.shouldReject()) {
       return throwError(() => new ForbiddenException(CUSTOMER_REQUIRED.body));
     }

@@ -1,4 +1,5 @@
 import type { RequestOutcome } from '@fluxrate/core';
+import { expectWarnings } from '@fluxrate/testkit';
 import {
   type CallHandler,
   type CanActivate,
@@ -183,6 +184,36 @@ describe('where the capture runs', () => {
     await app.close();
     expect(local.fx.events({ customer })).toHaveLength(1);
   });
+
+  it('a module customer that takes no parameter (`() => …`) adds no capture either; one that declares ctx does', async () => {
+    const customer = uniqueCustomer('constant');
+    const names = (handler: unknown) => interceptorsOf(handler).map((i) => (i as object).constructor.name);
+    const byCtx = (_request: unknown, _ctx: unknown) => customer;
+    for (const [fn, expected] of [
+      [() => customer, []],
+      [byCtx, ['FluxrateCapture']],
+    ] as const) {
+      @Controller(`constant-${expected.length}`)
+      class ConstantController {
+        @Get('static')
+        @Billable({ meter: 'api_calls' })
+        static() {
+          return 'ok';
+        }
+      }
+      const moduleRef = await Test.createTestingModule({
+        imports: [FluxrateModule.forRoot({ ...trackerOptions(local.fx), customer: fn })],
+        controllers: [ConstantController],
+      }).compile();
+      const app = moduleRef.createNestApplication(new ExpressAdapter(), { logger: false });
+      await app.init();
+      expect(names(ConstantController.prototype.static)).toEqual(expected);
+      await supertest(app.getHttpServer()).get(`/constant-${expected.length}/static`).expect(200);
+      await settle(app.get(FluxrateTracker));
+      await app.close();
+    }
+    expect(local.fx.events({ customer })).toHaveLength(2);
+  });
 });
 
 describe.each(ADAPTERS)('guard and capture on %s', (adapter) => {
@@ -214,17 +245,46 @@ describe.each(ADAPTERS)('guard and capture on %s', (adapter) => {
       },
       (app) => app.useGlobalInterceptors(new WrapInData()),
     );
-    // Through `arguments`: length 0, yet it reads ctx.
+    expect(local.fx.events({ customer: `${org}-from-result` })).toHaveLength(1);
+  });
+
+  it('a module-level customer that declares no ctx yet reaches ctx.result (through `arguments`) is told, once per route, to declare it', async () => {
+    const org = uniqueCustomer(`${adapter}-args`);
+    // Length 0: no capture is applied for it (a constant `() => 'acme'` must not pay one), so the read is said.
     function byArguments(): string | undefined {
       // biome-ignore lint/complexity/noArguments: the case under test
       const ctx = arguments[1] as { result?: { org: string } };
-      return ctx.result && `${org}-args-${ctx.result.org}`;
+      return ctx.result ? `${org}-${ctx.result.org}` : `${org}-no-result`;
     }
-    await withApp(adapter, { customer: byArguments }, async (http) => {
-      await http.get('/g/static').expect(200);
-    });
-    expect(local.fx.events({ customer: `${org}-from-result` })).toHaveLength(1);
-    expect(local.fx.events({ customer: `${org}-args-from-result` })).toHaveLength(1);
+    // Its own controller: a capture applied at bootstrap stays on a handler for later apps in this process.
+    @Controller('args')
+    class ArgumentsController {
+      @Get('static')
+      @Billable({ meter: 'api_calls' })
+      static() {
+        return { org: 'from-result' };
+      }
+    }
+    const warnings = expectWarnings('FLUXRATE_INVALID_ROUTE');
+    const moduleRef = await Test.createTestingModule({
+      imports: [FluxrateModule.forRoot({ ...trackerOptions(local.fx), customer: byArguments })],
+      controllers: [ArgumentsController],
+    }).compile();
+    const app = moduleRef.createNestApplication(
+      adapter === 'express' ? new ExpressAdapter() : new FastifyAdapter(),
+      { logger: false },
+    );
+    await app.init();
+    if (adapter === 'fastify') await app.getHttpAdapter().getInstance().ready();
+    const http = supertest(app.getHttpServer());
+    await http.get('/args/static').expect(200);
+    await http.get('/args/static').expect(200);
+    await settle(app.get(FluxrateTracker));
+    await app.close();
+    const told = warnings.of('FLUXRATE_INVALID_ROUTE');
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(/ArgumentsController\.static: .*ctx\.result.*\(request, ctx\) =>/);
+    expect(local.fx.events({ customer: `${org}-no-result` })).toHaveLength(2);
   });
 
   it('a request an app guard rejects is not billed (its `when` sees the 403); one it lets through is billed once', async () => {
