@@ -62,7 +62,7 @@ async function nestjsApp(billed) {
   if (billed) {
     const { FluxrateModule, Billable } = await import('@fluxrate/nestjs');
     // `(request) =>`, as apps read the customer from the request: a `customer` that may take `ctx`
-    // (length 0 or > 1) gets the result capture on every billed route (packages/nestjs/README.md).
+    // (declared, length > 1) gets the result capture on every billed route (packages/nestjs/README.md).
     imports.push(
       FluxrateModule.forRoot({ tracker, customer: (_request) => 'cus_bench', shutdownTimeoutMs: 0 }),
     );
