@@ -4,13 +4,7 @@ import { Injectable, UseInterceptors } from '@nestjs/common';
 import { type Observable, tap } from 'rxjs';
 import type { BillingContext } from './fluxrate.context.js';
 import { raw } from './fluxrate.http.js';
-import type { NestBillingArgs, NestBillingContext } from './fluxrate.types.js';
-
-/**
- * The innermost capture of each context. Nest calls interceptors' `intercept` outermost first (an inner
- * one only once the outer subscribes), so the last capture to start is the innermost, and only it writes.
- */
-const innermost = new WeakMap<NestBillingContext, object>();
+import type { NestBillingArgs } from './fluxrate.types.js';
 
 /**
  * Taps the handler's emissions into `ctx.result` (an Observable's last value) and reports a failure
@@ -21,14 +15,13 @@ export function captureResult(
   metered: MeteredRequest<NestBillingArgs>,
   handled: Observable<unknown>,
 ): Observable<unknown> {
-  const ctx = metered.args[0];
+  const ctx = metered.args[0] as BillingContext;
   const self = {};
-  innermost.set(ctx, self);
-  (ctx as BillingContext).captured();
+  ctx.capturedBy(self);
   return handled.pipe(
     tap({
       next: (value) => {
-        if (innermost.get(ctx) === self) ctx.result = value;
+        if (ctx.isInnermost(self)) ctx.result = value;
       },
       error: () => metered.fail(),
     }),

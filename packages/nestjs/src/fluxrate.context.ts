@@ -9,7 +9,8 @@ import type { NestBillingContext } from './fluxrate.types.js';
  */
 export class BillingContext implements NestBillingContext {
   #result: unknown = undefined;
-  #captured = false;
+  /** The innermost capture running for this request: the last to start (Nest starts the outermost first). */
+  #capture: object | undefined;
 
   constructor(
     public request: any,
@@ -20,18 +21,22 @@ export class BillingContext implements NestBillingContext {
   ) {}
 
   get result(): any {
-    if (!this.#captured) this.#uncaptured();
+    if (this.#capture === undefined) this.#uncaptured();
     return this.#result;
   }
 
   set result(value: unknown) {
-    this.#captured = true;
     this.#result = value;
   }
 
-  /** A capture runs for this request: `result` is what it sets (undefined if the handler threw or returned nothing). */
-  captured(): void {
-    this.#captured = true;
+  /** `capture` runs for this request, inside any that started before it: `result` is what it sets. */
+  capturedBy(capture: object): void {
+    this.#capture = capture;
+  }
+
+  /** Whether `capture` is the innermost one, whose value stands. */
+  isInnermost(capture: object): boolean {
+    return this.#capture === capture;
   }
 
   #uncaptured(): void {

@@ -36,7 +36,7 @@ export class FluxrateInterceptor implements NestInterceptor {
     // Metered already (applied twice, or the module's guard began it): still the innermost capture.
     if (!metered) return captureMetered(context, next);
     // This interceptor captures every request it begins: `customer` may read ctx (result undefined yet).
-    (metered.args[0] as BillingContext).captured();
+    (metered.args[0] as BillingContext).capturedBy(this);
     if (metered.shouldReject()) {
       return throwError(() => new ForbiddenException(CUSTOMER_REQUIRED.body));
     }
