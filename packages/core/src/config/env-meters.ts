@@ -1,9 +1,8 @@
 import { FluxrateConfigError } from '../contracts/errors.js';
-import type { Aggregation } from '../contracts/meter.js';
+import { AGGREGATIONS, type Aggregation } from '../contracts/meter.js';
 import type { MeterConfig } from '../contracts/types.js';
 
 export const METERS_ENV = 'FLUXRATE_METERS';
-const AGGREGATIONS = new Set<string>(['SUM', 'MAX', 'UNIQUE_COUNT', 'LAST']);
 
 /**
  * Named meters from `FLUXRATE_METERS`: `api_calls=<token>,users=<token>:UNIQUE_COUNT` (comma-separated
@@ -36,10 +35,10 @@ export function metersFromEnv(raw: string | undefined): Record<string, MeterConf
             .slice(colon + 1)
             .trim()
             .toUpperCase();
-    if (aggregation !== undefined && !AGGREGATIONS.has(aggregation)) {
+    if (aggregation !== undefined && !(AGGREGATIONS as readonly string[]).includes(aggregation)) {
       throw new FluxrateConfigError(
         METERS_ENV,
-        `meter '${name}' has aggregation '${aggregation.slice(0, 20)}' (known: ${[...AGGREGATIONS].join(', ')})`,
+        `meter '${name}' has aggregation '${aggregation.slice(0, 20)}' (known: ${AGGREGATIONS.join(', ')})`,
       );
     }
     const token = colon === -1 ? value : value.slice(0, colon).trim();

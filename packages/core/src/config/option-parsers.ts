@@ -1,12 +1,11 @@
 import { FluxrateConfigError } from '../contracts/errors.js';
-import type { Aggregation, ResolvedMeter } from '../contracts/meter.js';
+import { AGGREGATIONS, type Aggregation, type ResolvedMeter } from '../contracts/meter.js';
 import type { Outbox } from '../contracts/outbox.js';
 import type { SpoolDriver } from '../contracts/types.js';
 import { describe } from '../support/describe.js';
 
 /** Parsers for single tracker options; each names the option at fault. `resolveOptions` composes them. */
 
-const AGGREGATIONS: readonly Aggregation[] = ['SUM', 'MAX', 'UNIQUE_COUNT', 'LAST'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const RETRY_KEYS = ['retries', 'minTimeout', 'maxTimeout', 'maxRetryTime', 'maxRetryAfter'];
 const METER_NAME = /^[\w.:-]{1,100}$/;

@@ -22,6 +22,6 @@ export interface QueuedEvent {
   failedAt: number;
   /** Flush generation the event belongs to; -1 for an event another process appended (no flush waits on it). */
   generation: number;
-  /** Request body, built once when the event enters the outbox and sent verbatim on every attempt. */
+  /** Request body: '' until the event's first attempt builds it (delivery/event-body.ts), then sent verbatim on every retry. */
   body: string;
 }
