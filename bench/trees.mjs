@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { median } from './lib/cpu-report.mjs';
 import { markdownTable } from './lib/table.mjs';
 
 const split = process.argv.indexOf('--');
@@ -54,10 +55,6 @@ for (let round = 1; round <= rounds; round++) {
 }
 loads.push(os.loadavg()[0]);
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const fmt = (x) => x.toFixed(1);
 const rows = [];
 for (const [key, a] of results[0]) {
